@@ -1,0 +1,51 @@
+# rectify — everything sets itself up from nothing: `make test`, `make run`.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+# PostgreSQL for the second pass of the suite (override to point elsewhere).
+RECTIFY_TEST_PG_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
+export RECTIFY_TEST_PG_URL
+
+.PHONY: setup test test-sqlite test-pg lint run demo bench clean migration-initial
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+test: setup lint
+	$(BIN)/python -m pytest -q -p no:cacheprovider --db=sqlite --db=postgres
+
+test-sqlite: setup
+	$(BIN)/python -m pytest -q --db=sqlite
+
+test-pg: setup
+	$(BIN)/python -m pytest -q --db=postgres
+
+run: setup
+	$(BIN)/rectify db upgrade
+	$(BIN)/rectify demo --if-empty
+	$(BIN)/rectify cases
+
+bench: setup
+	$(BIN)/python -m bench $(if $(SCALE),--scale $(SCALE),)
+
+clean:
+	rm -rf $(VENV) var *.egg-info
+
+# Until the first release the schema is one initial migration, regenerated from the models.
+# After the first release: `alembic revision --autogenerate` a new file instead.
+migration-initial: setup
+	rm -f services/db/migrations/versions/0001_initial_schema.py /tmp/rectify-migration.db
+	$(BIN)/python -c "from alembic import command; from services.db.engine import make_engine; from services.db.migrate import alembic_config; command.revision(alembic_config(make_engine('sqlite:////tmp/rectify-migration.db')), message='initial schema', autogenerate=True, rev_id='0001')"
+	$(BIN)/ruff check --fix --unsafe-fixes -q services/db/migrations
+	$(BIN)/ruff format -q services/db/migrations

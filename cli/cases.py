@@ -1,0 +1,178 @@
+"""``rectify cases`` and ``rectify case ...``: list, show and move cases."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import typer
+
+from cli.context import console, handled_errors, open_app, print_json, print_table
+from services import cases as case_service
+from services import queries
+from states.lifecycle import STATE_LABELS, Trigger
+
+case_app = typer.Typer(help="单个案件：查看与流转", no_args_is_help=True)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("cases")(list_cases)
+    app.add_typer(case_app, name="case")
+
+
+def list_cases(
+    state: str = typer.Option(
+        None, "--state", help="状态：found/notified/rectifying/submitted/verified/escalated"
+    ),
+    unit: str = typer.Option(None, "--unit", help="单位代码（含其下级单位）"),
+    round_code: str = typer.Option(None, "--round", help="检查轮次，如 2021Q2"),
+    category: str = typer.Option(None, "--category", help="问题类别代码"),
+    overdue: bool = typer.Option(False, "--overdue", help="只列出已超期的案件"),
+    escalated: bool = typer.Option(False, "--escalated", help="只列出已升级的案件"),
+    text: str = typer.Option(None, "--search", help="按描述、对象或单位名称搜索"),
+    as_json: bool = typer.Option(False, "--json", help="输出 JSON"),
+) -> None:
+    """List cases (整改案件) with filters."""
+    filters = queries.CaseFilters(
+        state=state,
+        unit_code=unit,
+        round_code=round_code,
+        category=category,
+        overdue=overdue,
+        escalated=escalated,
+        text=text,
+    )
+    with handled_errors(), open_app() as application, application.uow() as uow:
+        rows = queries.list_cases(uow, filters)
+    if as_json:
+        print_json(rows)
+        return
+    print_table(
+        f"整改案件（共 {len(rows)} 件）",
+        [
+            "编号",
+            "轮次",
+            "责任单位",
+            "监测对象",
+            "问题类别",
+            "状态",
+            "整改期限",
+            "超期天数",
+            "升级",
+        ],
+        [
+            [
+                r.id,
+                r.round,
+                r.unit,
+                r.target,
+                r.category_name,
+                STATE_LABELS.get(r.state, r.state),
+                r.deadline,
+                r.overdue_days or "",
+                r.escalation_level or "",
+            ]
+            for r in rows
+        ],
+    )
+
+
+@case_app.command("show")
+def show(case_id: int, as_json: bool = typer.Option(False, "--json", help="输出 JSON")) -> None:
+    """Show one case with its repeat chain and history."""
+    with handled_errors(), open_app() as application, application.uow() as uow:
+        detail = queries.case_detail(uow, case_id)
+    if as_json:
+        print_json(detail)
+        return
+    row = detail.case
+    console.print(
+        f"[bold]案件 {row.id}[/bold]  {row.round}  {row.category_name}（{'单项否决' if row.severity == 'veto' else '扣分项'}）",
+        highlight=False,
+    )
+    console.print(f"责任单位：{row.unit}    监测对象：{row.target}", highlight=False)
+    console.print(f"问题描述：{row.description}", highlight=False)
+    console.print(
+        f"状态：{STATE_LABELS.get(row.state, row.state)}    整改期限：{row.deadline or '未设定'}"
+        + (f"    已超期 {row.overdue_days} 天" if row.overdue_days else "")
+        + f"    升级次数：{row.escalation_level}",
+        highlight=False,
+    )
+    console.print(
+        f"累计通报：市级 {row.notices_city} 次，省级 {row.notices_province} 次", highlight=False
+    )
+    if detail.chain:
+        console.print(
+            "往期同一问题："
+            + "，".join(
+                f"{c.round} 案件{c.id}（{STATE_LABELS.get(c.state, c.state)}）"
+                for c in detail.chain
+            ),
+            highlight=False,
+        )
+    print_table(
+        "处理记录",
+        ["时间", "操作", "状态变化", "操作人", "备注"],
+        [
+            [
+                e.at.astimezone().strftime("%Y-%m-%d %H:%M"),
+                e.trigger,
+                f"{e.from_state or '—'} → {e.to_state}",
+                e.actor,
+                e.note or "",
+            ]
+            for e in detail.events
+        ],
+    )
+    if detail.allowed_triggers:
+        console.print("可执行操作：" + "、".join(detail.allowed_triggers), highlight=False)
+
+
+def _transition_command(trigger: Trigger):
+    def command(
+        case_id: int,
+        actor: str = typer.Option(..., "--actor", help="操作人姓名"),
+        note: str = typer.Option(None, "--note", help="备注（退回时必填：退回理由）"),
+        version: int = typer.Option(None, "--version", help="预期的案件版本号（防止并发覆盖）"),
+    ) -> None:
+        with handled_errors(), open_app() as application, application.uow() as uow:
+            result = case_service.transition(
+                uow,
+                case_id=case_id,
+                trigger=trigger,
+                actor=actor,
+                note=note,
+                expected_version=version,
+            )
+            uow.commit()
+        console.print(
+            f"案件 {result.case_id}：{STATE_LABELS[result.from_state]} → {STATE_LABELS[result.to_state]}"
+            + (
+                f"，整改期限 {result.deadline}"
+                if trigger == Trigger.NOTIFY and result.deadline
+                else ""
+            ),
+            highlight=False,
+        )
+
+    command.__doc__ = f"Fire '{trigger}' on a case."
+    return command
+
+
+for _trigger in Trigger:
+    case_app.command(str(_trigger))(_transition_command(_trigger))
+
+
+@case_app.command("extend")
+def extend(
+    case_id: int,
+    until: str = typer.Option(..., "--until", help="新的整改期限 YYYY-MM-DD"),
+    reason: str = typer.Option(..., "--reason", help="延期理由"),
+    actor: str = typer.Option(..., "--actor", help="操作人姓名"),
+) -> None:
+    """Extend a case's deadline (recorded in its history)."""
+    with handled_errors(), open_app() as application, application.uow() as uow:
+        case_service.extend_deadline(
+            uow, case_id=case_id, new_deadline=date.fromisoformat(until), reason=reason, actor=actor
+        )
+        uow.commit()
+    console.print(f"案件 {case_id} 的整改期限已延长至 {until}", highlight=False)

@@ -1,0 +1,33 @@
+"""``rectify``: the entry point; each command group lives in its own module."""
+
+from __future__ import annotations
+
+import typer
+
+from cli import cases, db
+from cli.context import STATE
+from services.clock import parse_as_of
+
+app = typer.Typer(
+    help="rectify —— 政府网站与政务新媒体检查整改案件管理",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+
+
+@app.callback()
+def main(
+    as_of: str = typer.Option(
+        None, "--as-of", help="以该日期（YYYY-MM-DD）为“今天”运行，默认上海时间的当前时间"
+    ),
+) -> None:
+    try:
+        STATE.as_of = parse_as_of(as_of)
+    except ValueError:
+        raise typer.BadParameter(
+            f"日期格式应为 YYYY-MM-DD：{as_of}", param_hint="--as-of"
+        ) from None
+
+
+app.add_typer(db.app, name="db")
+cases.register(app)

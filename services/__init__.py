@@ -1,0 +1,1 @@
+"""Use cases, storage and configuration: the service layer every entry point calls."""

@@ -1,0 +1,352 @@
+"""Use cases on one case: open a finding, fire a trigger, extend a deadline, record a notice."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from sqlalchemy import select
+
+from services import deadlines, mailing
+from services.db.models import Case, CaseEvent, CaseNotice, Category, Round, Submission, Target
+from services.errors import NotFound, ValidationFailed
+from services.uow import UnitOfWork
+from states import CaseState, Trigger, fire
+
+ACTOR_KINDS = ("user", "unit", "system")
+NOTICE_LEVELS = {"city": "市政府办公室", "province": "省政府办公厅"}
+
+
+@dataclass(frozen=True)
+class TransitionResult:
+    case_id: int
+    trigger: str
+    from_state: str
+    to_state: str
+    version: int
+    event_id: int
+    deadline: date | None
+
+
+@dataclass(frozen=True)
+class Finding:
+    """A problem to open as a case (from an import, a check, a person or a higher level)."""
+
+    round_code: str
+    target_code: str
+    category_code: str
+    description: str = ""
+    severity: str | None = None  # default: the category's
+    source: str = "manual"
+    evidence: dict[str, Any] = field(default_factory=dict)
+    previous_case_id: int | None = None
+    synthetic: bool = False
+
+
+def get_case(uow: UnitOfWork, case_id: int) -> Case:
+    case = uow.session.get(Case, case_id)
+    if case is None:
+        raise NotFound(f"案件 {case_id} 不存在")
+    return case
+
+
+def open_case(
+    uow: UnitOfWork, finding: Finding, *, actor: str, actor_kind: str = "user"
+) -> tuple[Case, bool]:
+    """Open a case for a finding, or update the existing one (same round, target, category)."""
+    session = uow.session
+    round_ = session.scalar(select(Round).where(Round.code == finding.round_code))
+    target = session.scalar(select(Target).where(Target.code == finding.target_code))
+    category = session.get(Category, finding.category_code)
+    errors = []
+    if round_ is None:
+        errors.append(f"检查轮次 {finding.round_code} 不存在")
+    if target is None:
+        errors.append(f"监测对象 {finding.target_code} 不存在")
+    if category is None:
+        errors.append(f"问题类别 {finding.category_code} 不存在")
+    severity = finding.severity or (category.severity if category else None)
+    if severity not in ("veto", "deduction"):
+        errors.append(f"严重程度 {severity} 无效（应为 veto 或 deduction）")
+    if errors:
+        raise ValidationFailed(errors)
+
+    existing = session.scalar(
+        select(Case).where(
+            Case.round_id == round_.id,
+            Case.target_id == target.id,
+            Case.category_code == category.code,
+        )
+    )
+    now = uow.clock.now()
+    if existing is not None:
+        existing.description = finding.description or existing.description
+        existing.evidence = finding.evidence or existing.evidence
+        existing.severity = severity
+        existing.updated_at = now
+        return existing, False
+
+    previous = session.get(Case, finding.previous_case_id) if finding.previous_case_id else None
+    case = Case(
+        round=round_,
+        target=target,
+        unit_id=target.unit_id,
+        category=category,
+        severity=severity,
+        description=finding.description,
+        evidence=finding.evidence,
+        source=finding.source,
+        state=CaseState.FOUND,
+        previous=previous,
+        notices_city=previous.notices_city if previous else 0,
+        notices_province=previous.notices_province if previous else 0,
+        escalation_level=previous.escalation_level if previous else 0,
+        synthetic=finding.synthetic,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(case)
+    uow.flush()
+    _add_event(
+        uow,
+        case,
+        trigger="created",
+        from_state=None,
+        actor=actor,
+        actor_kind=actor_kind,
+        note=None,
+        data={"source": finding.source, "previous_case_id": finding.previous_case_id},
+    )
+    return case, True
+
+
+def transition(
+    uow: UnitOfWork,
+    *,
+    case_id: int,
+    trigger: str,
+    actor: str,
+    actor_kind: str = "user",
+    note: str | None = None,
+    expected_version: int | None = None,
+    proven_fixed: bool = False,
+    data: dict[str, Any] | None = None,
+) -> TransitionResult:
+    """Fire ``trigger`` on a case: state, side fields, its event and its emails, unflushed-safe."""
+    case = get_case(uow, case_id)
+    if expected_version is not None and case.version != expected_version:
+        from services.errors import ConcurrencyConflict
+
+        raise ConcurrencyConflict(
+            f"案件 {case_id} 已被他人修改（版本 {case.version}，您看到的是 {expected_version}），请刷新后重试"
+        )
+    if trigger == Trigger.REJECT and not (note and note.strip()):
+        raise ValidationFailed(["退回整改必须填写理由"])
+    from_state = case.state
+    to_state = fire(from_state, trigger, case_id=case.id, proven_fixed=proven_fixed)
+    now = uow.clock.now()
+    data = dict(data or {})
+
+    if trigger == Trigger.NOTIFY:
+        _on_notify(uow, case, data)
+    elif trigger == Trigger.ESCALATE:
+        case.escalation_level += 1
+        data["level"] = case.escalation_level
+        if data.get("reason") == "overdue":
+            case.escalated_for_deadline = case.deadline
+    elif trigger == Trigger.SUBMIT:
+        submission = Submission(
+            case_id=case.id,
+            text=data.pop("text", None) or note or "",
+            responsible_person=data.pop("responsible_person", None) or actor,
+            phone=data.pop("phone", None),
+            submitted_at=now,
+        )
+        uow.session.add(submission)
+        uow.flush()
+        data["submission_id"] = submission.id
+    elif trigger in (Trigger.VERIFY, Trigger.REJECT):
+        _review_latest_submission(uow, case, trigger=trigger, actor=actor, note=note, data=data)
+    if proven_fixed:
+        data["proven_fixed"] = True
+
+    case.state = str(to_state)
+    case.updated_at = now
+    event = _add_event(
+        uow,
+        case,
+        trigger=str(trigger),
+        from_state=from_state,
+        actor=actor,
+        actor_kind=actor_kind,
+        note=note,
+        data=data,
+    )
+    mailing.queue_for_transition(uow, case=case, event=event)
+    uow.flush()
+    return TransitionResult(
+        case_id=case.id,
+        trigger=str(trigger),
+        from_state=from_state,
+        to_state=str(to_state),
+        version=case.version,
+        event_id=event.id,
+        deadline=case.deadline,
+    )
+
+
+def _on_notify(uow: UnitOfWork, case: Case, data: dict[str, Any]) -> None:
+    today = uow.clock.today()
+    if case.deadline is None:
+        case.deadline, case.deadline_mode = resolve_deadline(uow, case, start=today)
+    case.notified_at = uow.clock.now()
+    case.notices_city += 1
+    round_ = case.round
+    uow.session.add(
+        CaseNotice(
+            case_id=case.id,
+            level="city",
+            issuer=NOTICE_LEVELS["city"],
+            notified_on=round_.notice_date or today,
+            reference=round_.doc_number,
+        )
+    )
+    data["deadline"] = case.deadline.isoformat()
+    data["deadline_mode"] = case.deadline_mode
+
+
+def resolve_deadline(uow: UnitOfWork, case: Case, *, start: date) -> tuple[date, str]:
+    """The round's explicit deadline, else days from the round, the category or settings."""
+    round_, category, settings = case.round, case.category, uow.settings
+    mode = round_.deadline_mode or category.deadline_mode or settings.default_deadline_mode
+    if round_.deadline is not None:
+        return round_.deadline, mode
+    days = round_.deadline_days or category.deadline_days or settings.default_deadline_days
+    return deadlines.add_days(start, days, mode), mode
+
+
+def _review_latest_submission(
+    uow: UnitOfWork, case: Case, *, trigger: str, actor: str, note: str | None, data: dict
+) -> None:
+    submission = uow.session.scalar(
+        select(Submission)
+        .where(Submission.case_id == case.id, Submission.review_result.is_(None))
+        .order_by(Submission.id.desc())
+        .limit(1)
+    )
+    if submission is None:
+        return
+    submission.review_result = "accepted" if trigger == Trigger.VERIFY else "rejected"
+    submission.reviewer = actor
+    submission.review_comment = note
+    submission.reviewed_at = uow.clock.now()
+    data["submission_id"] = submission.id
+
+
+def extend_deadline(
+    uow: UnitOfWork, *, case_id: int, new_deadline: date, reason: str, actor: str
+) -> CaseEvent:
+    """Move a case's deadline; recorded as an event, not a state change."""
+    case = get_case(uow, case_id)
+    if not reason or not reason.strip():
+        raise ValidationFailed(["延长整改期限必须填写理由"])
+    if case.state not in (
+        CaseState.NOTIFIED,
+        CaseState.RECTIFYING,
+        CaseState.ESCALATED,
+        CaseState.SUBMITTED,
+    ):
+        raise ValidationFailed([f"案件 {case_id} 当前状态（{case.state}）没有进行中的整改期限"])
+    if case.deadline is not None and new_deadline <= case.deadline:
+        raise ValidationFailed([f"新期限 {new_deadline} 必须晚于原期限 {case.deadline}"])
+    old = case.deadline
+    case.deadline = new_deadline
+    case.updated_at = uow.clock.now()
+    event = _add_event(
+        uow,
+        case,
+        trigger="extend_deadline",
+        from_state=case.state,
+        actor=actor,
+        actor_kind="user",
+        note=reason,
+        data={
+            "old_deadline": old.isoformat() if old else None,
+            "new_deadline": new_deadline.isoformat(),
+        },
+    )
+    uow.flush()
+    return event
+
+
+def record_notice(
+    uow: UnitOfWork,
+    *,
+    case_id: int,
+    level: str,
+    notified_on: date,
+    issuer: str | None = None,
+    reference: str | None = None,
+    actor: str,
+) -> CaseNotice:
+    """Record a notice of the case's problem, e.g. by the province (counts towards repeats)."""
+    if level not in NOTICE_LEVELS:
+        raise ValidationFailed([f"通报层级 {level} 无效（应为 city 或 province）"])
+    case = get_case(uow, case_id)
+    notice = CaseNotice(
+        case_id=case.id,
+        level=level,
+        issuer=issuer or NOTICE_LEVELS[level],
+        notified_on=notified_on,
+        reference=reference,
+    )
+    uow.session.add(notice)
+    if level == "city":
+        case.notices_city += 1
+    else:
+        case.notices_province += 1
+    case.updated_at = uow.clock.now()
+    _add_event(
+        uow,
+        case,
+        trigger="record_notice",
+        from_state=case.state,
+        actor=actor,
+        actor_kind="user",
+        note=f"{notice.issuer}通报",
+        data={"level": level, "notified_on": notified_on.isoformat(), "reference": reference},
+    )
+    uow.flush()
+    return notice
+
+
+def _add_event(
+    uow: UnitOfWork,
+    case: Case,
+    *,
+    trigger: str,
+    from_state: str | None,
+    actor: str,
+    actor_kind: str,
+    note: str | None,
+    data: dict[str, Any],
+) -> CaseEvent:
+    if actor_kind not in ACTOR_KINDS:
+        raise ValidationFailed([f"操作人类型 {actor_kind} 无效"])
+    if not actor or not actor.strip():
+        raise ValidationFailed(["必须注明操作人"])
+    event = CaseEvent(
+        case_id=case.id,
+        trigger=trigger,
+        from_state=from_state,
+        to_state=case.state,
+        actor=actor.strip(),
+        actor_kind=actor_kind,
+        at=uow.clock.now(),
+        note=note,
+        data=data,
+    )
+    uow.session.add(event)
+    uow.flush()
+    return event

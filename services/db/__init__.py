@@ -1,0 +1,1 @@
+"""Storage: ORM models, engine set-up and Alembic migrations."""

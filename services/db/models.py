@@ -1,0 +1,336 @@
+"""SQLAlchemy 2 typed models. States are stored as strings; timestamps are time-zone aware."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from services.db.types import AwareDateTime
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map = {datetime: AwareDateTime, dict[str, Any]: JSON, list[Any]: JSON}
+
+
+class Unit(Base):
+    """单位: a node of the supervision tree (city office → counties, departments)."""
+
+    __tablename__ = "units"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    short_name: Mapped[str | None] = mapped_column(String(100))
+    kind: Mapped[str] = mapped_column(String(40))  # county_gov, city_dept, park_committee, ...
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
+    #: Materialised path of codes, "/lincang/gengma/": a subtree is ``path LIKE '/lincang/%'``.
+    path: Mapped[str] = mapped_column(String(1000), index=True)
+    contact_name: Mapped[str | None] = mapped_column(String(100))
+    contact_email: Mapped[str | None] = mapped_column(String(200))
+    leader_name: Mapped[str | None] = mapped_column(String(100))
+    leader_email: Mapped[str | None] = mapped_column(String(200))
+    synthetic: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    parent: Mapped[Unit | None] = relationship(remote_side=[id])
+
+
+class Target(Base):
+    """监测对象: a website, information-disclosure column, new-media account or message board."""
+
+    __tablename__ = "targets"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(100), unique=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))  # website | column | new_media | message_board
+    name: Mapped[str] = mapped_column(String(300))
+    url: Mapped[str | None] = mapped_column(String(1000))
+    domain: Mapped[str | None] = mapped_column(String(253))
+    site_code: Mapped[str | None] = mapped_column(String(40))  # 网站标识码
+    parent_target_id: Mapped[int | None] = mapped_column(ForeignKey("targets.id"))
+    platform: Mapped[str | None] = mapped_column(String(40))  # wechat, weibo, douyin, ...
+    account_name: Mapped[str | None] = mapped_column(String(200))
+    registered_entity: Mapped[str | None] = mapped_column(String(300))  # 注册主体
+    column_type: Mapped[str | None] = mapped_column(String(40))  # news | notice | policy | other
+    status: Mapped[str] = mapped_column(String(20), default="operating")
+    synthetic: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    unit: Mapped[Unit] = relationship()
+
+    __table_args__ = (
+        CheckConstraint("kind IN ('website', 'column', 'new_media', 'message_board')", name="kind"),
+        CheckConstraint("status IN ('operating', 'offline', 'deregistered')", name="status"),
+    )
+
+
+class Category(Base):
+    """A problem category of the catalogue (data, not an enum: supervisors add more)."""
+
+    __tablename__ = "categories"
+
+    code: Mapped[str] = mapped_column(String(60), primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    target_kind: Mapped[str] = mapped_column(String(20))  # website | column | new_media | ... | any
+    severity: Mapped[str] = mapped_column(String(20))  # veto | deduction
+    deadline_days: Mapped[int | None] = mapped_column(Integer)
+    deadline_mode: Mapped[str | None] = mapped_column(String(10))  # calendar | working
+    check: Mapped[str | None] = mapped_column(String(60))  # automated check name, if any
+    rule: Mapped[str | None] = mapped_column(Text)  # the rule behind it, as text
+    notice_heading: Mapped[str | None] = mapped_column(Text)  # how the notice introduces it
+    sort_order: Mapped[int] = mapped_column(Integer, default=100)
+
+
+class Round(Base):
+    """检查轮次: one quarter's inspection, with its inventory and deadline settings."""
+
+    __tablename__ = "rounds"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(20), unique=True)  # 2021Q2
+    title: Mapped[str | None] = mapped_column(String(300))
+    period_start: Mapped[date] = mapped_column(Date)
+    period_end: Mapped[date] = mapped_column(Date)
+    notice_date: Mapped[date | None] = mapped_column(Date)
+    doc_number: Mapped[str | None] = mapped_column(String(100))  # 临政办字〔2021〕72号
+    #: An explicit rectification deadline for every case of the round (overrides categories).
+    deadline: Mapped[date | None] = mapped_column(Date)
+    deadline_days: Mapped[int | None] = mapped_column(Integer)
+    deadline_mode: Mapped[str | None] = mapped_column(String(10))
+    published_at: Mapped[datetime | None]
+    # Inventory figures of the quarter (reported, not derivable from the registry).
+    nm_registered: Mapped[int | None] = mapped_column(Integer)  # 新增登记政务新媒体
+    nm_wechat_closed: Mapped[int | None] = mapped_column(Integer)  # 关停注销微信公众号
+    nm_other_deregistered: Mapped[int | None] = mapped_column(Integer)  # 注销其他账号
+    #: Editable notice texts (requirements, preamble, ...), keyed by section.
+    notice_texts: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class BoardFigure(Base):
+    """A message board's figures for a round: messages received, replies overdue."""
+
+    __tablename__ = "board_figures"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id"))
+    target_id: Mapped[int] = mapped_column(ForeignKey("targets.id"))
+    messages_received: Mapped[int] = mapped_column(Integer, default=0)
+    replies_overdue: Mapped[int] = mapped_column(Integer, default=0)
+
+    __table_args__ = (UniqueConstraint("round_id", "target_id"),)
+
+
+class Verdict(Base):
+    """Per round and target: inspected or not; qualified unless a veto case or an override."""
+
+    __tablename__ = "verdicts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id"))
+    target_id: Mapped[int] = mapped_column(ForeignKey("targets.id"), index=True)
+    inspected: Mapped[bool] = mapped_column(Boolean, default=True)
+    #: None: derived from veto-level cases. True/False: a supervisor's override.
+    qualified_override: Mapped[bool | None] = mapped_column(Boolean)
+    override_reason: Mapped[str | None] = mapped_column(Text)
+    praise: Mapped[str | None] = mapped_column(Text)  # 通报表扬, with the reason
+
+    __table_args__ = (UniqueConstraint("round_id", "target_id"),)
+
+
+class Case(Base):
+    """整改案件: one problem of one target found in one round."""
+
+    __tablename__ = "cases"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id"))
+    target_id: Mapped[int] = mapped_column(ForeignKey("targets.id"))
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
+    category_code: Mapped[str] = mapped_column(ForeignKey("categories.code"), index=True)
+    severity: Mapped[str] = mapped_column(String(20))  # veto | deduction
+    description: Mapped[str] = mapped_column(Text, default="")
+    evidence: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    source: Mapped[str] = mapped_column(String(20), default="manual")
+    state: Mapped[str] = mapped_column(String(20), default="found", index=True)
+    deadline: Mapped[date | None] = mapped_column(Date, index=True)
+    deadline_mode: Mapped[str | None] = mapped_column(String(10))
+    notified_at: Mapped[datetime | None]
+    escalation_level: Mapped[int] = mapped_column(Integer, default=0)
+    #: The deadline the last overdue escalation was for (so a sweep escalates once per deadline).
+    escalated_for_deadline: Mapped[date | None] = mapped_column(Date)
+    #: Cumulative notices along the repeat chain, this case's own included.
+    notices_city: Mapped[int] = mapped_column(Integer, default=0)
+    notices_province: Mapped[int] = mapped_column(Integer, default=0)
+    previous_case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), unique=True)
+    synthetic: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
+
+    target: Mapped[Target] = relationship()
+    unit: Mapped[Unit] = relationship()
+    round: Mapped[Round] = relationship()
+    category: Mapped[Category] = relationship()
+    previous: Mapped[Case | None] = relationship(remote_side=[id])
+
+    __mapper_args__ = {"version_id_col": version}
+    __table_args__ = (
+        UniqueConstraint("round_id", "target_id", "category_code", name="finding"),
+        Index("ix_cases_round_state", "round_id", "state"),
+        CheckConstraint(
+            "state IN ('found', 'notified', 'rectifying', 'submitted', 'verified', 'escalated')",
+            name="state",
+        ),
+        CheckConstraint("severity IN ('veto', 'deduction')", name="severity"),
+    )
+
+
+class CaseNotice(Base):
+    """One notice (通报) of a case's problem, by this city or a higher level."""
+
+    __tablename__ = "case_notices"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    level: Mapped[str] = mapped_column(String(20))  # city | province
+    issuer: Mapped[str] = mapped_column(String(200))
+    notified_on: Mapped[date] = mapped_column(Date)
+    reference: Mapped[str | None] = mapped_column(String(200))  # document number
+
+
+class CaseEvent(Base):
+    """Append-only history of a case: every transition and every recorded act."""
+
+    __tablename__ = "case_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    trigger: Mapped[str] = mapped_column(String(40))  # a Trigger, or created/extend_deadline/...
+    from_state: Mapped[str | None] = mapped_column(String(20))
+    to_state: Mapped[str] = mapped_column(String(20))
+    actor: Mapped[str] = mapped_column(String(200))
+    actor_kind: Mapped[str] = mapped_column(String(20))  # user | unit | system
+    at: Mapped[datetime]
+    note: Mapped[str | None] = mapped_column(Text)
+    data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class Submission(Base):
+    """A unit's rectification report for a case, and the supervisor's review of it."""
+
+    __tablename__ = "submissions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    text: Mapped[str] = mapped_column(Text)
+    responsible_person: Mapped[str] = mapped_column(String(100))
+    phone: Mapped[str | None] = mapped_column(String(40))
+    submitted_at: Mapped[datetime]
+    review_result: Mapped[str | None] = mapped_column(String(20))  # accepted | rejected
+    reviewer: Mapped[str | None] = mapped_column(String(200))
+    review_comment: Mapped[str | None] = mapped_column(Text)
+    reviewed_at: Mapped[datetime | None]
+
+    attachments: Mapped[list[Attachment]] = relationship(back_populates="submission")
+
+
+class Attachment(Base):
+    """A file of a submission, stored on disk under a random name, outside any served folder."""
+
+    __tablename__ = "attachments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id"), index=True)
+    filename: Mapped[str] = mapped_column(String(300))
+    stored_name: Mapped[str] = mapped_column(String(100), unique=True)
+    content_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+
+    submission: Mapped[Submission] = relationship(back_populates="attachments")
+
+
+class OutboxMessage(Base):
+    """An email written in the transaction that caused it; delivered later, never twice."""
+
+    __tablename__ = "outbox"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), unique=True)  # idempotency key of the cause
+    template: Mapped[str] = mapped_column(String(60))
+    context: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    to_addrs: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    cc_addrs: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    status: Mapped[str] = mapped_column(String(20), default="pending", index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    sent_at: Mapped[datetime | None]
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
+    round_id: Mapped[int | None] = mapped_column(ForeignKey("rounds.id"))
+
+    __table_args__ = (
+        CheckConstraint("status IN ('pending', 'sending', 'sent', 'failed')", name="status"),
+    )
+
+
+class CheckResult(Base):
+    """The outcome of an automated (or manual) check of a case, with what was seen."""
+
+    __tablename__ = "check_results"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
+    target_id: Mapped[int] = mapped_column(ForeignKey("targets.id"), index=True)
+    check: Mapped[str] = mapped_column(String(60))
+    outcome: Mapped[str] = mapped_column(String(20))  # fixed | present | unknown
+    summary: Mapped[str] = mapped_column(Text, default="")
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    checked_at: Mapped[datetime]
+    run_ref: Mapped[str | None] = mapped_column(String(100))  # flow run id, command, person
+
+    __table_args__ = (
+        CheckConstraint("outcome IN ('fixed', 'present', 'unknown')", name="outcome"),
+    )
+
+
+class User(Base):
+    """A supervisor's account, scoped to a unit subtree."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(100), unique=True)
+    display_name: Mapped[str] = mapped_column(String(100))
+    email: Mapped[str | None] = mapped_column(String(200))
+    password_hash: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(20))  # admin | supervisor | viewer
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))  # scope; None = all
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime]

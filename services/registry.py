@@ -1,0 +1,147 @@
+"""The registry: units (a tree) and the targets they run. Upserts by code, so imports repeat safely."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from services.db.models import Target, Unit
+from services.errors import ValidationFailed
+from services.uow import UnitOfWork
+
+UNIT_KINDS = {
+    "city_gov": "市政府",
+    "county_gov": "县区政府",
+    "city_dept": "市直部门",
+    "park_committee": "园区管委会",
+    "other": "其他",
+}
+TARGET_KINDS = {
+    "website": "政府网站",
+    "column": "信息公开专栏",
+    "new_media": "政务新媒体",
+    "message_board": "网民留言平台",
+}
+TARGET_STATUSES = {"operating": "运行中", "offline": "已下线", "deregistered": "已注销"}
+
+
+@dataclass(frozen=True)
+class UnitSpec:
+    code: str
+    name: str
+    kind: str
+    parent_code: str | None = None
+    short_name: str | None = None
+    contact_name: str | None = None
+    contact_email: str | None = None
+    leader_name: str | None = None
+    leader_email: str | None = None
+    synthetic: bool = False
+
+
+@dataclass(frozen=True)
+class TargetSpec:
+    code: str
+    unit_code: str
+    kind: str
+    name: str
+    url: str | None = None
+    domain: str | None = None
+    site_code: str | None = None
+    parent_target_code: str | None = None
+    platform: str | None = None
+    account_name: str | None = None
+    registered_entity: str | None = None
+    column_type: str | None = None
+    status: str = "operating"
+    synthetic: bool = False
+
+
+def upsert_unit(uow: UnitOfWork, spec: UnitSpec) -> Unit:
+    """Create or update a unit by code; its path follows its parent's."""
+    session = uow.session
+    if spec.kind not in UNIT_KINDS:
+        raise ValidationFailed(
+            [f"单位 {spec.code} 的类型「{spec.kind}」无效（可选：{'、'.join(UNIT_KINDS)}）"]
+        )
+    parent = None
+    if spec.parent_code:
+        parent = session.scalar(select(Unit).where(Unit.code == spec.parent_code))
+        if parent is None:
+            raise ValidationFailed([f"单位 {spec.code} 的上级单位 {spec.parent_code} 不存在"])
+    unit = session.scalar(select(Unit).where(Unit.code == spec.code)) or Unit(code=spec.code)
+    if parent is not None and unit.id is not None and f"/{spec.code}/" in parent.path:
+        raise ValidationFailed(
+            [f"单位 {spec.code} 不能以自己的下级单位 {spec.parent_code} 作为上级"]
+        )
+    for name in (
+        "name",
+        "kind",
+        "short_name",
+        "contact_name",
+        "contact_email",
+        "leader_name",
+        "leader_email",
+        "synthetic",
+    ):
+        setattr(unit, name, getattr(spec, name))
+    unit.parent = parent
+    unit.path = (parent.path if parent else "/") + spec.code + "/"
+    session.add(unit)
+    uow.flush()
+    return unit
+
+
+def upsert_target(uow: UnitOfWork, spec: TargetSpec) -> Target:
+    """Create or update a target by code."""
+    session = uow.session
+    errors = []
+    if spec.kind not in TARGET_KINDS:
+        errors.append(f"监测对象 {spec.code} 的类型「{spec.kind}」无效")
+    if spec.status not in TARGET_STATUSES:
+        errors.append(f"监测对象 {spec.code} 的状态「{spec.status}」无效")
+    unit = session.scalar(select(Unit).where(Unit.code == spec.unit_code))
+    if unit is None:
+        errors.append(f"监测对象 {spec.code} 的主办单位 {spec.unit_code} 不存在")
+    parent = None
+    if spec.parent_target_code:
+        parent = session.scalar(select(Target).where(Target.code == spec.parent_target_code))
+        if parent is None:
+            errors.append(f"监测对象 {spec.code} 的上级对象 {spec.parent_target_code} 不存在")
+    if errors:
+        raise ValidationFailed(errors)
+    target = session.scalar(select(Target).where(Target.code == spec.code)) or Target(
+        code=spec.code
+    )
+    for name in (
+        "kind",
+        "name",
+        "url",
+        "domain",
+        "site_code",
+        "platform",
+        "account_name",
+        "registered_entity",
+        "column_type",
+        "status",
+        "synthetic",
+    ):
+        setattr(target, name, getattr(spec, name))
+    target.unit = unit
+    target.parent_target_id = parent.id if parent else None
+    session.add(target)
+    uow.flush()
+    return target
+
+
+def unit_by_code(uow: UnitOfWork, code: str) -> Unit | None:
+    return uow.session.scalar(select(Unit).where(Unit.code == code))
+
+
+def subtree_ids(uow: UnitOfWork, unit_code: str) -> list[int]:
+    """Ids of a unit and every unit below it."""
+    unit = unit_by_code(uow, unit_code)
+    if unit is None:
+        return []
+    return list(uow.session.scalars(select(Unit.id).where(Unit.path.startswith(unit.path))))

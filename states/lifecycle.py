@@ -1,0 +1,161 @@
+"""The case state machine, defined once and applied to plain state holders.
+
+The transitions ``Machine`` is built at import with no models bound to it;
+``fire`` runs one trigger against a throw-away holder of a state string and
+returns the new state. The database row stays the truth: callers copy the
+result back. No callbacks with side effects live here (a failing callback
+after the state change could not roll it back).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from transitions import Machine, MachineError
+
+
+class CaseState(StrEnum):
+    FOUND = "found"
+    NOTIFIED = "notified"
+    RECTIFYING = "rectifying"
+    SUBMITTED = "submitted"
+    VERIFIED = "verified"
+    ESCALATED = "escalated"
+
+
+class Trigger(StrEnum):
+    NOTIFY = "notify"
+    START = "start"
+    SUBMIT = "submit"
+    VERIFY = "verify"
+    REJECT = "reject"
+    ESCALATE = "escalate"
+
+
+S = CaseState
+#: States in which a case still needs work from someone.
+OPEN_STATES: frozenset[CaseState] = frozenset(
+    {S.FOUND, S.NOTIFIED, S.RECTIFYING, S.SUBMITTED, S.ESCALATED}
+)
+#: States from which an automated recheck may prove a case fixed.
+_PROVABLE = [S.FOUND, S.NOTIFIED, S.RECTIFYING, S.ESCALATED]
+
+STATE_LABELS: dict[CaseState, str] = {
+    S.FOUND: "已发现",
+    S.NOTIFIED: "已通知",
+    S.RECTIFYING: "整改中",
+    S.SUBMITTED: "已提交",
+    S.VERIFIED: "已核验",
+    S.ESCALATED: "已升级",
+}
+TRIGGER_LABELS: dict[Trigger, str] = {
+    Trigger.NOTIFY: "通知",
+    Trigger.START: "开始整改",
+    Trigger.SUBMIT: "提交整改",
+    Trigger.VERIFY: "核验通过",
+    Trigger.REJECT: "退回",
+    Trigger.ESCALATE: "升级督办",
+}
+
+
+def _proven_fixed(event) -> bool:
+    return bool(event.kwargs.get("proven_fixed"))
+
+
+#: DESIGN §3, as data. ``verify`` from an open state other than ``submitted``
+#: needs proof from a recheck (``proven_fixed=True``).
+TRANSITIONS: list[dict] = [
+    {"trigger": Trigger.NOTIFY, "source": [S.FOUND], "dest": S.NOTIFIED},
+    {"trigger": Trigger.START, "source": [S.NOTIFIED, S.ESCALATED], "dest": S.RECTIFYING},
+    {
+        "trigger": Trigger.SUBMIT,
+        "source": [S.NOTIFIED, S.RECTIFYING, S.ESCALATED],
+        "dest": S.SUBMITTED,
+    },
+    {"trigger": Trigger.VERIFY, "source": [S.SUBMITTED], "dest": S.VERIFIED},
+    {
+        "trigger": Trigger.VERIFY,
+        "source": _PROVABLE,
+        "dest": S.VERIFIED,
+        "conditions": [_proven_fixed],
+    },
+    {"trigger": Trigger.REJECT, "source": [S.SUBMITTED], "dest": S.RECTIFYING},
+    {
+        "trigger": Trigger.ESCALATE,
+        "source": [S.NOTIFIED, S.RECTIFYING, S.ESCALATED],
+        "dest": S.ESCALATED,
+    },
+]
+
+
+def _as_strings(spec: dict) -> dict:
+    out = dict(spec)
+    out["trigger"] = str(spec["trigger"])
+    out["source"] = [str(s) for s in spec["source"]]
+    out["dest"] = str(spec["dest"])
+    return out
+
+
+_MACHINE = Machine(
+    model=None,
+    states=[str(s) for s in CaseState],
+    transitions=[_as_strings(t) for t in TRANSITIONS],
+    initial=None,
+    auto_transitions=False,
+    send_event=True,
+)
+
+
+class InvalidTransition(Exception):
+    """A trigger the case's current state does not allow; nothing was changed."""
+
+    def __init__(self, *, case_id: int | None, state: str, trigger: str, reason: str = ""):
+        self.case_id = case_id
+        self.state = state
+        self.trigger = trigger
+        self.reason = reason
+        label = f"案件 {case_id}" if case_id is not None else "案件"
+        state_label = STATE_LABELS.get(state, state)
+        trigger_label = TRIGGER_LABELS.get(trigger, trigger)
+        message = (
+            f"{label}当前状态为「{state_label}」({state})，不能执行「{trigger_label}」({trigger})"
+        )
+        if reason:
+            message += f"：{reason}"
+        super().__init__(message)
+
+
+@dataclass
+class _Holder:
+    state: str
+
+
+def fire(
+    state: str, trigger: str, *, case_id: int | None = None, proven_fixed: bool = False
+) -> CaseState:
+    """Return the state ``trigger`` leads to from ``state``, or raise InvalidTransition."""
+    event = _MACHINE.events.get(str(trigger))
+    if event is None:
+        raise InvalidTransition(case_id=case_id, state=state, trigger=trigger, reason="未知操作")
+    holder = _Holder(str(state))
+    try:
+        moved = event.trigger(holder, proven_fixed=proven_fixed)
+    except MachineError:
+        raise InvalidTransition(case_id=case_id, state=state, trigger=trigger) from None
+    if not moved:
+        reason = "未经复查证明已整改，须先由责任单位提交整改材料"
+        raise InvalidTransition(case_id=case_id, state=state, trigger=trigger, reason=reason)
+    return CaseState(holder.state)
+
+
+def allowed_triggers(state: str) -> list[Trigger]:
+    """Triggers a person may fire from ``state`` (recheck-only moves excluded)."""
+    allowed = []
+    for trigger in Trigger:
+        try:
+            fire(state, trigger)
+        except InvalidTransition:
+            continue
+        allowed.append(trigger)
+    return allowed

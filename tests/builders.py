@@ -1,0 +1,97 @@
+"""Builders that say what a test's data is: ``a_case(uow, state="notified")``."""
+
+from __future__ import annotations
+
+import itertools
+from datetime import date
+
+from services import cases, registry, rounds
+from services.db.models import Case
+from services.uow import UnitOfWork
+
+_seq = itertools.count(1)
+
+
+def a_unit(uow: UnitOfWork, code: str | None = None, *, parent_code: str | None = None, **fields):
+    code = code or f"unit{next(_seq)}"
+    spec = registry.UnitSpec(
+        code=code,
+        name=fields.pop("name", f"单位{code}"),
+        kind=fields.pop("kind", "city_dept"),
+        parent_code=parent_code,
+        contact_email=fields.pop("contact_email", f"{code}@units.test"),
+        leader_email=fields.pop("leader_email", f"leader.{code}@units.test"),
+        **fields,
+    )
+    return registry.upsert_unit(uow, spec)
+
+
+def a_target(
+    uow: UnitOfWork,
+    code: str | None = None,
+    *,
+    unit_code: str | None = None,
+    kind: str = "website",
+    **fields,
+):
+    code = code or f"target{next(_seq)}"
+    unit_code = unit_code or a_unit(uow).code
+    spec = registry.TargetSpec(
+        code=code, unit_code=unit_code, kind=kind, name=fields.pop("name", f"网站{code}"), **fields
+    )
+    return registry.upsert_target(uow, spec)
+
+
+def a_round(uow: UnitOfWork, code: str = "2021Q2", **fields):
+    year, quarter = int(code[:4]), int(code[-1])
+    start = date(year, 3 * quarter - 2, 1)
+    end = date(year + (quarter == 4), (3 * quarter) % 12 + 1, 1).replace(day=1)
+    spec = rounds.RoundSpec(
+        code=code,
+        period_start=start,
+        period_end=date.fromordinal(end.toordinal() - 1),
+        **fields,
+    )
+    return rounds.upsert_round(uow, spec)
+
+
+def a_case(
+    uow: UnitOfWork,
+    *,
+    state: str = "found",
+    category: str = "column_stale",
+    round_code: str = "2021Q2",
+    target_code: str | None = None,
+    actor: str = "测试员",
+    **fields,
+) -> Case:
+    """A case driven to ``state`` through the real transitions (so its history is real)."""
+    if rounds.get_round(uow, round_code, required=False) is None:
+        a_round(uow, round_code)
+    target_code = target_code or a_target(uow).code
+    case, _ = cases.open_case(
+        uow,
+        cases.Finding(
+            round_code=round_code, target_code=target_code, category_code=category, **fields
+        ),
+        actor=actor,
+    )
+    for trigger in PATH_TO[state]:
+        cases.transition(
+            uow,
+            case_id=case.id,
+            trigger=trigger,
+            actor=actor,
+            note="测试" if trigger == "reject" else None,
+        )
+    return case
+
+
+PATH_TO = {
+    "found": [],
+    "notified": ["notify"],
+    "rectifying": ["notify", "start"],
+    "submitted": ["notify", "start", "submit"],
+    "verified": ["notify", "start", "submit", "verify"],
+    "escalated": ["notify", "escalate"],
+}

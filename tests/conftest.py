@@ -1,0 +1,109 @@
+"""Test set-up: every test that asks for ``app`` runs once per selected database.
+
+``--db=sqlite`` and ``--db=postgres`` (both by default in ``make test``) choose the
+backends. SQLite gets a fresh file per test, copied from one migrated template;
+PostgreSQL gets a database of its own for the session, truncated between tests.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from datetime import date
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from services.bootstrap import App
+from services.catalogue import ensure_seeded
+from services.clock import Clock
+from services.db.engine import make_engine, make_session_factory
+from services.db.migrate import upgrade
+from services.db.models import Base
+from services.settings import Settings
+
+NOTICE_DAY = date(2021, 7, 19)
+PG_URL = os.environ.get("RECTIFY_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+
+
+def pytest_addoption(parser):
+    parser.addoption(
+        "--db",
+        action="append",
+        choices=["sqlite", "postgres"],
+        help="database backends to run the integration tests on (repeatable; default sqlite)",
+    )
+
+
+def pytest_generate_tests(metafunc):
+    if "backend" in metafunc.fixturenames:
+        backends = metafunc.config.getoption("--db") or ["sqlite"]
+        metafunc.parametrize("backend", list(dict.fromkeys(backends)), scope="session")
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("template") / "template.db"
+    engine = make_engine(f"sqlite:///{path}")
+    upgrade(engine)
+    engine.dispose()
+    return path
+
+
+@pytest.fixture(scope="session")
+def pg_database():
+    name = f"rectify_test_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = PG_URL.rsplit("/", 1)[0] + f"/{name}"
+    engine = make_engine(url)
+    upgrade(engine)
+    engine.dispose()
+    yield url
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture
+def database_url(backend, request, tmp_path) -> str:
+    if backend == "sqlite":
+        path = tmp_path / "rectify.db"
+        shutil.copy(request.getfixturevalue("sqlite_template"), path)
+        return f"sqlite:///{path}"
+    url = request.getfixturevalue("pg_database")
+    engine = create_engine(url)
+    tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+    with engine.begin() as conn:
+        conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    engine.dispose()
+    return url
+
+
+@pytest.fixture
+def settings(database_url, tmp_path) -> Settings:
+    return Settings(
+        database_url=database_url,
+        data_dir=tmp_path / "data",
+        secret_key="test-secret",
+        supervisor_email="supervisor@rectify.test",
+    )
+
+
+@pytest.fixture
+def app(settings):
+    engine = make_engine(settings.database_url)
+    application = App(
+        settings=settings,
+        engine=engine,
+        session_factory=make_session_factory(engine),
+        clock=Clock(NOTICE_DAY),
+    )
+    with application.uow() as uow:
+        ensure_seeded(uow)
+        uow.commit()
+    yield application
+    application.close()
