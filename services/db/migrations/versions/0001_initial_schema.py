@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-28 01:00:22.639862
+Create Date: 2026-11-28 01:00:48.333418
 """
 
 from collections.abc import Sequence
@@ -109,6 +109,28 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("targets", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_targets_unit_id"), ["unit_id"], unique=False)
+
+    op.create_table(
+        "unit_links",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("unit_id", sa.Integer(), nullable=False),
+        sa.Column("round_id", sa.Integer(), nullable=True),
+        sa.Column("token_hash", sa.String(length=64), nullable=False),
+        sa.Column("created_at", services.db.types.AwareDateTime(timezone=True), nullable=False),
+        sa.Column("expires_at", services.db.types.AwareDateTime(timezone=True), nullable=False),
+        sa.Column("revoked_at", services.db.types.AwareDateTime(timezone=True), nullable=True),
+        sa.Column("last_used_at", services.db.types.AwareDateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["round_id"], ["rounds.id"], name=op.f("fk_unit_links_round_id_rounds")
+        ),
+        sa.ForeignKeyConstraint(
+            ["unit_id"], ["units.id"], name=op.f("fk_unit_links_unit_id_units")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_unit_links")),
+        sa.UniqueConstraint("token_hash", name=op.f("uq_unit_links_token_hash")),
+    )
+    with op.batch_alter_table("unit_links", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_unit_links_unit_id"), ["unit_id"], unique=False)
 
     op.create_table(
         "users",
@@ -395,6 +417,10 @@ def downgrade() -> None:
     op.drop_table("cases")
     op.drop_table("board_figures")
     op.drop_table("users")
+    with op.batch_alter_table("unit_links", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_unit_links_unit_id"))
+
+    op.drop_table("unit_links")
     with op.batch_alter_table("targets", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_targets_unit_id"))
 
