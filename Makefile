@@ -46,6 +46,10 @@ clean:
 # After the first release: `alembic revision --autogenerate` a new file instead.
 migration-initial: setup
 	rm -f services/db/migrations/versions/0001_initial_schema.py /tmp/rectify-migration.db
-	$(BIN)/python -c "from alembic import command; from services.db.engine import make_engine; from services.db.migrate import alembic_config; command.revision(alembic_config(make_engine('sqlite:////tmp/rectify-migration.db')), message='initial schema', autogenerate=True, rev_id='0001')"
+	# Hand-written migrations on top of 0001 (0002_… triggers) wait aside while it is rebuilt.
+	rm -rf /tmp/rectify-later-migrations && mkdir -p /tmp/rectify-later-migrations
+	find services/db/migrations/versions -maxdepth 1 -name '0*.py' -exec mv {} /tmp/rectify-later-migrations/ \;
+	$(BIN)/python -c "from alembic import command; from services.db.engine import make_engine; from services.db.migrate import alembic_config; command.revision(alembic_config(make_engine('sqlite:////tmp/rectify-migration.db')), message='initial schema', autogenerate=True, rev_id='0001')"; \
+	  status=$$?; find /tmp/rectify-later-migrations -name '*.py' -exec mv {} services/db/migrations/versions/ \; ; exit $$status
 	$(BIN)/ruff check --fix --unsafe-fixes -q services/db/migrations
 	$(BIN)/ruff format -q services/db/migrations
