@@ -8,14 +8,14 @@ from typing import Any
 
 from sqlalchemy import select
 
-from services import deadlines, mailing
+from services import effects, mailing
 from services.db.models import Case, CaseEvent, CaseNotice, Category, Round, Submission, Target
 from services.errors import NotFound, ValidationFailed
 from services.uow import UnitOfWork
 from states import CaseState, Trigger, fire
 
 ACTOR_KINDS = ("user", "unit", "system")
-NOTICE_LEVELS = {"city": "市政府办公室", "province": "省政府办公厅"}
+NOTICE_LEVELS = effects.NOTICE_LEVELS
 
 
 @dataclass(frozen=True)
@@ -145,31 +145,18 @@ def transition(
         raise ValidationFailed(["退回整改必须填写理由"])
     from_state = case.state
     to_state = fire(from_state, trigger, case_id=case.id, proven_fixed=proven_fixed)
-    now = uow.clock.now()
-    data = dict(data or {})
-
-    if trigger == Trigger.NOTIFY:
-        _on_notify(uow, case, data)
-    elif trigger == Trigger.ESCALATE:
-        case.escalation_level += 1
-        data["level"] = case.escalation_level
-        if data.get("reason") == "overdue":
-            case.escalated_for_deadline = case.deadline
-    elif trigger == Trigger.SUBMIT:
-        submission = Submission(
-            case_id=case.id,
-            text=data.pop("text", None) or note or "",
-            responsible_person=data.pop("responsible_person", None) or actor,
-            phone=data.pop("phone", None),
-            submitted_at=now,
-        )
-        uow.session.add(submission)
-        uow.flush()
-        data["submission_id"] = submission.id
-    elif trigger in (Trigger.VERIFY, Trigger.REJECT):
-        _review_latest_submission(uow, case, trigger=trigger, actor=actor, note=note, data=data)
-    if proven_fixed:
-        data["proven_fixed"] = True
+    moment = effects.Moment(now=uow.clock.now(), today=uow.clock.today(), settings=uow.settings)
+    data = effects.apply(
+        case,
+        trigger=str(trigger),
+        actor=actor,
+        note=note,
+        data=data or {},
+        proven_fixed=proven_fixed,
+        moment=moment,
+        sink=_OrmSink(uow),
+    )
+    now = moment.now
 
     case.state = str(to_state)
     case.updated_at = now
@@ -196,52 +183,68 @@ def transition(
     )
 
 
-def _on_notify(uow: UnitOfWork, case: Case, data: dict[str, Any]) -> None:
-    today = uow.clock.today()
-    if case.deadline is None:
-        case.deadline, case.deadline_mode = resolve_deadline(uow, case, start=today)
-    case.notified_at = uow.clock.now()
-    case.notices_city += 1
-    round_ = case.round
-    uow.session.add(
-        CaseNotice(
-            case_id=case.id,
-            level="city",
-            issuer=NOTICE_LEVELS["city"],
-            notified_on=round_.notice_date or today,
-            reference=round_.doc_number,
-        )
-    )
-    data["deadline"] = case.deadline.isoformat()
-    data["deadline_mode"] = case.deadline_mode
-
-
 def resolve_deadline(uow: UnitOfWork, case: Case, *, start: date) -> tuple[date, str]:
     """The round's explicit deadline, else days from the round, the category or settings."""
-    round_, category, settings = case.round, case.category, uow.settings
-    mode = round_.deadline_mode or category.deadline_mode or settings.default_deadline_mode
-    if round_.deadline is not None:
-        return round_.deadline, mode
-    days = round_.deadline_days or category.deadline_days or settings.default_deadline_days
-    return deadlines.add_days(start, days, mode), mode
+    return effects.deadline_for(case, settings=uow.settings, start=start)
 
 
-def _review_latest_submission(
-    uow: UnitOfWork, case: Case, *, trigger: str, actor: str, note: str | None, data: dict
-) -> None:
-    submission = uow.session.scalar(
+class _OrmSink:
+    """Writes the rows a trigger adds through the unit of work's session."""
+
+    def __init__(self, uow: UnitOfWork):
+        self.uow = uow
+
+    def add_notice(self, case, *, level, issuer, notified_on, reference) -> None:
+        self.uow.session.add(
+            CaseNotice(
+                case_id=case.id,
+                level=level,
+                issuer=issuer,
+                notified_on=notified_on,
+                reference=reference,
+            )
+        )
+
+    def add_submission(self, case, *, text, responsible_person, phone, at) -> int:
+        submission = Submission(
+            case_id=case.id,
+            text=text,
+            responsible_person=responsible_person,
+            phone=phone,
+            submitted_at=at,
+        )
+        self.uow.session.add(submission)
+        self.uow.flush()
+        return submission.id
+
+    def review_latest_submission(self, case, *, result, reviewer, comment, at) -> int | None:
+        return review_latest_submission(
+            self.uow.session,
+            case_id=case.id,
+            result=result,
+            reviewer=reviewer,
+            comment=comment,
+            at=at,
+        )
+
+
+def review_latest_submission(
+    session, *, case_id: int, result: str, reviewer: str, comment: str | None, at
+) -> int | None:
+    """Mark the case's latest unreviewed submission accepted or rejected; its id, if any."""
+    submission = session.scalar(
         select(Submission)
-        .where(Submission.case_id == case.id, Submission.review_result.is_(None))
+        .where(Submission.case_id == case_id, Submission.review_result.is_(None))
         .order_by(Submission.id.desc())
         .limit(1)
     )
     if submission is None:
-        return
-    submission.review_result = "accepted" if trigger == Trigger.VERIFY else "rejected"
-    submission.reviewer = actor
-    submission.review_comment = note
-    submission.reviewed_at = uow.clock.now()
-    data["submission_id"] = submission.id
+        return None
+    submission.review_result = result
+    submission.reviewer = reviewer
+    submission.review_comment = comment
+    submission.reviewed_at = at
+    return submission.id
 
 
 def extend_deadline(
