@@ -1,0 +1,90 @@
+"""Jinja2 templates (Chinese, HTML with a plain-text alternative) rendered from a context dict."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from functools import cache
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+TEMPLATE_DIR = Path(__file__).resolve().parent / "templates"
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+#: Every email the system sends; each has ``<name>.subject.j2``, ``.txt.j2`` and ``.html.j2``.
+TEMPLATES = (
+    "round_notice",
+    "case_notice",
+    "reminder_digest",
+    "rejection",
+    "escalation",
+    "submission_received",
+    "submission_for_review",
+)
+
+
+class TemplateMissing(LookupError):
+    """An outbox row names a template that does not exist."""
+
+
+@dataclass(frozen=True)
+class Rendered:
+    subject: str
+    text: str
+    html: str
+
+
+def cn_date(value: date | str | None) -> str:
+    """2021-07-29 → 2021年7月29日 (accepts the ISO strings stored in outbox contexts)."""
+    if value is None or value == "":
+        return "（未定）"
+    if isinstance(value, str):
+        value = date.fromisoformat(value[:10])
+    return f"{value.year}年{value.month}月{value.day}日"
+
+
+def cn_datetime(value: datetime | str | None) -> str:
+    """An instant as Shanghai local time: 2021年7月19日 09:00."""
+    if value is None or value == "":
+        return "（未知）"
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    if value.tzinfo is not None:
+        value = value.astimezone(SHANGHAI)
+    return f"{cn_date(value.date())} {value:%H:%M}"
+
+
+@cache
+def environment() -> Environment:
+    """The one template environment: HTML autoescaped, undefined values an error."""
+    env = Environment(
+        loader=FileSystemLoader(TEMPLATE_DIR),
+        autoescape=select_autoescape(
+            enabled_extensions=("html.j2",),
+            disabled_extensions=("txt.j2", "subject.j2"),
+            default=True,
+        ),
+        undefined=StrictUndefined,
+        keep_trailing_newline=False,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["cn_date"] = cn_date
+    env.filters["cn_datetime"] = cn_datetime
+    return env
+
+
+def render(template: str, context: dict[str, Any], *, sent_on: date) -> Rendered:
+    """Render the subject, text and HTML of ``template``; raises on a missing value."""
+    if template not in TEMPLATES:
+        raise TemplateMissing(f"邮件模板 {template} 不存在")
+    env = environment()
+    values = {**context, "sent_on": sent_on}
+    subject = env.get_template(f"{template}.subject.j2").render(values)
+    return Rendered(
+        subject=" ".join(subject.split()),
+        text=env.get_template(f"{template}.txt.j2").render(values).strip() + "\n",
+        html=env.get_template(f"{template}.html.j2").render(values),
+    )

@@ -1,0 +1,172 @@
+"""The pure email builders: templates render in Chinese, escape user text, and build MIME."""
+
+from __future__ import annotations
+
+import email
+from datetime import date, datetime
+from email import policy
+from zoneinfo import ZoneInfo
+
+import pytest
+from jinja2 import UndefinedError
+
+from notifications.message import Mailbox, build_message, message_id, split_addresses
+from notifications.render import TEMPLATES, cn_date, render
+
+SENT_ON = date(2021, 7, 19)
+CASE = {
+    "id": 7,
+    "category": "栏目更新不及时",
+    "target": "永德县人民政府门户网站",
+    "target_url": "http://www.ynyd.gov.cn",
+    "description": "“通知公告”栏目超期未更新",
+    "deadline": "2021-07-29",
+}
+COMMON = {"unit_name": "永德县人民政府", "office": "临沧市人民政府办公室"}
+PORTAL = {"portal_url": "https://rectify.test/portal/tok123", "link_expires": "2021-09-17"}
+CONTEXTS = {
+    "round_notice": COMMON
+    | PORTAL
+    | {
+        "round": {
+            "code": "2021Q2",
+            "title": "2021年二季度检查",
+            "doc_number": "临政办字〔2021〕72号",
+        },
+        "cases": [CASE, CASE | {"id": 8, "category": "空白栏目", "deadline": "2021-08-02"}],
+    },
+    "case_notice": COMMON | PORTAL | {"case": CASE},
+    "reminder_digest": COMMON
+    | PORTAL
+    | {"day": "2021-07-26", "before": [CASE], "due": [], "after": [CASE | {"id": 9}]},
+    "rejection": COMMON | PORTAL | {"case": CASE, "reason": "截图不清晰", "reviewer": "张三"},
+    "escalation": COMMON
+    | {
+        "case": CASE,
+        "leader_name": "李四",
+        "parent_unit_name": "临沧市人民政府",
+        "level": 1,
+        "reason": "overdue",
+        "notices_city": 2,
+        "notices_province": 1,
+        "history": [
+            {"at": "2021-07-19T01:00:00+00:00", "label": "通知", "actor": "王五", "note": None}
+        ],
+    },
+    "submission_received": COMMON
+    | {
+        "case": CASE,
+        "submitted_at": "2021-07-20T02:30:00+00:00",
+        "responsible_person": "赵六",
+        "text": "已更新栏目",
+    },
+    "submission_for_review": COMMON
+    | {
+        "case": CASE,
+        "submitted_at": "2021-07-20T02:30:00+00:00",
+        "responsible_person": "赵六",
+        "text": "已更新栏目",
+        "case_url": "https://rectify.test/cases/7",
+    },
+}
+
+
+@pytest.mark.parametrize("template", TEMPLATES)
+def test_every_template_renders_a_chinese_subject_text_and_html(template):
+    rendered = render(template, CONTEXTS[template], sent_on=SENT_ON)
+
+    assert "永德县人民政府" in rendered.subject
+    assert "\n" not in rendered.subject
+    assert "永德县人民政府门户网站" in rendered.text
+    assert "<html" in rendered.html and "永德县人民政府门户网站" in rendered.html
+
+
+def test_a_round_notice_lists_every_case_with_its_deadline_and_the_portal_link():
+    rendered = render("round_notice", CONTEXTS["round_notice"], sent_on=SENT_ON)
+
+    assert "共2个问题" in rendered.subject
+    for text in (rendered.text, rendered.html):
+        assert "栏目更新不及时" in text and "空白栏目" in text
+        assert "2021年7月29日" in text and "2021年8月2日" in text
+        assert "https://rectify.test/portal/tok123" in text
+        assert "临政办字〔2021〕72号" in text
+
+
+def test_a_reminder_digest_separates_overdue_cases_from_those_due_soon():
+    rendered = render("reminder_digest", CONTEXTS["reminder_digest"], sent_on=SENT_ON)
+
+    assert "已超期" in rendered.subject
+    assert rendered.text.index("已超过整改期限") < rendered.text.index("即将到期")
+    assert "今日到期" not in rendered.text
+
+
+def test_an_escalation_tells_the_leader_the_history_and_notice_counts():
+    rendered = render("escalation", CONTEXTS["escalation"], sent_on=SENT_ON)
+
+    assert rendered.text.startswith("李四：")
+    assert "被市政府办公室通报2次，被省政府办公厅通报1次" in rendered.text
+    assert "2021年7月19日 09:00  通知（王五）" in rendered.text
+    assert "逾期未整改" in rendered.subject
+
+
+def test_user_text_is_escaped_in_html_but_kept_verbatim_in_plain_text():
+    context = CONTEXTS["rejection"] | {"reason": '<script>alert("x")</script>'}
+
+    rendered = render("rejection", context, sent_on=SENT_ON)
+
+    assert "<script>" not in rendered.html
+    assert "&lt;script&gt;" in rendered.html
+    assert '<script>alert("x")</script>' in rendered.text
+
+
+def test_a_missing_value_is_an_error_not_a_blank_in_the_email():
+    context = dict(CONTEXTS["rejection"])
+    del context["reason"]
+
+    with pytest.raises(UndefinedError):
+        render("rejection", context, sent_on=SENT_ON)
+
+
+def test_dates_read_the_chinese_way():
+    assert cn_date("2021-07-29") == "2021年7月29日"
+    assert cn_date(None) == "（未定）"
+
+
+def test_the_message_has_utf8_headers_both_parts_and_a_message_id_from_its_key():
+    rendered = render("rejection", CONTEXTS["rejection"], sent_on=SENT_ON)
+    sent_at = datetime(2021, 7, 19, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
+
+    msg = build_message(
+        rendered,
+        key="case:7:reject:12",
+        sender=Mailbox("rectify@gov.test", "市政府办公室"),
+        to=["unit@units.test"],
+        cc=["leader@units.test"],
+        date=sent_at,
+    )
+    wire = msg.as_bytes()
+    parsed = email.message_from_bytes(wire, policy=policy.default)
+
+    assert wire.isascii()  # every header encoded, no raw UTF-8 on the wire
+    assert parsed["Subject"] == rendered.subject
+    assert parsed["From"].addresses[0].display_name == "市政府办公室"
+    assert parsed["To"] == "unit@units.test" and parsed["Cc"] == "leader@units.test"
+    assert parsed["Message-ID"] == message_id("case:7:reject:12", "gov.test")
+    assert parsed.get_body(("plain",)).get_content().replace("\r\n", "\n") == rendered.text
+    assert "截图不清晰" in parsed.get_body(("html",)).get_content()
+
+
+def test_the_same_key_gives_the_same_message_id_and_another_key_another():
+    assert message_id("round-notice:2021Q2:yongde", "gov.test") == message_id(
+        "round-notice:2021Q2:yongde", "gov.test"
+    )
+    assert message_id("round-notice:2021Q2:yongde", "gov.test") != message_id(
+        "round-notice:2021Q2:gengma", "gov.test"
+    )
+
+
+def test_a_contact_field_splits_into_valid_addresses_and_rejected_pieces():
+    valid, invalid = split_addresses("a@units.test； b@units.test,不是邮箱 a@units.test")
+
+    assert valid == ["a@units.test", "b@units.test"]
+    assert invalid == ["不是邮箱"]
