@@ -43,6 +43,28 @@ class Settings(BaseSettings):
     pass_rate_decimals: int = 2
     pass_rate_rule: str = "round_half_up"  # round_half_up | truncate
 
+    # Web (issue 6): uploads, login throttling.
+    upload_max_mb: int = 20  # per attachment
+    upload_max_files: int = 10
+    login_max_failures: int = 5  # within the window, per user name and address
+    login_window_minutes: int = 15
+
+    # Automated checks (issue 5; DOMAIN-RULES §2 defaults, configurable).
+    check_user_agent: str = "rectify-recheck/0.1 (政府网站检查复核)"
+    check_timeout_seconds: float = 15.0  # a visit fails when the page has not loaded in 15 s
+    check_max_concurrency: int = 100  # requests in flight over all hosts
+    check_per_host_concurrency: int = 4  # requests in flight to one host
+    check_dns_nameservers: list[str] = []  # empty: the system's resolvers
+    check_dns_port: int = 53
+    check_dns_timeout_seconds: float = 5.0
+    check_reach_samples: int = 20  # national rule: ≥ 20 visits a day for a week
+    check_reach_window_seconds: float = 600.0  # shortened for rechecks; 604800 = one week
+    check_reach_failure_threshold: float = 0.05
+    column_stale_days: dict[str, int] = {"news": 14, "notice": 180, "policy": 180, "other": 30}
+    column_stale_days_by_target: dict[str, int] = {}  # target code → days, overrides the type
+    check_max_links: int = 300  # links requested per page at most
+    check_page_keep_chars: int = 4000  # the trimmed copy of a page kept as evidence
+
 
 def load_settings(**overrides) -> Settings:
     """Read settings from the environment; keyword overrides win (tests use them)."""

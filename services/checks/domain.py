@@ -1,0 +1,64 @@
+"""已下线网站域名未注销: does the domain still resolve and serve?"""
+
+from __future__ import annotations
+
+import httpx
+
+from services.checks.fetch import FetchFailed
+from services.checks.model import CannotTell, CheckContext, CheckOutcome, CheckRequest
+from services.checks.registry import answer, register
+
+
+def _visits_for(request: CheckRequest, name: str) -> list[str]:
+    """The target's own URL (its port included) or, without one, HTTP and HTTPS of the name."""
+    if request.url and httpx.URL(request.url).host.lower() == name:
+        url = httpx.URL(request.url)
+        if url.port is None:
+            other = "https" if url.scheme == "http" else "http"
+            return [str(url), f"{other}://{name}/"]
+        return [str(url)]
+    return [f"http://{name}/", f"https://{name}/"]
+
+
+@register("domain_live")
+async def domain_live(request: CheckRequest, context: CheckContext) -> CheckOutcome:
+    """Fixed when the name no longer resolves (NXDOMAIN) or nothing answers on it."""
+    name = (request.domain or (httpx.URL(request.url).host if request.url else "")).lower()
+    if not name:
+        raise CannotTell("监测对象未登记域名或网址，无法自动检查")
+    found = await context.fetcher.lookup(name)
+    dns = found.as_dict()
+    if found.error:
+        raise CannotTell(f"域名 {name} 的 DNS 查询没有结论（{found.error}）", dns=dns)
+    if not found.exists:
+        return answer(request, "fixed", f"域名 {name} 已无法解析（NXDOMAIN），视为已注销", dns=dns)
+    if not found.addresses:
+        return answer(request, "fixed", f"域名 {name} 已无地址记录，无法访问", dns=dns)
+    keep = context.settings.check_page_keep_chars
+    visits = []
+    for url in _visits_for(request, name):
+        try:
+            page = await context.fetcher.get(url)
+        except FetchFailed as exc:
+            visits.append({"url": url, "error": str(exc), "kind": exc.kind})
+        else:
+            visits.append(page.evidence(keep_chars=keep))
+    served = [v for v in visits if "status" in v]
+    addresses = "、".join(found.addresses)
+    if served:
+        first = served[0]
+        return answer(
+            request,
+            "present",
+            f"域名 {name} 仍可解析（{addresses}），且仍提供网页服务"
+            f"（HTTP {first['status']}，最终地址 {first['final_url']}）",
+            dns=dns,
+            visits=visits,
+        )
+    return answer(
+        request,
+        "fixed",
+        f"域名 {name} 仍可解析（{addresses}），但网页均无应答",
+        dns=dns,
+        visits=visits,
+    )

@@ -1,0 +1,195 @@
+"""HTTP for the checks: one client, our DNS, a user agent, timeouts, per-host and overall limits."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import ssl
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpcore
+import httpx
+
+from services.checks.charset import decode_page
+from services.checks.resolve import Lookup, is_ip, lookup, make_resolver
+
+KEPT_HEADERS = ("content-type", "content-length", "server", "last-modified", "date", "location")
+MAX_BODY = 5 * 1024 * 1024
+
+
+class FetchFailed(Exception):
+    """A visit that got no HTTP answer: ``kind`` is timeout, dns, connect or protocol."""
+
+    def __init__(self, kind: str, message: str):
+        super().__init__(message)
+        self.kind = kind
+
+
+@dataclass
+class Page:
+    """One visit's answer: status, where redirects led, headers, the decoded page."""
+
+    url: str
+    final_url: str
+    status: int
+    headers: dict[str, str]
+    redirects: list[str]
+    body: bytes
+    text: str
+    charset: str
+    seconds: float
+    sha256: str = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.sha256 = hashlib.sha256(self.body).hexdigest()
+
+    @property
+    def ok(self) -> bool:
+        return self.status < 400
+
+    def evidence(self, *, keep_chars: int) -> dict[str, Any]:
+        """What is stored with the case: enough to show the page as it was seen."""
+        return {
+            "url": self.url,
+            "final_url": self.final_url,
+            "status": self.status,
+            "redirects": self.redirects,
+            "headers": self.headers,
+            "charset": self.charset,
+            "bytes": len(self.body),
+            "sha256": self.sha256,
+            "seconds": round(self.seconds, 3),
+            "page_excerpt": self.text[:keep_chars],
+        }
+
+
+class _ResolvingBackend(httpcore.AsyncNetworkBackend):
+    """httpcore's network backend, connecting to the addresses our resolver found."""
+
+    def __init__(self, fetcher: Fetcher):
+        self._fetcher = fetcher
+        self._inner = httpcore.AnyIOBackend()
+
+    async def connect_tcp(self, host, port, timeout=None, local_address=None, socket_options=None):
+        if is_ip(host):
+            addresses = [host]
+        else:
+            found = await self._fetcher.lookup(host)
+            if not found.addresses:
+                raise httpcore.ConnectError(f"域名无法解析：{host}")
+            addresses = found.addresses
+        last: Exception | None = None
+        for address in addresses:
+            try:
+                return await self._inner.connect_tcp(
+                    address, port, timeout, local_address, socket_options
+                )
+            except (httpcore.ConnectError, httpcore.ConnectTimeout) as exc:
+                last = exc
+        assert last is not None
+        raise last
+
+    async def sleep(self, seconds: float) -> None:
+        await self._inner.sleep(seconds)
+
+
+class Fetcher:
+    """Shared by all checks of a run: connection pool, DNS cache and concurrency limits."""
+
+    def __init__(self, settings: Any):
+        self.settings = settings
+        self.timeout = settings.check_timeout_seconds
+        self._resolver = make_resolver(
+            nameservers=settings.check_dns_nameservers,
+            port=settings.check_dns_port,
+            timeout=settings.check_dns_timeout_seconds,
+        )
+        self._lookups: dict[str, asyncio.Task[Lookup]] = {}
+        self._overall = asyncio.Semaphore(settings.check_max_concurrency)
+        per_host = settings.check_per_host_concurrency
+        self._hosts: defaultdict[str, asyncio.Semaphore] = defaultdict(
+            lambda: asyncio.Semaphore(per_host)
+        )
+        # Rechecks read public pages: an expired or self-signed certificate still "serves".
+        context = ssl.create_default_context()
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+        transport = httpx.AsyncHTTPTransport(verify=context)
+        # httpx does not expose httpcore's network_backend; give the pool one using our DNS.
+        transport._pool = httpcore.AsyncConnectionPool(
+            ssl_context=context,
+            max_connections=settings.check_max_concurrency,
+            max_keepalive_connections=settings.check_max_concurrency,
+            keepalive_expiry=5.0,
+            network_backend=_ResolvingBackend(self),
+        )
+        self.client = httpx.AsyncClient(
+            transport=transport,
+            # Header values are bytes on the wire: the Chinese part of the name goes as UTF-8.
+            headers={"User-Agent": settings.check_user_agent.encode("utf-8")},
+            timeout=httpx.Timeout(self.timeout),
+            follow_redirects=True,
+            max_redirects=5,
+        )
+
+    async def __aenter__(self) -> Fetcher:
+        return self
+
+    async def __aexit__(self, *exc_info) -> None:
+        await self.client.aclose()
+
+    async def lookup(self, host: str) -> Lookup:
+        """Resolve a host once per run (concurrent callers share the answer)."""
+        key = host.lower().rstrip(".")
+        if key not in self._lookups:
+            self._lookups[key] = asyncio.ensure_future(lookup(self._resolver, key))
+        return await asyncio.shield(self._lookups[key])
+
+    async def get(self, url: str, *, read_body: bool = True, timeout: float | None = None) -> Page:
+        """Visit ``url`` within the limits; raise FetchFailed when no HTTP answer came."""
+        host = httpx.URL(url).host.lower()
+        async with self._hosts[host], self._overall:
+            started = time.perf_counter()
+            try:
+                async with asyncio.timeout(timeout or self.timeout):
+                    return await self._visit(url, read_body=read_body, started=started)
+            except TimeoutError:
+                raise FetchFailed("timeout", f"{timeout or self.timeout:g} 秒内未打开") from None
+            except httpx.TimeoutException:
+                raise FetchFailed("timeout", f"{timeout or self.timeout:g} 秒内未打开") from None
+            except httpx.TooManyRedirects:
+                raise FetchFailed("protocol", "重定向次数过多") from None
+            except httpx.ConnectError as exc:
+                kind = "dns" if str(exc).startswith("域名无法解析") else "connect"
+                raise FetchFailed(kind, str(exc) or "无法连接") from None
+            except httpx.HTTPError as exc:
+                raise FetchFailed("protocol", f"{type(exc).__name__}: {exc}") from None
+
+    async def _visit(self, url: str, *, read_body: bool, started: float) -> Page:
+        async with self.client.stream("GET", url) as response:
+            body = b""
+            if read_body:
+                chunks: list[bytes] = []
+                size = 0
+                async for chunk in response.aiter_bytes():
+                    chunks.append(chunk)
+                    size += len(chunk)
+                    if size >= MAX_BODY:
+                        break
+                body = b"".join(chunks)
+            content_type = response.headers.get("content-type")
+            text, charset = decode_page(body, content_type) if body else ("", "")
+            return Page(
+                url=url,
+                final_url=str(response.url),
+                status=response.status_code,
+                headers={k: response.headers[k] for k in KEPT_HEADERS if k in response.headers},
+                redirects=[str(r.headers.get("location", "")) for r in response.history],
+                body=body,
+                text=text,
+                charset=charset,
+                seconds=time.perf_counter() - started,
+            )

@@ -1,0 +1,68 @@
+"""What a check is asked (CheckRequest) and what it answers (CheckOutcome)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any, Literal
+
+Outcome = Literal["fixed", "present", "unknown"]
+OUTCOME_LABELS = {"fixed": "已整改", "present": "问题仍存在", "unknown": "无法判断"}
+#: Category check names; None in the catalogue means "a supervisor verifies".
+MANUAL = "manual"
+CHECK_LABELS = {
+    "domain_live": "域名是否仍在解析和提供服务",
+    "site_reachable": "站点能否正常访问",
+    "column_fresh": "栏目是否及时更新",
+    "column_blank": "栏目是否仍为空白",
+    "broken_links": "页面链接是否可用",
+    MANUAL: "无自动检查（人工核实）",
+}
+
+
+@dataclass(frozen=True)
+class CheckRequest:
+    """One check to run: which case (if any), which target, which check."""
+
+    check: str | None
+    target_code: str
+    url: str | None = None
+    domain: str | None = None
+    column_type: str | None = None
+    category_code: str | None = None
+    case_id: int | None = None
+    stale_days: int | None = None  # a per-target threshold; None: the column type's
+
+
+@dataclass
+class CheckOutcome:
+    """The structured answer of one check, as stored in a CheckResult row."""
+
+    case_id: int | None
+    check: str
+    outcome: Outcome
+    summary: str
+    details: dict[str, Any] = field(default_factory=dict)
+    target_code: str = ""
+    checked_at: datetime | None = None
+
+    @property
+    def label(self) -> str:
+        return OUTCOME_LABELS[self.outcome]
+
+
+@dataclass(frozen=True)
+class CheckContext:
+    """What a check needs besides its request: the fetcher, settings and today's date."""
+
+    fetcher: Any  # services.checks.fetch.Fetcher (Any keeps this module import-free)
+    settings: Any  # services.settings.Settings
+    today: date
+
+
+class CannotTell(Exception):
+    """Raised by a check that cannot decide; becomes an ``unknown`` outcome with its message."""
+
+    def __init__(self, message: str, **details: Any):
+        super().__init__(message)
+        self.details = details

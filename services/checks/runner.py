@@ -1,0 +1,55 @@
+"""Run many checks at once within the limits; one bad check never stops the others."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from services.checks import columns, domain, links, reachability  # noqa: F401  (registers)
+from services.checks.fetch import Fetcher
+from services.checks.model import MANUAL, CannotTell, CheckContext, CheckOutcome, CheckRequest
+from services.checks.registry import CHECKS, answer
+from services.clock import Clock
+from services.settings import Settings
+
+log = logging.getLogger(__name__)
+#: Checks started at once; their HTTP requests are bounded separately (overall and per host).
+CHECKS_PER_REQUEST_SLOT = 10
+
+
+async def run_checks(
+    requests: list[CheckRequest], *, settings: Settings, clock: Clock
+) -> list[CheckOutcome]:
+    """Run each request's check; outcomes come back in the order of the requests."""
+    async with Fetcher(settings) as fetcher:
+        context = CheckContext(fetcher=fetcher, settings=settings, today=clock.today())
+        running = asyncio.Semaphore(settings.check_max_concurrency * CHECKS_PER_REQUEST_SLOT)
+
+        async def one(request: CheckRequest) -> CheckOutcome:
+            async with running:
+                outcome = await run_one(request, context)
+            outcome.checked_at = clock.now()
+            return outcome
+
+        return list(await asyncio.gather(*(one(r) for r in requests)))
+
+
+async def run_one(request: CheckRequest, context: CheckContext) -> CheckOutcome:
+    """One check; a check that cannot decide or crashes answers "unknown", never "fixed"."""
+    if not request.check or request.check == MANUAL:
+        return answer(request, "unknown", "该类问题无自动检查，待督查人员核实", manual=True)
+    check = CHECKS.get(request.check)
+    if check is None:
+        return answer(request, "unknown", f"未知的自动检查「{request.check}」，待督查人员核实")
+    try:
+        return await check(request, context)
+    except CannotTell as exc:
+        return answer(request, "unknown", str(exc), **exc.details)
+    except Exception as exc:  # a crash must read as "cannot tell", with the error kept
+        log.exception("check %s crashed for %s", request.check, request.target_code)
+        return answer(
+            request,
+            "unknown",
+            f"自动检查出错，无法判断：{type(exc).__name__}: {exc}",
+            error=f"{type(exc).__name__}: {exc}",
+        )
