@@ -1,0 +1,138 @@
+"""Import of the registry and of findings from CSV, XLSX or YAML rows: check everything, then write.
+
+Every error names the file (and sheet), the spreadsheet row (header = row 1) and the column.
+An import with any error writes nothing; re-importing a file creates no duplicates.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date
+from pathlib import Path
+
+from services.errors import ValidationFailed
+from services.imports import finding_rows as fr
+from services.imports import registry_rows as rr
+from services.imports import round_rows as ro
+from services.imports.kinds import ALL_KINDS, REGISTRY_KINDS, ROUND_KINDS
+from services.imports.report import KIND_LABELS, Counts, ImportReport
+from services.imports.rows import Problems, Row, parse_table
+from services.imports.schema import TableKind, detect
+from services.imports.tables import RawTable, from_records, read_file
+from services.uow import UnitOfWork
+
+__all__ = [
+    "KIND_LABELS",
+    "Counts",
+    "ImportReport",
+    "from_records",
+    "import_findings",
+    "import_registry",
+    "import_tables",
+    "read_tables",
+]
+
+
+def read_tables(paths: list[Path]) -> list[RawTable]:
+    """Read every file; unreadable files are all reported together."""
+    tables, errors = [], []
+    for path in paths:
+        try:
+            tables.extend(read_file(Path(path)))
+        except ValidationFailed as exc:
+            errors.extend(exc.errors)
+    if errors:
+        raise ValidationFailed(errors)
+    return tables
+
+
+def import_registry(uow: UnitOfWork, paths: list[Path]) -> ImportReport:
+    """Import units and targets (监测对象) from CSV/XLSX files, in one transaction."""
+    return import_tables(uow, read_tables(paths), kinds=REGISTRY_KINDS)
+
+
+def import_findings(
+    uow: UnitOfWork, paths: list[Path], *, round_code: str | None = None
+) -> ImportReport:
+    """Import rounds, inspection scope, board figures, findings, notices and history."""
+    return import_tables(uow, read_tables(paths), kinds=ROUND_KINDS, round_code=round_code)
+
+
+def import_tables(
+    uow: UnitOfWork,
+    tables: list[RawTable],
+    *,
+    kinds: dict[str, TableKind] = ALL_KINDS,
+    round_code: str | None = None,
+) -> ImportReport:
+    """Check every row of every table; raise ValidationFailed with all errors, or write them all."""
+    problems = Problems()
+    rows = _parse(tables, kinds, problems, round_code=round_code)
+    units = rr.check_units(uow, rows["units"], problems)
+    targets = rr.check_targets(uow, rows["targets"], rows["units"], problems)
+    ro.check_rounds(rows["rounds"], problems)
+    known = ro.known(uow, rows["rounds"], rows["targets"])
+    ro.check_verdicts(rows["verdicts"], known, problems)
+    ro.check_board_figures(rows["board_figures"], known, problems)
+    in_db = fr.existing_cases(uow)
+    fr.check_findings(uow, rows["findings"], known, in_db, problems)
+    for kind in ("notices", "history"):
+        fr.check_case_refs(rows[kind], in_db, rows["findings"], problems)
+    fr.check_history(rows["history"], in_db, problems, uow)
+    if problems:
+        raise ValidationFailed(problems.sorted())
+
+    report = ImportReport(sources=list(dict.fromkeys(t.source for t in tables)))
+    rr.apply_units(uow, units, report)
+    rr.apply_targets(uow, targets, report)
+    ro.apply_rounds(uow, rows["rounds"], report)
+    ro.apply_verdicts(uow, rows["verdicts"], report)
+    ro.apply_board_figures(uow, rows["board_figures"], report)
+    by_round = _by_round(rows)
+    for code in sorted(by_round, key=lambda c: (known.rounds.get(c) or date.min, c)):
+        group = by_round[code]
+        for row in group["findings"]:
+            fr.apply_finding(uow, row, report, by_key=in_db)
+        fr.apply_history(uow, group["history"], report, by_key=in_db)
+        fr.apply_notices(uow, group["notices"], report, by_key=in_db)
+    uow.flush()
+    return report
+
+
+def _parse(
+    tables: list[RawTable],
+    kinds: dict[str, TableKind],
+    problems: Problems,
+    *,
+    round_code: str | None,
+) -> dict[str, list[Row]]:
+    rows: dict[str, list[Row]] = defaultdict(list)
+    round_field_kinds = set(ROUND_KINDS) - {"rounds"}
+    for table in tables:
+        kind = detect(table, kinds)
+        if kind is None:
+            names = "、".join(k.sheet_names[0] for k in kinds.values())
+            problems.add(
+                f"{table.label}：第 1 行",
+                f"无法识别表格内容（应为：{names}；请检查表头或工作表名）",
+            )
+            continue
+        defaults = {"round_code": round_code} if round_code else {}
+        parsed = parse_table(table, kind, problems, defaults=defaults)
+        if round_code and kind.code in round_field_kinds:
+            for row in parsed:
+                if row["round_code"] != round_code:
+                    problems.add(
+                        row.at("round_code"),
+                        f"轮次「{row['round_code']}」与指定的 --round {round_code} 不一致",
+                    )
+        rows[kind.code].extend(parsed)
+    return rows
+
+
+def _by_round(rows: dict[str, list[Row]]) -> dict[str, dict[str, list[Row]]]:
+    grouped: dict[str, dict[str, list[Row]]] = defaultdict(lambda: defaultdict(list))
+    for kind in ("findings", "history", "notices"):
+        for row in rows[kind]:
+            grouped[row["round_code"]][kind].append(row)
+    return grouped

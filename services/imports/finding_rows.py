@@ -1,0 +1,231 @@
+"""Finding rows (cases), their earlier notices and their recorded history (transitions)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date
+
+from sqlalchemy import select
+from sqlalchemy.event import listen, remove
+
+from services import cases
+from services.clock import Clock
+from services.db.models import (
+    Case,
+    CaseEvent,
+    CaseNotice,
+    Category,
+    OutboxMessage,
+    Round,
+    Target,
+    UnitLink,
+)
+from services.imports.report import ImportReport
+from services.imports.round_rows import Known, check_round_ref, check_target_ref
+from services.imports.rows import Problems, Row, check_unique
+from services.uow import UnitOfWork
+from states import InvalidTransition, Trigger, fire
+
+Key = tuple[str, str, str]  # round, target, category
+IMPORT_ACTOR = "数据导入"
+
+
+def key_of(row: Row) -> Key:
+    return (row["round_code"], row["target_code"], row["category_code"])
+
+
+def existing_cases(uow: UnitOfWork) -> dict[Key, Case]:
+    rows = uow.session.execute(
+        select(Round.code, Target.code, Case.category_code, Case)
+        .join(Round, Round.id == Case.round_id)
+        .join(Target, Target.id == Case.target_id)
+    ).all()
+    return {(r, t, c): case for r, t, c, case in rows}
+
+
+def check_findings(
+    uow: UnitOfWork, rows: list[Row], known_: Known, in_db: dict[Key, Case], problems: Problems
+) -> None:
+    """References, kinds and repeat links; (round, target, category) once per import."""
+    check_unique(rows, ("round_code", "target_code", "category_code"), problems, what="问题")
+    categories = {c.code: c.target_kind for c in uow.session.scalars(select(Category))}
+    in_file = {key_of(r) for r in rows}
+    for row in rows:
+        check_round_ref(row, known_, problems)
+        check_target_ref(row, known_, problems)
+        code = row["category_code"]
+        if code and code not in categories:
+            problems.add(row.at("category_code"), f"问题类别「{code}」不存在")
+        target_kind = known_.targets.get(row["target_code"])
+        applies = categories.get(code)
+        if target_kind and applies not in (None, "any", target_kind):
+            problems.add(row.at("category_code"), f"问题类别「{code}」不适用于此类监测对象")
+        previous = row["previous_round"]
+        if previous:
+            earlier = (previous, row["target_code"], code)
+            start, prev_start = known_.rounds.get(row["round_code"]), known_.rounds.get(previous)
+            if earlier not in in_db and earlier not in in_file:
+                problems.add(
+                    row.at("previous_round"), f"上一轮次「{previous}」中没有该对象的同类问题"
+                )
+            elif start and prev_start and prev_start >= start:
+                problems.add(row.at("previous_round"), f"上一轮次「{previous}」不早于本轮次")
+
+
+def check_case_refs(
+    rows: list[Row], in_db: dict[Key, Case], finding_rows: list[Row], problems: Problems
+) -> None:
+    """Notice and history rows must name a case that exists or is imported with them."""
+    in_file = {key_of(r) for r in finding_rows}
+    for row in rows:
+        if None not in key_of(row) and key_of(row) not in in_db and key_of(row) not in in_file:
+            problems.add(row.at("category_code"), "找不到对应的问题（轮次、对象代码、问题类别）")
+
+
+def check_history(rows: list[Row], in_db: dict[Key, Case], problems: Problems, uow: UnitOfWork):
+    """Each case's steps in date order must extend its recorded history and be allowed moves."""
+    done = _recorded_triggers(uow)
+    for key, steps in _by_case(rows).items():
+        case = in_db.get(key)
+        recorded = done.get(case.id, []) if case else []
+        state = "found"
+        for index, row in enumerate(steps):
+            if index < len(recorded):
+                if recorded[index] != row["trigger"]:
+                    problems.add(row.at("trigger"), "与系统中该案件已有的处理记录不一致")
+                    break
+            try:
+                state = str(fire(state, row["trigger"], proven_fixed=False))
+            except InvalidTransition as exc:
+                problems.add(row.at("trigger"), str(exc))
+                break
+
+
+def _recorded_triggers(uow: UnitOfWork) -> dict[int, list[str]]:
+    triggers = {str(t) for t in Trigger}
+    done: dict[int, list[str]] = defaultdict(list)
+    for case_id, trigger in uow.session.execute(
+        select(CaseEvent.case_id, CaseEvent.trigger).order_by(CaseEvent.id)
+    ):
+        if trigger in triggers:
+            done[case_id].append(trigger)
+    return done
+
+
+def _by_case(rows: list[Row]) -> dict[Key, list[Row]]:
+    grouped: dict[Key, list[Row]] = defaultdict(list)
+    for row in sorted(rows, key=lambda r: (r["date"] or date.min, r.number)):
+        grouped[key_of(row)].append(row)
+    return grouped
+
+
+@contextmanager
+def clock_at(uow: UnitOfWork, day: date | None) -> Iterator[None]:
+    """Run a step as of the day it happened, so the history's times are the real ones."""
+    saved = uow.clock
+    if day is not None:
+        uow.clock = Clock(day, tz=saved.tz)
+    try:
+        yield
+    finally:
+        uow.clock = saved
+
+
+@contextmanager
+def _no_mail(uow: UnitOfWork) -> Iterator[None]:
+    """A step imported from the past mailed then: drop the outbox rows and links it writes."""
+    written: list[object] = []
+
+    def collect(session, _context, _instances) -> None:
+        written.extend(o for o in session.new if isinstance(o, OutboxMessage | UnitLink))
+
+    listen(uow.session, "before_flush", collect)
+    try:
+        yield
+    finally:
+        remove(uow.session, "before_flush", collect)
+    for row in written:
+        uow.session.delete(row)
+    uow.flush()
+
+
+def apply_finding(
+    uow: UnitOfWork, row: Row, report: ImportReport, *, by_key: dict[Key, Case]
+) -> None:
+    """Open a case, or update it when its description or severity changed."""
+    previous = by_key.get((row["previous_round"], row["target_code"], row["category_code"]))
+    finding = cases.Finding(
+        round_code=row["round_code"],
+        target_code=row["target_code"],
+        category_code=row["category_code"],
+        description=row["description"] or "",
+        severity=row["severity"],
+        source=row["source"] or "import",
+        previous_case_id=previous.id if previous and row["previous_round"] else None,
+        synthetic=bool(row["synthetic"]),
+    )
+    case = by_key.get(key_of(row))
+    if case is not None:
+        severity = finding.severity or uow.session.get(Category, finding.category_code).severity
+        if (case.description, case.severity) == (finding.description, severity):
+            report.tick("cases", "unchanged")
+            return
+    with clock_at(uow, row["found_on"]):
+        opened, created = cases.open_case(uow, finding, actor=IMPORT_ACTOR, actor_kind="system")
+    by_key[key_of(row)] = opened
+    report.tick("cases", "created" if created else "updated")
+
+
+def apply_history(
+    uow: UnitOfWork, rows: list[Row], report: ImportReport, *, by_key: dict[Key, Case]
+) -> None:
+    """Fire the steps a case has not recorded yet, each as of its own day."""
+    done = _recorded_triggers(uow)
+    for key, steps in _by_case(rows).items():
+        case = by_key[key]
+        already = len(done.get(case.id, []))
+        report.tick("events", "unchanged", min(already, len(steps)))
+        for row in steps[already:]:
+            data = {"imported": True} | ({"reason": row["reason"]} if row["reason"] else {})
+            with clock_at(uow, row["date"]), _no_mail(uow):
+                cases.transition(
+                    uow,
+                    case_id=case.id,
+                    trigger=row["trigger"],
+                    actor=row["actor"] or IMPORT_ACTOR,
+                    actor_kind="user" if row["actor"] else "system",
+                    note=row["note"],
+                    data=data,
+                )
+            report.tick("events", "created")
+
+
+def apply_notices(
+    uow: UnitOfWork, rows: list[Row], report: ImportReport, *, by_key: dict[Key, Case]
+) -> None:
+    """Record earlier notices (city or province) once: a notice already on file is skipped."""
+    for row in rows:
+        case = by_key[key_of(row)]
+        seen = uow.session.scalar(
+            select(CaseNotice.id).where(
+                CaseNotice.case_id == case.id,
+                CaseNotice.level == row["level"],
+                CaseNotice.notified_on == row["notified_on"],
+            )
+        )
+        if seen is not None:
+            report.tick("notices", "unchanged")
+            continue
+        with clock_at(uow, row["notified_on"]):
+            cases.record_notice(
+                uow,
+                case_id=case.id,
+                level=row["level"],
+                notified_on=row["notified_on"],
+                issuer=row["issuer"],
+                reference=row["reference"],
+                actor=IMPORT_ACTOR,
+            )
+        report.tick("notices", "created")

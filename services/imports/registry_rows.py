@@ -1,0 +1,108 @@
+"""Registry rows: units (parents first, whatever the file's order) and targets, checked then upserted."""
+
+from __future__ import annotations
+
+from dataclasses import fields
+
+from sqlalchemy import select
+
+from services import registry
+from services.db.models import Target, Unit
+from services.imports.report import ImportReport, outcome_of
+from services.imports.rows import Problems, Row, check_unique
+from services.uow import UnitOfWork
+
+UNIT_FIELDS = [f.name for f in fields(registry.UnitSpec)]
+TARGET_FIELDS = [f.name for f in fields(registry.TargetSpec)]
+_UNIT_ATTRS = [f for f in UNIT_FIELDS if f != "parent_code"] + ["parent_id"]
+_TARGET_ATTRS = [f for f in TARGET_FIELDS if f not in ("unit_code", "parent_target_code")] + [
+    "unit_id",
+    "parent_target_id",
+]
+
+
+def check_units(uow: UnitOfWork, rows: list[Row], problems: Problems) -> list[Row]:
+    """Validate unit rows against each other and the database; return them parents first."""
+    check_unique(rows, ("code",), problems, what="单位代码")
+    check_unique(rows, ("name",), problems, what="单位名称")
+    session = uow.session
+    in_file = {row["code"]: row for row in rows if row["code"]}
+    in_db = dict(session.execute(select(Unit.code, Unit.name)).tuples().all())
+    code_by_name = {name: code for code, name in in_db.items()}
+    for row in rows:
+        parent = row["parent_code"]
+        if parent and parent not in in_file and parent not in in_db:
+            problems.add(row.at("parent_code"), f"上级单位「{parent}」不存在（文件和系统中都没有）")
+        if parent and parent == row["code"]:
+            problems.add(row.at("parent_code"), "单位不能以自己为上级单位")
+        other = code_by_name.get(row["name"])
+        if other and other != row["code"] and other not in in_file:
+            problems.add(row.at("name"), f"单位名称「{row['name']}」已被单位 {other} 使用")
+        for name in ("contact_email", "leader_email"):
+            if row[name] and "@" not in row[name]:
+                problems.add(row.at(name), f"「{row[name]}」不是有效的邮箱地址")
+    return _parents_first(rows, in_file, problems)
+
+
+def _parents_first(rows: list[Row], in_file: dict[str, Row], problems: Problems) -> list[Row]:
+    ordered: list[Row] = []
+    placed: set[str] = set()
+    for row in rows:
+        chain: list[Row] = []
+        current: Row | None = row
+        while current is not None and current["code"] not in placed:
+            if current in chain:
+                problems.add(row.at("parent_code"), "上级单位关系构成循环")
+                break
+            chain.append(current)
+            parent = current["parent_code"]
+            current = in_file.get(parent) if parent else None
+        for item in reversed(chain):
+            if item["code"] not in placed:
+                placed.add(item["code"])
+                ordered.append(item)
+    return ordered
+
+
+def check_targets(uow: UnitOfWork, rows: list[Row], unit_rows: list[Row], problems: Problems):
+    """Validate target rows: unique codes, known units and parent targets; return parents first."""
+    check_unique(rows, ("code",), problems, what="对象代码")
+    session = uow.session
+    units = set(session.scalars(select(Unit.code))) | {r["code"] for r in unit_rows}
+    targets = set(session.scalars(select(Target.code)))
+    in_file = {row["code"]: row for row in rows if row["code"]}
+    for row in rows:
+        if row["unit_code"] and row["unit_code"] not in units:
+            problems.add(row.at("unit_code"), f"主办单位「{row['unit_code']}」不存在")
+        parent = row["parent_target_code"]
+        if parent and parent not in in_file and parent not in targets:
+            problems.add(row.at("parent_target_code"), f"所属网站「{parent}」不存在")
+        if row["kind"] == "new_media" and not (row["platform"] and row["account_name"]):
+            field_name = "platform" if not row["platform"] else "account_name"
+            problems.add(row.at(field_name), "政务新媒体必须填写平台和账号名称")
+    ordered = sorted(rows, key=lambda r: r["parent_target_code"] in in_file)
+    return ordered
+
+
+def apply_units(uow: UnitOfWork, rows: list[Row], report: ImportReport) -> None:
+    """Upsert units in the given (parents-first) order."""
+    for row in rows:
+        spec = registry.UnitSpec(**{k: row[k] for k in UNIT_FIELDS if row[k] is not None})
+        before = _snapshot(registry.unit_by_code(uow, spec.code), _UNIT_ATTRS)
+        unit = registry.upsert_unit(uow, spec)
+        report.tick("units", outcome_of(before, _snapshot(unit, _UNIT_ATTRS)))
+
+
+def apply_targets(uow: UnitOfWork, rows: list[Row], report: ImportReport) -> None:
+    """Upsert targets (parent targets first)."""
+    for row in rows:
+        values = {k: row[k] for k in TARGET_FIELDS if row[k] is not None}
+        spec = registry.TargetSpec(**values)
+        existing = uow.session.scalar(select(Target).where(Target.code == spec.code))
+        before = _snapshot(existing, _TARGET_ATTRS)
+        target = registry.upsert_target(uow, spec)
+        report.tick("targets", outcome_of(before, _snapshot(target, _TARGET_ATTRS)))
+
+
+def _snapshot(record: object | None, attrs: list[str]) -> dict | None:
+    return None if record is None else {a: getattr(record, a) for a in attrs}

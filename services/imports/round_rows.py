@@ -1,0 +1,168 @@
+"""Round rows: rounds (quarters), inspection scope (verdicts) and message-board figures."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, fields
+from datetime import date, timedelta
+
+from sqlalchemy import select
+
+from services import rounds
+from services.db.models import BoardFigure, Round, Target, Verdict
+from services.imports.report import ImportReport, outcome_of
+from services.imports.rows import Problems, Row, check_unique
+from services.uow import UnitOfWork
+
+ROUND_FIELDS = [f.name for f in fields(rounds.RoundSpec)]
+
+
+@dataclass(frozen=True)
+class Known:
+    """Codes an import may refer to: in the database or earlier in the same import."""
+
+    rounds: dict[str, date]  # code → period start (orders rounds)
+    targets: dict[str, str]  # code → kind
+
+
+def known(uow: UnitOfWork, round_rows: list[Row], target_rows: list[Row]) -> Known:
+    session = uow.session
+    round_starts = dict(session.execute(select(Round.code, Round.period_start)).tuples().all())
+    for row in round_rows:
+        if row["code"] and row["period_start"]:
+            round_starts[row["code"]] = row["period_start"]
+    kinds = dict(session.execute(select(Target.code, Target.kind)).tuples().all())
+    kinds.update({r["code"]: r["kind"] for r in target_rows if r["code"]})
+    return Known(rounds=round_starts, targets=kinds)
+
+
+def quarter_period(code: str) -> tuple[date, date] | None:
+    """2021Q2 → (2021-04-01, 2021-06-30)."""
+    match = re.fullmatch(r"(\d{4})Q([1-4])", code or "")
+    if not match:
+        return None
+    year, quarter = int(match[1]), int(match[2])
+    start = date(year, 3 * quarter - 2, 1)
+    end = date(year + quarter // 4, (3 * quarter) % 12 + 1, 1) - timedelta(days=1)
+    return start, end
+
+
+def check_rounds(rows: list[Row], problems: Problems) -> None:
+    """Fill a quarter's dates from its code; a round needs a period either way."""
+    check_unique(rows, ("code",), problems, what="轮次")
+    for row in rows:
+        period = quarter_period(row["code"])
+        if period:
+            row.values["period_start"] = row["period_start"] or period[0]
+            row.values["period_end"] = row["period_end"] or period[1]
+        elif row["code"] and not (row["period_start"] and row["period_end"]):
+            problems.add(
+                row.at("code"), f"轮次「{row['code']}」不是 YYYYQn 格式，必须填写开始和结束日期"
+            )
+        start, end = row["period_start"], row["period_end"]
+        if start and end and end < start:
+            problems.add(row.at("period_end"), "结束日期早于开始日期")
+        if row["deadline"] and row["notice_date"] and row["deadline"] < row["notice_date"]:
+            problems.add(row.at("deadline"), "整改期限早于通报日期")
+
+
+def check_round_ref(row: Row, known_: Known, problems: Problems) -> None:
+    if row["round_code"] and row["round_code"] not in known_.rounds:
+        problems.add(row.at("round_code"), f"检查轮次「{row['round_code']}」不存在")
+
+
+def check_target_ref(row: Row, known_: Known, problems: Problems, *, kind: str | None = None):
+    code = row["target_code"]
+    if not code:
+        return
+    if code not in known_.targets:
+        problems.add(row.at("target_code"), f"监测对象「{code}」不存在")
+    elif kind and known_.targets[code] != kind:
+        problems.add(row.at("target_code"), f"监测对象「{code}」不是网民留言平台")
+
+
+def check_verdicts(rows: list[Row], known_: Known, problems: Problems) -> None:
+    check_unique(rows, ("round_code", "target_code"), problems, what="轮次与对象")
+    check_unique(rows, ("round_code", "target_kind"), problems, what="轮次与对象类型")
+    for row in rows:
+        check_round_ref(row, known_, problems)
+        check_target_ref(row, known_, problems)
+        if not row["target_code"] and not row["target_kind"]:
+            problems.add(
+                row.at("target_code"), "须填写对象代码，或填写对象类型表示该类全部在运行对象"
+            )
+        if row["qualified_override"] is not None and not row["override_reason"]:
+            problems.add(row.at("override_reason"), "人工判定合格与否必须填写理由")
+
+
+def check_board_figures(rows: list[Row], known_: Known, problems: Problems) -> None:
+    check_unique(rows, ("round_code", "target_code"), problems, what="轮次与留言平台")
+    for row in rows:
+        check_round_ref(row, known_, problems)
+        check_target_ref(row, known_, problems, kind="message_board")
+        overdue, received = row["replies_overdue"] or 0, row["messages_received"] or 0
+        if overdue > received:
+            problems.add(row.at("replies_overdue"), f"超期未回复数 {overdue} 大于留言数 {received}")
+
+
+def apply_rounds(uow: UnitOfWork, rows: list[Row], report: ImportReport) -> None:
+    for row in rows:
+        spec = rounds.RoundSpec(**{k: row[k] for k in ROUND_FIELDS})
+        existing = rounds.get_round(uow, spec.code, required=False)
+        before = None if existing is None else {k: getattr(existing, k) for k in ROUND_FIELDS}
+        round_ = rounds.upsert_round(uow, spec)
+        report.tick("rounds", outcome_of(before, {k: getattr(round_, k) for k in ROUND_FIELDS}))
+
+
+def apply_verdicts(uow: UnitOfWork, rows: list[Row], report: ImportReport) -> None:
+    """A row names one target, or a kind: then every operating target of it was inspected."""
+    attrs = ("inspected", "qualified_override", "override_reason", "praise")
+    for row in rows:
+        codes = [row["target_code"]] if row["target_code"] else _operating(uow, row["target_kind"])
+        round_ = rounds.get_round(uow, row["round_code"])
+        for code in codes:
+            target_id = uow.session.scalar(select(Target.id).where(Target.code == code))
+            existing = uow.session.scalar(
+                select(Verdict).where(Verdict.round_id == round_.id, Verdict.target_id == target_id)
+            )
+            before = None if existing is None else {a: getattr(existing, a) for a in attrs}
+            verdict = rounds.set_verdict(
+                uow,
+                round_code=row["round_code"],
+                target_code=code,
+                inspected=row["inspected"] if row["inspected"] is not None else True,
+                qualified_override=row["qualified_override"],
+                override_reason=row["override_reason"],
+                praise=row["praise"],
+            )
+            report.tick("verdicts", outcome_of(before, {a: getattr(verdict, a) for a in attrs}))
+
+
+def _operating(uow: UnitOfWork, kind: str) -> list[str]:
+    return list(
+        uow.session.scalars(
+            select(Target.code)
+            .where(Target.kind == kind, Target.status == "operating")
+            .order_by(Target.code)
+        )
+    )
+
+
+def apply_board_figures(uow: UnitOfWork, rows: list[Row], report: ImportReport) -> None:
+    for row in rows:
+        round_ = rounds.get_round(uow, row["round_code"])
+        existing = uow.session.scalar(
+            select(BoardFigure)
+            .join(Target, Target.id == BoardFigure.target_id)
+            .where(BoardFigure.round_id == round_.id, Target.code == row["target_code"])
+        )
+        pair = ("messages_received", "replies_overdue")
+        before = None if existing is None else {a: getattr(existing, a) for a in pair}
+        figure = rounds.set_board_figure(
+            uow,
+            round_code=row["round_code"],
+            target_code=row["target_code"],
+            messages_received=row["messages_received"],
+            replies_overdue=row["replies_overdue"] or 0,
+        )
+        report.tick("board_figures", outcome_of(before, {a: getattr(figure, a) for a in pair}))

@@ -1,0 +1,108 @@
+"""Typed rows of a recognised table, and the list of problems that names file, row and column."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from services.imports.schema import CellError, TableKind
+from services.imports.tables import RawTable, cell_text
+
+
+@dataclass
+class Problems:
+    """Every error of an import, each naming the file (and sheet), the row and the column."""
+
+    messages: list[str] = field(default_factory=list)
+
+    def add(self, where: str, message: str) -> None:
+        self.messages.append(f"{where}：{message}")
+
+    def __bool__(self) -> bool:
+        return bool(self.messages)
+
+    def sorted(self) -> list[str]:
+        """By file, then row (stable: a row's errors keep their column order)."""
+        return sorted(self.messages, key=_place)
+
+
+def _place(message: str) -> tuple[str, int]:
+    match = re.search(r"：第 (\d+) 行", message)
+    return (message.split("：", 1)[0], int(match[1]) if match else 0)
+
+
+@dataclass(frozen=True)
+class Row:
+    """A parsed data row: its values by field, and how to name its cells in an error."""
+
+    table: str  # file label (with sheet)
+    number: int
+    values: dict[str, Any]
+    headers: dict[str, str]  # field → header as written in the file
+
+    def __getitem__(self, name: str) -> Any:
+        return self.values.get(name)
+
+    def at(self, name: str | None = None) -> str:
+        """Where this row (or one of its cells) is, as the user sees it."""
+        place = f"{self.table}：第 {self.number} 行"
+        if name is None:
+            return place
+        return f"{place}「{self.headers.get(name, name)}」列"
+
+
+def parse_table(
+    table: RawTable, kind: TableKind, problems: Problems, *, defaults: dict[str, Any] | None = None
+) -> list[Row]:
+    """Parse every row; bad cells, missing values and unknown columns go to ``problems``."""
+    before = len(problems.messages)
+    mapping, unknown = kind.mapping(table)
+    for header in unknown:
+        known = "、".join(c.aliases[0] for c in kind.columns)
+        problems.add(
+            f"{table.label}：第 1 行「{header}」列", f"未知的列名（{kind.label}表可用：{known}）"
+        )
+    headers = {f: h for h, f in mapping.items()}
+    defaults = defaults or {}
+    for column in kind.columns:
+        if column.required and column.field not in headers and column.field not in defaults:
+            problems.add(f"{table.label}：第 1 行", f"缺少必需的列「{column.aliases[0]}」")
+    if len(problems.messages) > before:
+        return []
+    rows = []
+    for raw in table.rows:
+        values: dict[str, Any] = {}
+        row = Row(table=table.label, number=raw.number, values=values, headers=headers)
+        for extra in set(raw.cells) - set(table.headers):
+            if cell_text(raw.cells[extra]):
+                problems.add(row.at(), f"「{extra}」有数据但没有表头")
+        for column in kind.columns:
+            header = headers.get(column.field)
+            try:
+                value = column.parse(raw.cells.get(header)) if header else None
+            except CellError as exc:
+                problems.add(row.at(column.field), str(exc))
+                continue
+            if value is None:
+                value = defaults.get(column.field)
+            if value is None and column.required:
+                problems.add(row.at(column.field), "不能为空")
+            values[column.field] = value
+        rows.append(row)
+    return rows
+
+
+def check_unique(rows: list[Row], key: tuple[str, ...], problems: Problems, *, what: str) -> None:
+    """Two rows of one import with the same key are an error (name both rows)."""
+    seen: dict[tuple, Row] = {}
+    for row in rows:
+        value = tuple(row[k] for k in key)
+        if any(v is None for v in value):
+            continue
+        first = seen.setdefault(value, row)
+        if first is not row:
+            problems.add(
+                row.at(key[-1]),
+                f"与{first.table}第 {first.number} 行重复（{what}「{' / '.join(map(str, value))}」）",
+            )
