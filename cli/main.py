@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from cli import audit, cases, db
+from cli import audit, cases, db, reports
 from cli.context import STATE
 from services.clock import parse_as_of
 
@@ -32,3 +32,4 @@ def main(
 app.add_typer(db.app, name="db")
 app.add_typer(audit.app, name="audit")
 cases.register(app)
+reports.register(app)

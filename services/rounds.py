@@ -124,8 +124,11 @@ class KindTally:
         return self.inspected - self.unqualified
 
 
-def tally(uow: UnitOfWork, round_code: str) -> dict[str, KindTally]:
-    """Inspected and unqualified targets per kind: veto cases fail a target unless overridden."""
+def tally(uow: UnitOfWork, round_code: str, *, kinds: tuple[str, ...] = ()) -> dict[str, KindTally]:
+    """Inspected and unqualified targets per kind: veto cases fail a target unless overridden.
+
+    Every kind in ``kinds`` is present in the result, with zeros if nothing was inspected.
+    """
     round_ = get_round(uow, round_code)
     session = uow.session
     vetoed = set(
@@ -138,7 +141,7 @@ def tally(uow: UnitOfWork, round_code: str) -> dict[str, KindTally]:
         .join(Target, Target.id == Verdict.target_id)
         .where(Verdict.round_id == round_.id, Verdict.inspected.is_(True))
     ).all()
-    per_kind: dict[str, list[tuple[int, bool]]] = {}
+    per_kind: dict[str, list[tuple[int, bool]]] = {kind: [] for kind in kinds}
     for target_id, override, kind in rows:
         qualified = override if override is not None else target_id not in vetoed
         per_kind.setdefault(kind, []).append((target_id, qualified))

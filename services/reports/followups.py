@@ -1,0 +1,109 @@
+"""Beyond the seed: praised targets, units that did not report, problems still unfixed."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import select
+from sqlalchemy.orm import aliased
+
+from services import rounds
+from services.db.models import Case, Category, Round, Submission, Target, Unit, Verdict
+from services.uow import UnitOfWork
+from states import CaseState
+
+
+@dataclass(frozen=True)
+class Praise:
+    target: str
+    unit: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class StillUnfixed:
+    case_id: int
+    previous_case_id: int
+    target: str
+    unit: str
+    category: str
+    previous_round: str
+
+
+@dataclass(frozen=True)
+class Followups:
+    praised: tuple[Praise, ...]
+    unreported_units: tuple[str, ...]
+    still_unfixed: tuple[StillUnfixed, ...]
+
+
+def praised(uow: UnitOfWork, round_: Round) -> tuple[Praise, ...]:
+    """Targets the round praises (通报表扬), with the reason recorded on the verdict."""
+    rows = uow.session.execute(
+        select(Target.name, Unit.name, Verdict.praise)
+        .join(Target, Target.id == Verdict.target_id)
+        .join(Unit, Unit.id == Target.unit_id)
+        .where(Verdict.round_id == round_.id, Verdict.praise.is_not(None))
+        .order_by(Target.id)
+    ).all()
+    return tuple(Praise(t, u, reason.strip()) for t, u, reason in rows if reason.strip())
+
+
+def unreported_units(uow: UnitOfWork, round_: Round, *, as_of: date) -> tuple[str, ...]:
+    """Units with a previous-round case past its deadline, unverified, and no report in time.
+
+    A case a recheck proved fixed (verified) needs no report, so it is not counted.
+    """
+    previous = rounds.previous_round(uow, round_)
+    if previous is None:
+        return ()
+    cases = uow.session.execute(
+        select(Case.id, Case.deadline, Unit.name)
+        .join(Unit, Unit.id == Case.unit_id)
+        .where(
+            Case.round_id == previous.id,
+            Case.deadline.is_not(None),
+            Case.deadline < as_of,
+            Case.state != CaseState.VERIFIED,
+        )
+        .order_by(Unit.path, Case.id)
+    ).all()
+    first_report: dict[int, date] = {}
+    for case_id, at in uow.session.execute(
+        select(Submission.case_id, Submission.submitted_at).where(
+            Submission.case_id.in_([c.id for c in cases])
+        )
+    ):
+        first_report[case_id] = min(at.date(), first_report.get(case_id, at.date()))
+    late = [
+        unit
+        for case_id, deadline, unit in cases
+        if case_id not in first_report or first_report[case_id] > deadline
+    ]
+    return tuple(dict.fromkeys(late))
+
+
+def still_unfixed(uow: UnitOfWork, round_: Round) -> tuple[StillUnfixed, ...]:
+    """Problems a recheck found again: this round's cases continuing an earlier case."""
+    earlier = aliased(Case)
+    rows = uow.session.execute(
+        select(Case.id, earlier.id, Target.name, Unit.name, Category.name, Round.code)
+        .join(earlier, earlier.id == Case.previous_case_id)
+        .join(Round, Round.id == earlier.round_id)
+        .join(Target, Target.id == Case.target_id)
+        .join(Unit, Unit.id == Case.unit_id)
+        .join(Category, Category.code == Case.category_code)
+        .where(Case.round_id == round_.id)
+        .order_by(Category.sort_order, Case.id)
+    ).all()
+    return tuple(StillUnfixed(*row) for row in rows)
+
+
+def followups(uow: UnitOfWork, round_: Round, *, as_of: date) -> Followups:
+    """The three beyond-the-seed lists of a round's notice."""
+    return Followups(
+        praised=praised(uow, round_),
+        unreported_units=unreported_units(uow, round_, as_of=as_of),
+        still_unfixed=still_unfixed(uow, round_),
+    )

@@ -1,0 +1,155 @@
+"""整改台账: every case of a round with its unit, state, deadline, report, verification."""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import astuple, dataclass
+from datetime import date
+from io import BytesIO, StringIO
+
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Font
+from sqlalchemy import func, select
+
+from services import rounds
+from services.db.models import Case, CaseEvent, Category, Submission, Target, Unit
+from services.registry import TARGET_KINDS
+from services.uow import UnitOfWork
+from states import Trigger
+from states.lifecycle import STATE_LABELS, CaseState
+
+HEADERS = (
+    "案件编号",
+    "责任单位",
+    "监测对象",
+    "对象类型",
+    "问题类别",
+    "问题描述",
+    "状态",
+    "整改期限",
+    "报送日期",
+    "核验日期",
+    "升级次数",
+    "市级通报次数",
+    "省级通报次数",
+)
+
+
+@dataclass(frozen=True)
+class LedgerRow:
+    case_id: int
+    unit: str
+    target: str
+    target_kind: str
+    category: str
+    description: str
+    state: str
+    deadline: date | None
+    submitted_on: date | None
+    verified_on: date | None
+    escalations: int
+    notices_city: int
+    notices_province: int
+
+
+def ledger_rows(uow: UnitOfWork, round_code: str) -> list[LedgerRow]:
+    """One row per case of the round, ordered by unit then case number."""
+    round_ = rounds.get_round(uow, round_code)
+    session = uow.session
+    first_submission = dict(
+        session.execute(
+            select(Submission.case_id, func.min(Submission.submitted_at))
+            .join(Case, Case.id == Submission.case_id)
+            .where(Case.round_id == round_.id)
+            .group_by(Submission.case_id)
+        ).all()
+    )
+    last_verified = dict(
+        session.execute(
+            select(CaseEvent.case_id, func.max(CaseEvent.at))
+            .join(Case, Case.id == CaseEvent.case_id)
+            .where(Case.round_id == round_.id, CaseEvent.trigger == Trigger.VERIFY)
+            .group_by(CaseEvent.case_id)
+        ).all()
+    )
+    escalations = dict(
+        session.execute(
+            select(CaseEvent.case_id, func.count())
+            .join(Case, Case.id == CaseEvent.case_id)
+            .where(Case.round_id == round_.id, CaseEvent.trigger == Trigger.ESCALATE)
+            .group_by(CaseEvent.case_id)
+        ).all()
+    )
+    result = session.execute(
+        select(Case, Unit.name, Target.name, Target.kind, Category.name)
+        .join(Unit, Unit.id == Case.unit_id)
+        .join(Target, Target.id == Case.target_id)
+        .join(Category, Category.code == Case.category_code)
+        .where(Case.round_id == round_.id)
+        .order_by(Unit.path, Case.id)
+    ).all()
+    tz = uow.clock.now().tzinfo
+    return [
+        LedgerRow(
+            case_id=case.id,
+            unit=unit,
+            target=target,
+            target_kind=TARGET_KINDS.get(kind, kind),
+            category=category,
+            description=case.description,
+            state=STATE_LABELS.get(CaseState(case.state), case.state),
+            deadline=case.deadline,
+            submitted_on=_day(first_submission.get(case.id), tz),
+            verified_on=_day(last_verified.get(case.id), tz),
+            escalations=escalations.get(case.id, 0),
+            notices_city=case.notices_city,
+            notices_province=case.notices_province,
+        )
+        for case, unit, target, kind, category in result
+    ]
+
+
+def _day(moment, tz) -> date | None:
+    if moment is None:
+        return None
+    if moment.tzinfo is not None and tz is not None:
+        moment = moment.astimezone(tz)
+    return moment.date()
+
+
+def _cells(row: LedgerRow) -> list:
+    return ["" if v is None else v for v in astuple(row)]
+
+
+def ledger_csv(rows: list[LedgerRow]) -> bytes:
+    """CSV in UTF-8 with a byte-order mark, so that Excel opens the Chinese text correctly."""
+    buffer = StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(HEADERS)
+    for row in rows:
+        writer.writerow([v.isoformat() if isinstance(v, date) else v for v in _cells(row)])
+    return buffer.getvalue().encode("utf-8-sig")
+
+
+def ledger_xlsx(rows: list[LedgerRow], *, title: str = "整改台账") -> bytes:
+    """An XLSX workbook: bold header, frozen first row, dates as dates."""
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = title[:31]
+    sheet.append(HEADERS)
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+        cell.alignment = Alignment(horizontal="center")
+    for row in rows:
+        sheet.append(_cells(row))
+    widths = {"A": 10, "B": 28, "C": 34, "D": 14, "E": 20, "F": 40}
+    for column, width in widths.items():
+        sheet.column_dimensions[column].width = width
+    for cells in sheet.iter_rows(min_row=2):
+        for cell in cells:
+            if isinstance(cell.value, date):
+                cell.number_format = "yyyy-mm-dd"
+    sheet.freeze_panes = "A2"
+    buffer = BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()

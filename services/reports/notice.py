@@ -1,0 +1,209 @@
+"""The quarterly notice (通报) of a round as a model: numbered blocks of text, from the data."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+
+from services import deadlines, rounds
+from services.db.models import Round
+from services.errors import ValidationFailed
+from services.reports import followups as followups_service
+from services.reports.problems import ProblemSection, problem_sections
+from services.reports.stats import RateSettings, RoundStats, round_stats
+from services.reports.wording import (
+    chapter_number,
+    cn_date,
+    cn_numeral,
+    quarter_label,
+    quarter_name,
+    section_number,
+)
+from services.uow import UnitOfWork
+
+TEMPLATES = Path(__file__).parent / "templates"
+#: Keys of Round.notice_texts that are settings, not texts.
+SETTING_KEYS = ("pass_rate",)
+BLOCK_KINDS = (
+    "office",
+    "doc_number",
+    "title",
+    "addressees",
+    "h1",
+    "n",
+    "p",
+    "signature",
+    "date",
+    "issued",
+)
+
+#: A block marker inside a line: a template tag swallowed the line break before it.
+_RUN_ON = re.compile(rf"(?:{'|'.join(BLOCK_KINDS)})\|")
+
+
+@dataclass(frozen=True)
+class Block:
+    """One paragraph of the notice; ``number`` is 一、 or （一） where the kind is numbered."""
+
+    kind: str
+    text: str
+    number: str = ""
+
+    @property
+    def full_text(self) -> str:
+        return f"{self.number}{self.text}"
+
+
+@dataclass(frozen=True)
+class Notice:
+    round_code: str
+    office: str
+    title: str
+    doc_number: str | None
+    notice_date: date
+    deadline: date
+    blocks: tuple[Block, ...]
+    stats: RoundStats
+    sections: tuple[ProblemSection, ...]
+    followups: followups_service.Followups
+
+    @property
+    def text(self) -> str:
+        """The notice as plain text, one paragraph a line (what every format contains)."""
+        return "\n".join(block.full_text for block in self.blocks)
+
+
+def _environment(template_dir: Path) -> Environment:
+    return Environment(
+        loader=FileSystemLoader(template_dir),
+        undefined=StrictUndefined,
+        autoescape=False,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        extensions=["jinja2.ext.do"],
+    )
+
+
+@cache
+def _default_texts(path: Path) -> dict[str, Any]:
+    return yaml.safe_load(path.read_text(encoding="utf-8"))
+
+
+def notice_texts(round_: Round, *, template_dir: Path = TEMPLATES) -> dict[str, Any]:
+    """The default texts with the round's own overrides (Round.notice_texts) on top."""
+    texts = dict(_default_texts(template_dir / "notice_texts.yaml"))
+    for key, value in (round_.notice_texts or {}).items():
+        if key not in SETTING_KEYS and value not in (None, "", []):
+            texts[key] = value
+    if not isinstance(texts.get("requirements"), list):
+        raise ValidationFailed(["通报文本 requirements（下一步工作要求）应为段落列表"])
+    return texts
+
+
+def notice_deadline(uow: UnitOfWork, round_: Round, *, notice_day: date) -> date:
+    """The round's rectification deadline: explicit, else counted from the notice date."""
+    if round_.deadline is not None:
+        return round_.deadline
+    days = round_.deadline_days or uow.settings.default_deadline_days
+    mode = round_.deadline_mode or uow.settings.default_deadline_mode
+    return deadlines.add_days(notice_day, days, mode)
+
+
+def build_notice(
+    uow: UnitOfWork,
+    round_code: str,
+    *,
+    rates: RateSettings | None = None,
+    template_dir: Path = TEMPLATES,
+) -> Notice:
+    """Assemble a round's notice from the database; works whatever state its cases are in."""
+    round_ = rounds.get_round(uow, round_code)
+    notice_day = round_.notice_date or uow.clock.today()
+    deadline = notice_deadline(uow, round_, notice_day=notice_day)
+    stats = round_stats(uow, round_code, rates=rates)
+    sections = problem_sections(
+        uow, round_, notice_day=notice_day, quarter=quarter_name(round_.period_start)
+    )
+    follow = followups_service.followups(uow, round_, as_of=notice_day)
+    env = _environment(template_dir)
+    words = {
+        "quarter_label": quarter_label(round_.period_start),
+        "quarter": quarter_name(round_.period_start),
+        "deadline": cn_date(deadline),
+        "notice_date": cn_date(notice_day),
+    }
+    texts = notice_texts(round_, template_dir=template_dir)
+    words["office"] = _render(env, texts["office"], words)
+    words["office_short"] = _render(env, texts["office_short"], words)
+    title = round_.title or _render(env, texts["title"], words)
+    previous = stats.previous
+    prev_label = (
+        f"{previous.period_start_year}年{cn_numeral(previous.quarter)}季度" if previous else ""
+    )
+    body = env.get_template("notice.j2").render(
+        **words,
+        title=title,
+        doc_number=round_.doc_number,
+        addressees=_render(env, texts["addressees"], words),
+        preamble=_render(env, texts["preamble"], words),
+        no_problems=_render(env, texts["no_problems"], words),
+        requirements=[_render(env, str(text), words) for text in texts["requirements"]],
+        deadline_paragraph=_render(env, texts["deadline_paragraph"], words),
+        prev=previous,
+        prev_label=prev_label,
+        kinds=stats.kinds,
+        inventory=stats.inventory,
+        boards=stats.boards,
+        sections=sections,
+        followups=follow,
+    )
+    return Notice(
+        round_code=round_.code,
+        office=words["office"],
+        title=title,
+        doc_number=round_.doc_number,
+        notice_date=notice_day,
+        deadline=deadline,
+        blocks=tuple(_numbered(_parse(body))),
+        stats=stats,
+        sections=tuple(sections),
+        followups=follow,
+    )
+
+
+def _render(env: Environment, text: str, words: dict[str, str]) -> str:
+    return " ".join(env.from_string(str(text)).render(**words).split())
+
+
+def _parse(body: str) -> list[Block]:
+    blocks = []
+    for line in body.splitlines():
+        if not line.strip():
+            continue
+        kind, sep, text = line.partition("|")
+        if not sep or kind not in BLOCK_KINDS or _RUN_ON.search(text):
+            raise ValueError(f"notice template line without a known kind: {line[:40]!r}")
+        blocks.append(Block(kind=kind, text=text.strip()))
+    return blocks
+
+
+def _numbered(blocks: list[Block]) -> list[Block]:
+    """一、 for each h1, （一） for each n within it (reset at every h1)."""
+    chapter = section = 0
+    result = []
+    for block in blocks:
+        if block.kind == "h1":
+            chapter, section = chapter + 1, 0
+            block = Block(block.kind, block.text, chapter_number(chapter))
+        elif block.kind == "n":
+            section += 1
+            block = Block(block.kind, block.text, section_number(section))
+        result.append(block)
+    return result
