@@ -1,0 +1,226 @@
+"""Deliver the outbox: claim due rows, render and send them, record each outcome.
+
+At-least-once, never silently dropped:
+
+* a row is claimed atomically (``pending``/stale ``sending`` → ``sending``, attempts + 1,
+  ``next_attempt_at`` = now + lease) in one UPDATE … RETURNING whose row choice uses
+  ``FOR UPDATE SKIP LOCKED`` on PostgreSQL; on SQLite the UPDATE takes the write lock and
+  re-checks the due condition, so two dispatchers never claim the same row;
+* outcomes are written back in small batches while sending goes on, and whatever is
+  known is written when a run is interrupted;
+* a dispatcher that dies between "sent" and "marked sent" leaves the row ``sending``:
+  once the lease expires another run sends it again, with the same Message-ID.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import timedelta
+from email.message import EmailMessage
+from typing import Any
+
+from sqlalchemy import and_, bindparam, or_, select, update
+
+from notifications.delivery import Outcome, Outgoing, Sender, deliver
+from notifications.message import Mailbox, build_message
+from notifications.render import render
+from notifications.smtp import SmtpConfig, SmtpSender
+from services.bootstrap import App
+from services.clock import Clock
+from services.db.models import OutboxMessage
+from services.settings import Settings
+from services.uow import UnitOfWork
+
+LEASE = timedelta(minutes=10)
+BACKOFF_BASE = timedelta(minutes=1)
+BACKOFF_CAP = timedelta(hours=6)
+MAX_ATTEMPTS = 12
+CLAIM_CHUNK = 500
+RECORD_EVERY = 200
+
+
+@dataclass(frozen=True)
+class Claimed:
+    id: int
+    key: str
+    template: str
+    context: dict[str, Any]
+    to_addrs: list[str]
+    cc_addrs: list[str]
+    attempts: int
+
+
+@dataclass
+class DispatchReport:
+    claimed: int = 0
+    sent: int = 0
+    retried: int = 0
+    failed: int = 0
+    #: Why the server could not be reached, when it could not (the rest waits for a retry).
+    unreachable: str | None = None
+    errors: list[str] = field(default_factory=list)
+
+
+def smtp_sender(settings: Settings) -> SmtpSender:
+    """The SMTP sender the settings describe (RECTIFY_SMTP_*)."""
+    return SmtpSender(
+        SmtpConfig(
+            host=settings.smtp_host,
+            port=settings.smtp_port,
+            sender=settings.mail_from,
+            username=settings.smtp_username,
+            password=settings.smtp_password,
+            starttls=settings.smtp_starttls,
+            tls=settings.smtp_tls,
+        )
+    )
+
+
+def claim(uow: UnitOfWork, *, limit: int, lease: timedelta = LEASE) -> list[Claimed]:
+    """Atomically take up to ``limit`` due rows (pending, or sending with an expired lease)."""
+    now = uow.clock.now()
+    due = and_(
+        OutboxMessage.status.in_(("pending", "sending")),
+        or_(OutboxMessage.next_attempt_at.is_(None), OutboxMessage.next_attempt_at <= now),
+    )
+    pick = (
+        select(OutboxMessage.id)
+        .where(due)
+        .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+        .scalar_subquery()
+    )
+    m = OutboxMessage
+    stmt = (
+        update(m)
+        .where(m.id.in_(pick), due)
+        .values(status="sending", attempts=m.attempts + 1, next_attempt_at=now + lease)
+        .returning(m.id, m.key, m.template, m.context, m.to_addrs, m.cc_addrs, m.attempts)
+        .execution_options(synchronize_session=False)
+    )
+    rows = [Claimed(*row) for row in uow.session.execute(stmt).all()]
+    uow.commit()
+    return sorted(rows, key=lambda r: r.id)
+
+
+def record(uow: UnitOfWork, outcomes: list[Outcome], *, attempts: dict[int, int]) -> None:
+    """Write outcomes back: sent, pending again with backoff, or failed with the reason."""
+    now = uow.clock.now()
+    table = OutboxMessage.__table__
+    at = table.c.sent_at.type
+    sent, retry, failed = [], [], []
+    for o in outcomes:
+        tries = attempts.get(o.ref, 1)
+        if o.status == "sent":
+            sent.append({"_id": o.ref, "_now": now, "_note": o.detail or None})
+        elif o.status == "retry" and tries < MAX_ATTEMPTS:
+            delay = min(BACKOFF_CAP, BACKOFF_BASE * 2 ** (tries - 1))
+            retry.append({"_id": o.ref, "_tries": tries, "_next": now + delay, "_note": o.detail})
+        else:
+            note = o.detail if o.status == "failed" else f"已尝试 {tries} 次仍未送达：{o.detail}"
+            failed.append({"_id": o.ref, "_tries": tries, "_note": note})
+    conn = uow.session.connection()
+    mine = and_(table.c.id == bindparam("_id"), table.c.status == "sending")
+    claim_held = and_(mine, table.c.attempts == bindparam("_tries"))
+    if sent:
+        stmt = update(table).where(mine)
+        values = {"status": "sent", "sent_at": bindparam("_now", type_=at)}
+        conn.execute(stmt.values(**values, last_error=bindparam("_note")), sent)
+    if retry:
+        stmt = update(table).where(claim_held)
+        values = {"status": "pending", "next_attempt_at": bindparam("_next", type_=at)}
+        conn.execute(stmt.values(**values, last_error=bindparam("_note")), retry)
+    if failed:
+        stmt = update(table).where(claim_held)
+        conn.execute(stmt.values(status="failed", last_error=bindparam("_note")), failed)
+    uow.commit()
+
+
+def dispatch(
+    app: App,
+    *,
+    sender: Sender | None = None,
+    clock: Clock | None = None,
+    limit: int = 1000,
+    concurrency: int = 8,
+    lease: timedelta = LEASE,
+) -> DispatchReport:
+    """Deliver up to ``limit`` due messages; see ``dispatch_async``."""
+    return asyncio.run(
+        dispatch_async(
+            app, sender=sender, clock=clock, limit=limit, concurrency=concurrency, lease=lease
+        )
+    )
+
+
+async def dispatch_async(
+    app: App,
+    *,
+    sender: Sender | None = None,
+    clock: Clock | None = None,
+    limit: int = 1000,
+    concurrency: int = 8,
+    lease: timedelta = LEASE,
+) -> DispatchReport:
+    """Claim, render and send due messages over ``concurrency`` reused connections."""
+    clock = clock or app.clock
+    sender = sender or smtp_sender(app.settings)
+    mailbox = Mailbox(app.settings.mail_from, app.settings.mail_from_name)
+    report = DispatchReport()
+    attempts: dict[int, int] = {}
+    pending: list[Outcome] = []
+    lock = asyncio.Lock()
+
+    def uow() -> UnitOfWork:
+        return UnitOfWork(app.session_factory, clock=clock, settings=app.settings)
+
+    def items() -> Iterator[Outgoing]:
+        while report.claimed < limit and report.unreachable is None:
+            with uow() as u:
+                rows = claim(u, limit=min(CLAIM_CHUNK, limit - report.claimed), lease=lease)
+            if not rows:
+                return
+            report.claimed += len(rows)
+            for row in rows:
+                attempts[row.id] = row.attempts
+                yield Outgoing(row.id, lambda row=row: _build(row, mailbox=mailbox, clock=clock))
+
+    def write(outcomes: list[Outcome]) -> None:
+        with uow() as u:
+            record(u, outcomes, attempts=attempts)
+
+    async def on_outcome(outcome: Outcome) -> None:
+        report.sent += outcome.status == "sent"
+        report.retried += outcome.status == "retry"
+        report.failed += outcome.status == "failed"
+        if not outcome.reachable and report.unreachable is None:
+            report.unreachable = outcome.detail
+        if outcome.status != "sent" and len(report.errors) < 20:
+            report.errors.append(f"#{outcome.ref}: {outcome.detail}")
+        pending.append(outcome)
+        if len(pending) >= RECORD_EVERY and not lock.locked():
+            async with lock:
+                batch = pending[:]
+                del pending[: len(batch)]
+                await asyncio.to_thread(write, batch)
+
+    try:
+        await deliver(items(), sender=sender, concurrency=concurrency, on_outcome=on_outcome)
+    finally:
+        async with lock:
+            if pending:
+                write(pending[:])  # also on interruption: what was sent is marked sent
+                pending.clear()
+    return report
+
+
+def _build(row: Claimed, *, mailbox: Mailbox, clock: Clock) -> EmailMessage:
+    if not row.to_addrs:
+        raise ValueError("没有有效的收件人地址")
+    rendered = render(row.template, row.context, sent_on=clock.today())
+    return build_message(
+        rendered, key=row.key, sender=mailbox, to=row.to_addrs, cc=row.cc_addrs, date=clock.now()
+    )
