@@ -6,6 +6,7 @@ from states import InvalidTransition
 
 __all__ = [
     "ConcurrencyConflict",
+    "Forbidden",
     "InvalidTransition",
     "NotFound",
     "ServiceError",
@@ -19,6 +20,10 @@ class ServiceError(Exception):
 
 class NotFound(ServiceError):
     pass
+
+
+class Forbidden(ServiceError):
+    """The caller may not see or change this record (outside its unit, or its role)."""
 
 
 class ConcurrencyConflict(ServiceError):

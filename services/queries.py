@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Select, exists, or_, select
+from sqlalchemy import Select, and_, exists, func, literal, or_, select
 from sqlalchemy.orm import aliased
 
 from services.db.models import (
@@ -21,7 +21,7 @@ from services.db.models import (
     Unit,
 )
 from services.deadlines import days_left, overdue_days
-from services.errors import NotFound
+from services.errors import Forbidden, NotFound, ValidationFailed
 from services.uow import UnitOfWork
 from states import OPEN_STATES, CaseState, allowed_triggers
 
@@ -46,6 +46,7 @@ class CaseRow:
     notices_province: int
     description: str
     version: int
+    round_id: int = 0
 
 
 @dataclass
@@ -59,6 +60,23 @@ class CaseFilters:
     text: str | None = None
     after_id: int | None = None  # keyset pagination
     limit: int | None = None
+    unit_id: int | None = None  # exactly this unit (the unit portal)
+    #: The viewer's unit subtree (materialised path); None sees every unit.
+    scope_path: str | None = None
+    sort: str = "id"  # a key of SORTS
+    descending: bool = False
+    cursor: str | None = None  # from CasePage.next_cursor: "<sort value>~<id>"
+
+
+#: Sort keys of the case list (labels in Chinese for the page).
+SORTS = {"id": "编号", "deadline": "整改期限", "escalation": "升级次数", "round": "检查轮次"}
+_FAR = date(9999, 12, 31)
+
+
+@dataclass(frozen=True)
+class CasePage:
+    rows: list[CaseRow]
+    next_cursor: str | None
 
 
 def _case_rows_query() -> Select:
@@ -102,9 +120,19 @@ def list_cases(uow: UnitOfWork, filters: CaseFilters | None = None) -> list[Case
         query = query.where(
             or_(Case.description.like(like), Target.name.like(like), Unit.name.like(like))
         )
+    if f.scope_path:
+        query = query.where(Unit.path.startswith(f.scope_path))
+    if f.unit_id is not None:
+        query = query.where(Case.unit_id == f.unit_id)
     if f.after_id:
         query = query.where(Case.id > f.after_id)
-    query = query.order_by(Case.id)
+    key = _sort_expression(f.sort)
+    if f.cursor:
+        query = query.where(_after_cursor(key, f))
+    if f.descending:
+        query = query.order_by(key.desc(), Case.id.desc())
+    else:
+        query = query.order_by(key, Case.id)
     if f.limit:
         query = query.limit(f.limit)
     return [
@@ -113,6 +141,50 @@ def list_cases(uow: UnitOfWork, filters: CaseFilters | None = None) -> list[Case
             query
         )
     ]
+
+
+def page_cases(uow: UnitOfWork, filters: CaseFilters, *, size: int = 50) -> CasePage:
+    """One keyset page of the filtered, sorted list, and the cursor of the next one."""
+    f = CaseFilters(**{**vars(filters), "limit": size + 1})
+    rows = list_cases(uow, f)
+    if len(rows) <= size:
+        return CasePage(rows, None)
+    last = rows[size - 1]
+    return CasePage(rows[:size], f"{_sort_value(f.sort, last)}~{last.id}")
+
+
+def _sort_expression(sort: str):
+    if sort == "deadline":
+        return func.coalesce(Case.deadline, literal(_FAR, Case.deadline.type))
+    if sort == "escalation":
+        return Case.escalation_level
+    if sort == "round":
+        return Case.round_id
+    return Case.id
+
+
+def _sort_value(sort: str, row: CaseRow) -> str:
+    if sort == "deadline":
+        return (row.deadline or _FAR).isoformat()
+    if sort == "escalation":
+        return str(row.escalation_level)
+    if sort == "round":
+        return str(row.round_id)
+    return str(row.id)
+
+
+def _after_cursor(key, f: CaseFilters):
+    try:
+        raw, raw_id = f.cursor.rsplit("~", 1)
+        last_id = int(raw_id)
+        value = date.fromisoformat(raw) if f.sort == "deadline" else int(raw)
+    except ValueError:
+        raise ValidationFailed([f"分页参数无效：{f.cursor}"]) from None
+    if f.sort not in SORTS or f.sort == "id":
+        return Case.id < last_id if f.descending else Case.id > last_id
+    if f.descending:
+        return or_(key < value, and_(key == value, Case.id < last_id))
+    return or_(key > value, and_(key == value, Case.id > last_id))
 
 
 def _row(
@@ -136,6 +208,7 @@ def _row(
         notices_province=case.notices_province,
         description=case.description,
         version=case.version,
+        round_id=case.round_id,
     )
 
 
@@ -202,14 +275,16 @@ class CaseDetail:
     checks: list[CheckView] = field(default_factory=list)
 
 
-def case_detail(uow: UnitOfWork, case_id: int) -> CaseDetail:
-    """Everything the case page and ``rectify case show`` print."""
+def case_detail(uow: UnitOfWork, case_id: int, *, scope_path: str | None = None) -> CaseDetail:
+    """Everything the case page and ``rectify case show`` print (within the viewer's scope)."""
     session = uow.session
     today = uow.clock.today()
     found = session.execute(_case_rows_query().where(Case.id == case_id)).first()
     if found is None:
         raise NotFound(f"案件 {case_id} 不存在")
     case = found[0]
+    if scope_path is not None and not case.unit.path.startswith(scope_path):
+        raise Forbidden(f"案件 {case_id} 不在您的管辖范围内")
     row = _row(*found, today)
     chain: list[CaseRow] = []
     previous_id = case.previous_case_id
@@ -288,4 +363,13 @@ def open_state_values() -> list[str]:
     return [str(s) for s in OPEN_STATES]
 
 
-__all__ = ["CaseDetail", "CaseFilters", "CaseRow", "case_detail", "list_cases"]
+__all__ = [
+    "SORTS",
+    "CaseDetail",
+    "CaseFilters",
+    "CasePage",
+    "CaseRow",
+    "case_detail",
+    "list_cases",
+    "page_cases",
+]

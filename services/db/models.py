@@ -351,3 +351,17 @@ class UnitLink(Base):
     last_used_at: Mapped[datetime | None]
 
     unit: Mapped[Unit] = relationship()
+
+
+class ApiToken(Base):
+    """A JSON API token acting as a user: only the token's hash is stored; revocable."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime]
+    last_used_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]

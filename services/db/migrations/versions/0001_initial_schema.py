@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-28 01:00:48.333418
+Create Date: 2026-11-28 01:03:30.368832
 """
 
 from collections.abc import Sequence
@@ -147,6 +147,24 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_users")),
         sa.UniqueConstraint("username", name=op.f("uq_users_username")),
     )
+    op.create_table(
+        "api_tokens",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("user_id", sa.Integer(), nullable=False),
+        sa.Column("name", sa.String(length=100), nullable=False),
+        sa.Column("token_hash", sa.String(length=64), nullable=False),
+        sa.Column("created_at", services.db.types.AwareDateTime(timezone=True), nullable=False),
+        sa.Column("last_used_at", services.db.types.AwareDateTime(timezone=True), nullable=True),
+        sa.Column("revoked_at", services.db.types.AwareDateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["user_id"], ["users.id"], name=op.f("fk_api_tokens_user_id_users")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_api_tokens")),
+        sa.UniqueConstraint("token_hash", name=op.f("uq_api_tokens_token_hash")),
+    )
+    with op.batch_alter_table("api_tokens", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_api_tokens_user_id"), ["user_id"], unique=False)
+
     op.create_table(
         "board_figures",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -416,6 +434,10 @@ def downgrade() -> None:
 
     op.drop_table("cases")
     op.drop_table("board_figures")
+    with op.batch_alter_table("api_tokens", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_api_tokens_user_id"))
+
+    op.drop_table("api_tokens")
     op.drop_table("users")
     with op.batch_alter_table("unit_links", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_unit_links_unit_id"))

@@ -1,0 +1,61 @@
+"""The app factory: builds the FastAPI app around an already-built ``services`` App."""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+from starlette.middleware.sessions import SessionMiddleware
+
+from services.bootstrap import App
+from services.users import LoginThrottle
+from web import errors
+from web.routes import api_v1, auth, cases, dashboard, docs, portal, registry
+from web.templating import make_templates
+
+HERE = Path(__file__).resolve().parent
+SESSION_HOURS = 8
+
+
+def create_app(app: App) -> FastAPI:
+    """One web app per services App; nothing is created at import time."""
+    settings = app.settings
+    web = FastAPI(
+        title="rectify 整改案件 API",
+        version="1",
+        docs_url=None,  # the default Swagger UI loads its assets from a CDN: see web.routes.docs
+        redoc_url=None,
+        openapi_url="/openapi.json",
+    )
+    web.state.rectify = app
+    web.state.templates = make_templates(HERE / "templates")
+    from datetime import timedelta
+
+    web.state.throttle = LoginThrottle(
+        max_failures=settings.login_max_failures,
+        window=timedelta(minutes=settings.login_window_minutes),
+    )
+    web.add_middleware(
+        SessionMiddleware,
+        # Without a configured key, sessions last as long as the process (never a fixed key).
+        secret_key=settings.secret_key or secrets.token_hex(32),
+        session_cookie="rectify_session",
+        max_age=SESSION_HOURS * 3600,
+        same_site="lax",
+        https_only=settings.base_url.startswith("https://"),
+    )
+    web.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+    for router in (
+        auth.router,
+        dashboard.router,
+        cases.router,
+        registry.router,
+        portal.router,
+        api_v1.router,
+        docs.router,
+    ):
+        web.include_router(router)
+    errors.install(web)
+    return web

@@ -1,0 +1,54 @@
+"""Typed dependencies: the unit of work, the signed-in user, the CSRF check."""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import Depends, Form, Request
+
+from services import users
+from services.errors import NotFound
+from services.uow import UnitOfWork
+from services.users import UserView
+from web.templating import csrf_token
+
+
+class LoginRequired(Exception):
+    """No signed-in user: pages answer with a redirect to the login page."""
+
+
+class CsrfFailed(Exception):
+    """A form came without the session's CSRF token."""
+
+
+def get_uow(request: Request) -> Iterator[UnitOfWork]:
+    with request.app.state.rectify.uow() as uow:
+        yield uow
+
+
+Uow = Annotated[UnitOfWork, Depends(get_uow)]
+
+
+def current_user(request: Request, uow: Uow) -> UserView:
+    user_id = request.session.get("user_id")
+    if not user_id:
+        raise LoginRequired()
+    try:
+        return users.get_user(uow, user_id)
+    except NotFound:
+        request.session.clear()
+        raise LoginRequired() from None
+
+
+CurrentUser = Annotated[UserView, Depends(current_user)]
+
+
+def check_csrf(request: Request, csrf_token_field: Annotated[str, Form(alias="csrf_token")] = ""):
+    expected = request.session.get("csrf") or csrf_token(request)
+    if not csrf_token_field or not hmac.compare_digest(csrf_token_field, expected):
+        raise CsrfFailed()
+
+
+Csrf = Depends(check_csrf)

@@ -1,0 +1,129 @@
+"""Errors become Chinese pages (or JSON under /api), never a stack trace."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, RedirectResponse
+from starlette.exceptions import HTTPException
+
+from services.api_tokens import TokenRefused
+from services.errors import (
+    ConcurrencyConflict,
+    Forbidden,
+    NotFound,
+    ServiceError,
+    ValidationFailed,
+)
+from services.links import LinkRefused
+from services.submissions import TooLarge
+from states import InvalidTransition
+from web.deps import CsrfFailed, LoginRequired
+from web.templating import render
+
+log = logging.getLogger(__name__)
+
+TITLES = {
+    400: "请求有误",
+    401: "需要身份验证",
+    403: "无权访问",
+    404: "页面不存在",
+    405: "不支持的请求方式",
+    409: "操作冲突",
+    413: "文件过大",
+    500: "服务器内部错误",
+}
+MESSAGES = {
+    404: "您要找的页面或记录不存在。",
+    405: "该地址不支持这种请求方式。",
+    500: "服务器处理请求时出错，请稍后重试；如果问题持续，请联系管理员。",
+}
+
+
+def _status(exc: Exception) -> int:
+    if isinstance(exc, TooLarge):
+        return 413
+    if isinstance(exc, ValidationFailed):
+        return 400
+    if isinstance(exc, InvalidTransition | ConcurrencyConflict):
+        return 409
+    if isinstance(exc, NotFound):
+        return 404
+    if isinstance(exc, TokenRefused):
+        return 401
+    if isinstance(exc, Forbidden | LinkRefused):
+        return 403
+    return 400
+
+
+def _back(request: Request) -> str:
+    path = request.url.path
+    if request.method != "GET" and "/" in path.strip("/"):
+        return path.rsplit("/", 1)[0] or "/"
+    return "/"
+
+
+def error_response(request: Request, status: int, message: str, errors: list[str] | None = None):
+    if request.url.path.startswith("/api/"):
+        return JSONResponse({"detail": message, "errors": errors or []}, status_code=status)
+    return render(
+        request,
+        "error.html",
+        status_code=status,
+        status=status,
+        title=TITLES.get(status, "出错了"),
+        message=message,
+        errors=errors or [],
+        back=_back(request),
+    )
+
+
+async def on_service_error(request: Request, exc: Exception):
+    errors = list(getattr(exc, "errors", []) or [])
+    message = str(exc) if not errors or len(errors) > 1 else errors[0]
+    if isinstance(exc, ConcurrencyConflict):
+        message = f"{exc}。另一位人员已先处理了该案件，请刷新页面查看最新状态。"
+    return error_response(request, _status(exc), message, errors if len(errors) > 1 else None)
+
+
+async def on_login_required(request: Request, exc: Exception):
+    if request.url.path.startswith("/api/"):
+        return error_response(request, 401, "需要 API 令牌")
+    return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
+
+
+async def on_csrf(request: Request, exc: Exception):
+    return error_response(
+        request, 403, "表单已失效（缺少或错误的安全令牌），请刷新页面后重新提交。"
+    )
+
+
+async def on_http(request: Request, exc: HTTPException):
+    message = MESSAGES.get(exc.status_code) or (
+        exc.detail if isinstance(exc.detail, str) and not exc.detail.isascii() else None
+    )
+    return error_response(
+        request, exc.status_code, message or TITLES.get(exc.status_code, "出错了")
+    )
+
+
+async def on_validation(request: Request, exc: RequestValidationError):
+    fields = [".".join(str(p) for p in e.get("loc", [])[1:]) for e in exc.errors()]
+    return error_response(request, 400, "请求参数无效：" + "、".join(f for f in fields if f), None)
+
+
+async def on_crash(request: Request, exc: Exception):
+    log.exception("unhandled error on %s %s", request.method, request.url.path)
+    return error_response(request, 500, MESSAGES[500])
+
+
+def install(web: FastAPI) -> None:
+    web.add_exception_handler(ServiceError, on_service_error)
+    web.add_exception_handler(InvalidTransition, on_service_error)
+    web.add_exception_handler(LoginRequired, on_login_required)
+    web.add_exception_handler(CsrfFailed, on_csrf)
+    web.add_exception_handler(HTTPException, on_http)
+    web.add_exception_handler(RequestValidationError, on_validation)
+    web.add_exception_handler(Exception, on_crash)

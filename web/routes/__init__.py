@@ -1,0 +1,1 @@
+"""Routers, one per area; each route parses, calls one use case and renders."""

@@ -1,0 +1,140 @@
+"""JSON API under /api/v1: the same use cases as the pages, authenticated by API tokens."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Header, Query
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+
+from services import api_tokens, case_actions, cases, queries, registry_queries
+from services.users import UserView
+from web.deps import Uow
+from web.routes.cases import list_filters
+
+router = APIRouter(prefix="/api/v1", tags=["api v1"])
+
+
+def api_user(uow: Uow, authorization: Annotated[str | None, Header()] = None) -> UserView:
+    token = None
+    if authorization and authorization.lower().startswith("bearer "):
+        token = authorization[7:].strip()
+    user = api_tokens.resolve_token(uow, token)
+    uow.commit()
+    return user
+
+
+ApiUser = Annotated[UserView, Depends(api_user)]
+Filters = Annotated[queries.CaseFilters, Depends(list_filters)]
+
+
+class CasePageOut(BaseModel):
+    items: list[queries.CaseRow]
+    next_cursor: str | None
+
+
+class TransitionIn(BaseModel):
+    trigger: str = Field(description="notify | start | verify | reject | escalate")
+    note: str | None = Field(default=None, description="备注；退回（reject）时必填理由")
+    expected_version: int | None = Field(default=None, description="案件版本号，防止并发覆盖")
+
+
+class FindingIn(BaseModel):
+    round: str = Field(description="检查轮次代码，如 2021Q2")
+    target: str = Field(description="监测对象代码")
+    category: str = Field(description="问题类别代码")
+    description: str = ""
+    severity: str | None = Field(default=None, description="veto | deduction；默认取类别的")
+    source: str = "automated"
+    evidence: dict[str, Any] = Field(default_factory=dict)
+
+
+class IngestOut(BaseModel):
+    case_id: int
+    created: bool
+    state: str
+
+
+@router.get("/cases", response_model=CasePageOut, summary="案件列表（筛选、排序、键集分页）")
+def list_cases(
+    uow: Uow, user: ApiUser, filters: Filters, limit: Annotated[int, Query(ge=1, le=500)] = 100
+):
+    filters.scope_path = user.scope_path
+    page = queries.page_cases(uow, filters, size=limit)
+    return CasePageOut(items=page.rows, next_cursor=page.next_cursor)
+
+
+@router.get("/cases/{case_id}", summary="案件详情")
+def get_case(case_id: int, uow: Uow, user: ApiUser) -> queries.CaseDetail:
+    return queries.case_detail(uow, case_id, scope_path=user.scope_path)
+
+
+@router.get("/cases/{case_id}/events", summary="案件处理记录")
+def case_events(case_id: int, uow: Uow, user: ApiUser) -> list[queries.EventView]:
+    return queries.case_detail(uow, case_id, scope_path=user.scope_path).events
+
+
+@router.get("/cases/{case_id}/submissions", summary="责任单位提交的整改材料")
+def case_submissions(case_id: int, uow: Uow, user: ApiUser) -> list[queries.SubmissionView]:
+    return queries.case_detail(uow, case_id, scope_path=user.scope_path).submissions
+
+
+@router.post("/cases/{case_id}/transitions", summary="执行案件操作")
+def transition(case_id: int, body: TransitionIn, uow: Uow, user: ApiUser) -> cases.TransitionResult:
+    return case_actions.act(
+        uow,
+        user=user,
+        case_id=case_id,
+        trigger=body.trigger,
+        note=body.note,
+        expected_version=body.expected_version,
+    )
+
+
+@router.post(
+    "/findings",
+    response_model=IngestOut,
+    status_code=201,
+    summary="上报检测发现（同一轮次、对象、类别重复上报时更新原案件）",
+    responses={200: {"description": "已更新原有案件"}},
+)
+def ingest(body: FindingIn, uow: Uow, user: ApiUser):
+    result = case_actions.ingest_finding(
+        uow,
+        user=user,
+        finding=cases.Finding(
+            round_code=body.round,
+            target_code=body.target,
+            category_code=body.category,
+            description=body.description,
+            severity=body.severity,
+            source=body.source,
+            evidence=body.evidence,
+        ),
+    )
+    out = IngestOut(case_id=result.case_id, created=result.created, state=result.state)
+    return JSONResponse(out.model_dump(), status_code=201 if result.created else 200)
+
+
+@router.get("/units", summary="单位")
+def units(uow: Uow, user: ApiUser) -> list[registry_queries.UnitRow]:
+    return registry_queries.list_units(uow, scope_path=user.scope_path)
+
+
+@router.get("/targets", summary="监测对象")
+def targets(
+    uow: Uow,
+    user: ApiUser,
+    unit: str | None = None,
+    after_id: int | None = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 500,
+) -> list[registry_queries.TargetRow]:
+    return registry_queries.list_targets(
+        uow, scope_path=user.scope_path, unit_code=unit, after_id=after_id, limit=limit
+    )
+
+
+@router.get("/rounds", summary="检查轮次")
+def rounds(uow: Uow, user: ApiUser) -> list[registry_queries.RoundRow]:
+    return registry_queries.list_rounds(uow)

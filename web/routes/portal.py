@@ -1,0 +1,86 @@
+"""The unit portal: reached from the emailed link, no account; one unit's cases only."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
+from fastapi.responses import RedirectResponse
+
+from services import portal, submissions
+from services.portal import PortalUnit
+from services.submissions import IncomingFile, TooLarge
+from web.deps import Csrf, Uow
+from web.routes.cases import attachment_response
+from web.templating import render
+
+router = APIRouter(prefix="/portal/{token}", include_in_schema=False)
+
+
+def portal_unit(token: str, uow: Uow) -> PortalUnit:
+    return portal.open_portal(uow, token=token)
+
+
+Unit = Annotated[PortalUnit, Depends(portal_unit)]
+
+
+@router.get("")
+def home(request: Request, token: str, uow: Uow, unit: Unit):
+    rows = portal.unit_cases(uow, unit_id=unit.unit_id)
+    return render(request, "portal/home.html", unit=unit, token=token, rows=rows)
+
+
+@router.get("/cases/{case_id}")
+def case_form(request: Request, token: str, case_id: int, uow: Uow, unit: Unit):
+    detail = portal.unit_case(uow, unit_id=unit.unit_id, case_id=case_id)
+    return render(
+        request,
+        "portal/case.html",
+        unit=unit,
+        token=token,
+        d=detail,
+        can_submit="submit" in detail.allowed_triggers,
+        max_mb=uow.settings.upload_max_mb,
+        accept=",".join(submissions.ALLOWED),
+        allowed=submissions.ALLOWED_LABEL,
+    )
+
+
+@router.post("/cases/{case_id}", dependencies=[Csrf])
+def submit(
+    request: Request,
+    token: str,
+    case_id: int,
+    uow: Uow,
+    unit: Unit,
+    text: Annotated[str, Form()] = "",
+    responsible_person: Annotated[str, Form()] = "",
+    phone: Annotated[str, Form()] = "",
+    attachments: Annotated[list[UploadFile], File()] = [],  # noqa: B006 - FastAPI copies defaults
+):
+    settings = uow.settings
+    declared = int(request.headers.get("content-length") or 0)
+    if declared > (settings.upload_max_mb * settings.upload_max_files + 1) * 1024 * 1024:
+        raise TooLarge([f"上传内容过大：每个附件不超过 {settings.upload_max_mb} MB"])
+    submissions.submit_rectification(
+        uow,
+        unit_id=unit.unit_id,
+        case_id=case_id,
+        text=text,
+        responsible_person=responsible_person,
+        phone=phone,
+        files=[IncomingFile(f.filename or "", f.file) for f in attachments],
+    )
+    return RedirectResponse(f"/portal/{token}/cases/{case_id}/done", status_code=303)
+
+
+@router.get("/cases/{case_id}/done")
+def done(request: Request, token: str, case_id: int, uow: Uow, unit: Unit):
+    detail = portal.unit_case(uow, unit_id=unit.unit_id, case_id=case_id)
+    return render(request, "portal/done.html", unit=unit, token=token, d=detail)
+
+
+@router.get("/attachments/{attachment_id}")
+def download(attachment_id: int, uow: Uow, unit: Unit):
+    stored = submissions.open_attachment(uow, attachment_id=attachment_id, unit_id=unit.unit_id)
+    return attachment_response(stored)

@@ -1,0 +1,199 @@
+"""Registry and rounds: units, targets and rounds listed and editable (admins edit)."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import RedirectResponse
+
+from services import registry, registry_edits, registry_queries, rounds
+from services.errors import ValidationFailed
+from web.deps import Csrf, CurrentUser, Uow
+from web.templating import flash, render
+
+router = APIRouter(include_in_schema=False)
+Text = Annotated[str, Form()]
+
+
+def _opt(value: str) -> str | None:
+    return value.strip() or None
+
+
+def _day(value: str, label: str) -> date | None:
+    if not value.strip():
+        return None
+    try:
+        return date.fromisoformat(value.strip())
+    except ValueError:
+        raise ValidationFailed([f"{label}的日期格式应为 YYYY-MM-DD：{value}"]) from None
+
+
+def _int(value: str, label: str) -> int | None:
+    if not value.strip():
+        return None
+    try:
+        return int(value)
+    except ValueError:
+        raise ValidationFailed([f"{label}应为整数：{value}"]) from None
+
+
+@router.get("/registry/units")
+def units(request: Request, uow: Uow, user: CurrentUser, code: str = ""):
+    rows = registry_queries.list_units(uow, scope_path=user.scope_path)
+    editing = next((u for u in rows if u.code == code), None)
+    return render(request, "registry/units.html", user=user, rows=rows, editing=editing)
+
+
+@router.post("/registry/units", dependencies=[Csrf])
+def save_unit(
+    request: Request,
+    uow: Uow,
+    user: CurrentUser,
+    code: Text,
+    name: Text,
+    kind: Text,
+    parent_code: Text = "",
+    short_name: Text = "",
+    contact_name: Text = "",
+    contact_email: Text = "",
+    leader_name: Text = "",
+    leader_email: Text = "",
+):
+    spec = registry.UnitSpec(
+        code=code.strip(),
+        name=name.strip(),
+        kind=kind,
+        parent_code=_opt(parent_code),
+        short_name=_opt(short_name),
+        contact_name=_opt(contact_name),
+        contact_email=_opt(contact_email),
+        leader_name=_opt(leader_name),
+        leader_email=_opt(leader_email),
+    )
+    saved = registry_edits.save_unit(uow, user=user, spec=spec)
+    flash(request, f"单位 {saved} 已保存")
+    return RedirectResponse("/registry/units", status_code=303)
+
+
+@router.get("/registry/targets")
+def targets(
+    request: Request,
+    uow: Uow,
+    user: CurrentUser,
+    unit: str = "",
+    q: str = "",
+    code: str = "",
+    after: int | None = None,
+):
+    rows = registry_queries.list_targets(
+        uow, scope_path=user.scope_path, unit_code=unit or None, text=q or None, after_id=after
+    )
+    editing = None
+    if code:
+        found = registry_queries.list_targets(uow, scope_path=user.scope_path, text=code)
+        editing = next((t for t in found if t.code == code), None)
+    return render(
+        request,
+        "registry/targets.html",
+        user=user,
+        rows=rows,
+        editing=editing,
+        unit=unit,
+        q=q,
+        units=registry_queries.list_units(uow, scope_path=user.scope_path),
+    )
+
+
+@router.post("/registry/targets", dependencies=[Csrf])
+def save_target(
+    request: Request,
+    uow: Uow,
+    user: CurrentUser,
+    code: Text,
+    unit_code: Text,
+    kind: Text,
+    name: Text,
+    url: Text = "",
+    domain: Text = "",
+    platform: Text = "",
+    account_name: Text = "",
+    status: Text = "operating",
+):
+    spec = registry.TargetSpec(
+        code=code.strip(),
+        unit_code=unit_code.strip(),
+        kind=kind,
+        name=name.strip(),
+        url=_opt(url),
+        domain=_opt(domain),
+        platform=_opt(platform),
+        account_name=_opt(account_name),
+        status=status,
+    )
+    saved = registry_edits.save_target(uow, user=user, spec=spec)
+    flash(request, f"监测对象 {saved} 已保存")
+    return RedirectResponse("/registry/targets", status_code=303)
+
+
+@router.get("/rounds")
+def round_list(request: Request, uow: Uow, user: CurrentUser, code: str = ""):
+    rows = registry_queries.list_rounds(uow)
+    editing = next((r for r in rows if r.code == code), None)
+    return render(
+        request,
+        "registry/rounds.html",
+        user=user,
+        rows=rows,
+        editing=editing,
+        extras=round_extras(),
+    )
+
+
+@router.post("/rounds", dependencies=[Csrf])
+def save_round(
+    request: Request,
+    uow: Uow,
+    user: CurrentUser,
+    code: Text,
+    period_start: Text,
+    period_end: Text,
+    title: Text = "",
+    notice_date: Text = "",
+    doc_number: Text = "",
+    deadline: Text = "",
+    deadline_days: Text = "",
+    deadline_mode: Text = "",
+):
+    start, end = _day(period_start, "开始日期"), _day(period_end, "结束日期")
+    if start is None or end is None:
+        raise ValidationFailed(["请填写检查轮次的开始和结束日期"])
+    spec = rounds.RoundSpec(
+        code=code.strip(),
+        period_start=start,
+        period_end=end,
+        title=_opt(title),
+        notice_date=_day(notice_date, "通报日期"),
+        doc_number=_opt(doc_number),
+        deadline=_day(deadline, "整改期限"),
+        deadline_days=_int(deadline_days, "整改天数"),
+        deadline_mode=_opt(deadline_mode),
+    )
+    saved = registry_edits.save_round(uow, user=user, spec=spec)
+    flash(request, f"检查轮次 {saved} 已保存")
+    return RedirectResponse("/rounds", status_code=303)
+
+
+def round_extras() -> dict[str, bool]:
+    """Which features of other modules are installed (import, publication, notices)."""
+    from importlib.util import find_spec
+
+    return {
+        name: find_spec(module) is not None
+        for name, module in (
+            ("imports", "services.imports"),
+            ("publication", "services.publication"),
+            ("notices", "services.reports"),
+        )
+    }

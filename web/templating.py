@@ -1,0 +1,87 @@
+"""Jinja2 templates (autoescaped) with the labels and helpers every page uses."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from fastapi import Request
+from fastapi.templating import Jinja2Templates
+from markupsafe import Markup
+
+from services.clock import SHANGHAI
+from services.registry import TARGET_KINDS, TARGET_STATUSES, UNIT_KINDS
+from states.lifecycle import STATE_LABELS, TRIGGER_LABELS
+
+SEVERITY_LABELS = {"veto": "单项否决", "deduction": "扣分项"}
+ACTOR_KINDS = {"user": "监管人员", "unit": "责任单位", "system": "系统"}
+EVENT_LABELS = {
+    **{str(k): v for k, v in TRIGGER_LABELS.items()},
+    "created": "立案",
+    "extend_deadline": "延长期限",
+    "record_notice": "记录通报",
+}
+REVIEW_LABELS = {"accepted": "核验通过", "rejected": "退回整改", None: "待审核"}
+
+
+def csrf_token(request: Request) -> str:
+    """The session's CSRF token, created on first use."""
+    token = request.session.get("csrf")
+    if not token:
+        token = secrets.token_urlsafe(24)
+        request.session["csrf"] = token
+    return token
+
+
+def csrf_input(request: Request) -> Markup:
+    return Markup('<input type="hidden" name="csrf_token" value="{}">').format(csrf_token(request))
+
+
+def local_time(value: datetime | None) -> str:
+    if value is None:
+        return ""
+    return value.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M")
+
+
+def day(value: date | None) -> str:
+    return value.isoformat() if value else "—"
+
+
+def size(value: int) -> str:
+    if value >= 1 << 20:
+        return f"{value / (1 << 20):.1f} MB"
+    return f"{max(1, value // 1024)} KB"
+
+
+def make_templates(directory: Path) -> Jinja2Templates:
+    templates = Jinja2Templates(directory=directory)
+    env = templates.env
+    env.autoescape = True
+    env.globals.update(
+        STATE_LABELS={str(k): v for k, v in STATE_LABELS.items()},
+        TRIGGER_LABELS={str(k): v for k, v in TRIGGER_LABELS.items()},
+        EVENT_LABELS=EVENT_LABELS,
+        SEVERITY_LABELS=SEVERITY_LABELS,
+        ACTOR_KINDS=ACTOR_KINDS,
+        REVIEW_LABELS=REVIEW_LABELS,
+        UNIT_KINDS=UNIT_KINDS,
+        TARGET_KINDS=TARGET_KINDS,
+        TARGET_STATUSES=TARGET_STATUSES,
+        csrf_input=csrf_input,
+    )
+    env.filters.update(local_time=local_time, day=day, size=size)
+    return templates
+
+
+def render(request: Request, name: str, status_code: int = 200, **context: Any):
+    """Render a page; the flash message of the session is shown once."""
+    flash = request.session.pop("flash", None)
+    return request.app.state.templates.TemplateResponse(
+        request, name, {"flash": flash, **context}, status_code=status_code
+    )
+
+
+def flash(request: Request, message: str, *, kind: str = "ok") -> None:
+    request.session["flash"] = {"message": message, "kind": kind}
