@@ -143,6 +143,8 @@ def build_notice(
     words["office"] = _render(env, texts["office"], words)
     words["office_short"] = _render(env, texts["office_short"], words)
     title = round_.title or _render(env, texts["title"], words)
+    if title.startswith("关于"):  # a round titled without its issuer: 关于2021年二季度…的通报
+        title = f"{words['office']}{title}"
     previous = stats.previous
     prev_label = (
         f"{previous.period_start_year}年{cn_numeral(previous.quarter)}季度" if previous else ""

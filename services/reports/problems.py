@@ -96,7 +96,8 @@ def _rows(uow: UnitOfWork, round_: Round) -> list[_Row]:
         .where(Case.round_id == round_.id)
         .order_by(Category.sort_order, Case.id)
     ).all()
-    return [_Row(*row) for row in result]
+    rows = [_Row(*row) for row in result]
+    return [r for r in rows if category_wording(r.category.code)["in_problems"]]
 
 
 def _section_of(rows: list[_Row]) -> dict[int, str]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from services import rounds
 from services.db.models import BoardFigure, Case, Round, Target, Unit
@@ -221,8 +221,3 @@ def round_stats(
         boards=board_stats(uow, round_),
         previous=previous_stats(uow, round_),
     )
-
-
-def case_count(uow: UnitOfWork, round_: Round) -> int:
-    """How many cases a round has (all categories, all states)."""
-    return uow.session.scalar(select(func.count()).where(Case.round_id == round_.id)) or 0
