@@ -6,16 +6,16 @@ from pathlib import Path
 
 import typer
 
-from cli.context import console, handled_errors, open_app
-from services.errors import ValidationFailed
-from services.reports.docx import render_docx
-from services.reports.ledger import ledger_csv, ledger_rows, ledger_xlsx
-from services.reports.notice import build_notice
-from services.reports.render import render_html, render_markdown
-from services.reports.trends import trend_rows
+from cli.context import console, err_console, handled_errors, open_app
+from services.reports.exports import (
+    LEDGER_FORMATS,
+    NOTICE_FORMATS,
+    Download,
+    ledger_download,
+    notice_download,
+)
 
-NOTICE_FORMATS = ("md", "html", "docx")
-LEDGER_FORMATS = ("csv", "xlsx")
+BINARY = ("docx", "xlsx")
 
 
 def register(app: typer.Typer) -> None:
@@ -23,12 +23,13 @@ def register(app: typer.Typer) -> None:
     app.command("ledger")(ledger)
 
 
-def _check_format(value: str, allowed: tuple[str, ...]) -> str:
-    if value not in allowed:
+def _check(fmt: str, allowed: dict[str, str], output: Path | None) -> None:
+    if fmt not in allowed:
         raise typer.BadParameter(
-            f"格式应为 {'、'.join(allowed)} 之一：{value}", param_hint="--format"
+            f"格式应为 {'、'.join(allowed)} 之一：{fmt}", param_hint="--format"
         )
-    return value
+    if fmt in BINARY and output is None:
+        raise typer.BadParameter(f"{fmt} 格式必须用 -o 指定输出文件", param_hint="-o")
 
 
 def notice(
@@ -37,19 +38,10 @@ def notice(
     output: Path = typer.Option(None, "-o", "--output", help="输出文件；md 和 html 默认输出到屏幕"),
 ) -> None:
     """Generate a round's quarterly notice (通报) from the database."""
-    _check_format(fmt, NOTICE_FORMATS)
-    if fmt == "docx" and output is None:
-        raise typer.BadParameter("docx 格式必须用 -o 指定输出文件", param_hint="-o")
+    _check(fmt, NOTICE_FORMATS, output)
     with handled_errors(), open_app() as application, application.uow() as uow:
-        model = build_notice(uow, round_code)
-        if fmt == "md":
-            content: bytes = render_markdown(model).encode("utf-8")
-        elif fmt == "html":
-            trends = trend_rows(uow, until=round_code)
-            content = render_html(model, trends=trends).encode("utf-8")
-        else:
-            content = render_docx(model)
-    _write(content, output)
+        download = notice_download(uow, round_code, fmt=fmt)
+    _write(download, output)
 
 
 def ledger(
@@ -58,22 +50,21 @@ def ledger(
     output: Path = typer.Option(None, "-o", "--output", help="输出文件；csv 默认输出到屏幕"),
 ) -> None:
     """Export a round's rectification ledger (整改台账): every case with its dates."""
-    _check_format(fmt, LEDGER_FORMATS)
-    if fmt == "xlsx" and output is None:
-        raise typer.BadParameter("xlsx 格式必须用 -o 指定输出文件", param_hint="-o")
+    _check(fmt, LEDGER_FORMATS, output)
     with handled_errors(), open_app() as application, application.uow() as uow:
-        rows = ledger_rows(uow, round_code)
-    content = ledger_csv(rows) if fmt == "csv" else ledger_xlsx(rows, title=f"{round_code}整改台账")
-    _write(content, output)
+        download = ledger_download(uow, round_code, fmt=fmt)
+    _write(download, output)
 
 
-def _write(content: bytes, output: Path | None) -> None:
+def _write(download: Download, output: Path | None) -> None:
     if output is None:
-        typer.echo(content.decode("utf-8-sig"), nl=False)
+        typer.echo(download.content.decode("utf-8-sig"), nl=False)
         return
-    with handled_errors():
-        try:
-            output.write_bytes(content)
-        except OSError as exc:
-            raise ValidationFailed([f"无法写入文件 {output}：{exc.strerror}"]) from None
-    console.print(f"已生成 {output}（{len(content)} 字节）", highlight=False)
+    try:
+        output.write_bytes(download.content)
+    except OSError as exc:
+        err_console.print(
+            f"[red]错误：[/red]无法写入文件 {output}：{exc.strerror}", highlight=False
+        )
+        raise typer.Exit(code=2) from None
+    console.print(f"已生成 {output}（{len(download.content)} 字节）", highlight=False)

@@ -5,17 +5,16 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date
-from functools import cache
 from pathlib import Path
 from typing import Any
 
-import yaml
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from services import deadlines, rounds
 from services.db.models import Round
 from services.errors import ValidationFailed
 from services.reports import followups as followups_service
+from services.reports.files import TEMPLATES, load_yaml
 from services.reports.problems import ProblemSection, problem_sections
 from services.reports.stats import RateSettings, RoundStats, round_stats
 from services.reports.wording import (
@@ -28,7 +27,6 @@ from services.reports.wording import (
 )
 from services.uow import UnitOfWork
 
-TEMPLATES = Path(__file__).parent / "templates"
 #: Keys of Round.notice_texts that are settings, not texts.
 SETTING_KEYS = ("pass_rate",)
 BLOCK_KINDS = (
@@ -91,14 +89,9 @@ def _environment(template_dir: Path) -> Environment:
     )
 
 
-@cache
-def _default_texts(path: Path) -> dict[str, Any]:
-    return yaml.safe_load(path.read_text(encoding="utf-8"))
-
-
 def notice_texts(round_: Round, *, template_dir: Path = TEMPLATES) -> dict[str, Any]:
     """The default texts with the round's own overrides (Round.notice_texts) on top."""
-    texts = dict(_default_texts(template_dir / "notice_texts.yaml"))
+    texts = dict(load_yaml(template_dir / "notice_texts.yaml"))
     for key, value in (round_.notice_texts or {}).items():
         if key not in SETTING_KEYS and value not in (None, "", []):
             texts[key] = value

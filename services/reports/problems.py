@@ -5,20 +5,18 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
-from functools import cache
 from pathlib import Path
 from typing import Any
 
-import yaml
 from jinja2 import Environment, StrictUndefined
 from sqlalchemy import select
 
 from services.cases import NOTICE_LEVELS
 from services.db.models import Case, CaseNotice, Category, Round, Target, Unit
+from services.reports.files import TEMPLATES, load_yaml
 from services.reports.wording import cn_times
 from services.uow import UnitOfWork
 
-TEMPLATES = Path(__file__).parent / "templates"
 _ENV = Environment(undefined=StrictUndefined, autoescape=False, keep_trailing_newline=False)
 
 
@@ -54,14 +52,9 @@ class _Row:
     category: Category
 
 
-@cache
-def _wording_file(path: Path) -> dict[str, dict[str, Any]]:
-    return yaml.safe_load(path.read_text(encoding="utf-8"))
-
-
 def category_wording(code: str, *, path: Path | None = None) -> dict[str, Any]:
     """The wording of a category: its entry of notice_categories.yaml over ``_default``."""
-    config = _wording_file(path or TEMPLATES / "notice_categories.yaml")
+    config = load_yaml(path or TEMPLATES / "notice_categories.yaml")
     return {**config["_default"], **(config.get(code) or {})}
 
 

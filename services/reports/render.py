@@ -7,7 +7,8 @@ from pathlib import Path
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from services.registry import TARGET_KINDS
-from services.reports.notice import TEMPLATES, Notice
+from services.reports.files import TEMPLATES
+from services.reports.notice import Notice
 from services.reports.stats import RATED_KINDS
 from services.reports.trends import TrendRow, trend_svg
 

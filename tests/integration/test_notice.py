@@ -236,3 +236,6 @@ def test_round_texts_override_the_requirements_and_a_missing_previous_round_drop
     assert _chapter(notice, "三、") == ["（一）压实责任。一季度问题要在2021年4月29日前整改到位。"]
     assert notice.text.startswith("某市人民政府办公室\n某市人民政府办公室关于2021年一季度")
     assert "通报问题整改情况" not in notice.text
+    # Nothing inspected, no inventory: no census paragraphs with empty figures.
+    assert "政府网站普查情况" not in notice.text
+    assert "政务新媒体抽查情况" not in notice.text

@@ -9,6 +9,7 @@ import subprocess
 import xml.etree.ElementTree as ET
 from datetime import date
 
+import pytest
 from docx import Document
 from docx.shared import Pt
 from openpyxl import load_workbook
@@ -16,7 +17,9 @@ from typer.testing import CliRunner
 
 from cli.main import app as cli_app
 from services import cases
+from services.errors import ValidationFailed
 from services.reports.docx import render_docx
+from services.reports.exports import ledger_download, notice_download
 from services.reports.ledger import HEADERS, ledger_csv, ledger_rows, ledger_xlsx
 from services.reports.notice import build_notice
 from services.reports.render import render_html, render_markdown
@@ -173,3 +176,19 @@ def test_cli_refuses_an_unknown_round_or_format_in_chinese(app, settings, monkey
 
     assert missing.exit_code == 2 and "检查轮次 2030Q1 不存在" in missing.output
     assert bad_format.exit_code != 0 and "格式应为 csv、xlsx 之一" in bad_format.output
+
+
+def test_downloads_carry_a_chinese_file_name_and_content_type_for_the_web_page(app):
+    a_notice(app)
+    with app.uow() as uow:
+        docx = notice_download(uow, Q2, fmt="docx")
+        html = notice_download(uow, Q2, fmt="html")
+        xlsx = ledger_download(uow, Q2, fmt="xlsx")
+        with pytest.raises(ValidationFailed) as refused:
+            notice_download(uow, Q2, fmt="pdf")
+
+    assert (docx.filename, docx.content[:2]) == ("2021Q2通报.docx", b"PK")
+    assert docx.content_type.endswith("wordprocessingml.document")
+    assert html.content_type == "text/html; charset=utf-8" and b"<svg" in html.content
+    assert (xlsx.filename, xlsx.content[:2]) == ("2021Q2整改台账.xlsx", b"PK")
+    assert "格式应为 md、html、docx 之一" in str(refused.value)

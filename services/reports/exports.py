@@ -1,0 +1,59 @@
+"""Downloads of a round's reports (what the web page's buttons and the CLI hand out)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from services.errors import ValidationFailed
+from services.reports.docx import render_docx
+from services.reports.ledger import ledger_csv, ledger_rows, ledger_xlsx
+from services.reports.notice import build_notice
+from services.reports.render import render_html, render_markdown
+from services.reports.trends import trend_rows
+from services.uow import UnitOfWork
+
+NOTICE_FORMATS = {
+    "md": "text/markdown; charset=utf-8",
+    "html": "text/html; charset=utf-8",
+    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+}
+LEDGER_FORMATS = {
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+
+
+@dataclass(frozen=True)
+class Download:
+    filename: str
+    content_type: str
+    content: bytes
+
+
+def _check(fmt: str, allowed: dict[str, str]) -> None:
+    if fmt not in allowed:
+        raise ValidationFailed([f"格式应为 {'、'.join(allowed)} 之一，而不是「{fmt}」"])
+
+
+def notice_download(uow: UnitOfWork, round_code: str, *, fmt: str) -> Download:
+    """The round's notice as md, html (with the trends appendix) or docx."""
+    _check(fmt, NOTICE_FORMATS)
+    notice = build_notice(uow, round_code)
+    if fmt == "md":
+        content = render_markdown(notice).encode("utf-8")
+    elif fmt == "html":
+        content = render_html(notice, trends=trend_rows(uow, until=round_code)).encode("utf-8")
+    else:
+        content = render_docx(notice)
+    return Download(f"{round_code}通报.{fmt}", NOTICE_FORMATS[fmt], content)
+
+
+def ledger_download(uow: UnitOfWork, round_code: str, *, fmt: str) -> Download:
+    """The round's rectification ledger (整改台账) as csv or xlsx."""
+    _check(fmt, LEDGER_FORMATS)
+    rows = ledger_rows(uow, round_code)
+    if fmt == "csv":
+        content = ledger_csv(rows)
+    else:
+        content = ledger_xlsx(rows, title=f"{round_code}整改台账")
+    return Download(f"{round_code}整改台账.{fmt}", LEDGER_FORMATS[fmt], content)
