@@ -6,7 +6,6 @@ from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
-from services.registry import TARGET_KINDS
 from services.reports.files import TEMPLATES
 from services.reports.notice import Notice
 from services.reports.stats import RATED_KINDS
@@ -41,6 +40,5 @@ def render_html(
             trends=trends or [],
             chart=trend_svg(trends) if trends else "",
             kinds=RATED_KINDS,
-            kind_labels=TARGET_KINDS,
         )
     )

@@ -65,8 +65,8 @@ def trend_svg(rows: list[TrendRow], *, width: int = 640) -> str:
     panel, gap = 200, 40
     height = 2 * panel + gap + 20
     parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
-        f'viewBox="0 0 {width} {height}" role="img" aria-label="合格率与案件趋势" '
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="100%" viewBox="0 0 {width} {height}" '
+        f'style="max-width: {width}px" role="img" aria-label="合格率与案件趋势" '
         'font-family="sans-serif" font-size="11">'
     ]
     parts += _rate_panel(rows, top=0, width=width, height=panel)
