@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from cli import audit, cases, db, outbox, reports
+from cli import audit, cases, db, imports, outbox, reports
 from cli.context import STATE
 from services.clock import parse_as_of
 
@@ -32,5 +32,6 @@ def main(
 app.add_typer(db.app, name="db")
 app.add_typer(audit.app, name="audit")
 cases.register(app)
+imports.register(app)
 reports.register(app)
 app.add_typer(outbox.app, name="outbox")

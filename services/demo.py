@@ -32,7 +32,8 @@ def demo_text(name: str = DEMO_FILE) -> str:
 
 def load_demo(uow: UnitOfWork, *, name: str = DEMO_FILE) -> imports.ImportReport:
     """Load the scenario through the import services; loading it again changes nothing."""
-    document = yaml.safe_load(demo_text(name)) or {}
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    document = yaml.load(demo_text(name), Loader=loader) or {}
     unknown = set(document) - set(SECTIONS)
     if unknown:
         raise ValidationFailed([f"{name}：未知的部分「{'、'.join(sorted(unknown))}」"])

@@ -27,7 +27,7 @@ def check_units(uow: UnitOfWork, rows: list[Row], problems: Problems) -> list[Ro
     check_unique(rows, ("name",), problems, what="单位名称")
     session = uow.session
     in_file = {row["code"]: row for row in rows if row["code"]}
-    in_db = dict(session.execute(select(Unit.code, Unit.name)).tuples().all())
+    in_db = dict(session.execute(select(Unit.code, Unit.name)).all())
     code_by_name = {name: code for code, name in in_db.items()}
     for row in rows:
         parent = row["parent_code"]
@@ -95,11 +95,14 @@ def apply_units(uow: UnitOfWork, rows: list[Row], report: ImportReport) -> None:
 
 def apply_targets(uow: UnitOfWork, rows: list[Row], report: ImportReport) -> None:
     """Upsert targets (parent targets first)."""
+    codes = [row["code"] for row in rows]
+    existing = {
+        t.code: t for t in uow.session.scalars(select(Target).where(Target.code.in_(codes)))
+    }
     for row in rows:
         values = {k: row[k] for k in TARGET_FIELDS if row[k] is not None}
         spec = registry.TargetSpec(**values)
-        existing = uow.session.scalar(select(Target).where(Target.code == spec.code))
-        before = _snapshot(existing, _TARGET_ATTRS)
+        before = _snapshot(existing.get(spec.code), _TARGET_ATTRS)
         target = registry.upsert_target(uow, spec)
         report.tick("targets", outcome_of(before, _snapshot(target, _TARGET_ATTRS)))
 

@@ -27,11 +27,11 @@ class Known:
 
 def known(uow: UnitOfWork, round_rows: list[Row], target_rows: list[Row]) -> Known:
     session = uow.session
-    round_starts = dict(session.execute(select(Round.code, Round.period_start)).tuples().all())
+    round_starts = dict(session.execute(select(Round.code, Round.period_start)).all())
     for row in round_rows:
         if row["code"] and row["period_start"]:
             round_starts[row["code"]] = row["period_start"]
-    kinds = dict(session.execute(select(Target.code, Target.kind)).tuples().all())
+    kinds = dict(session.execute(select(Target.code, Target.kind)).all())
     kinds.update({r["code"]: r["kind"] for r in target_rows if r["code"]})
     return Known(rounds=round_starts, targets=kinds)
 
@@ -117,25 +117,33 @@ def apply_rounds(uow: UnitOfWork, rows: list[Row], report: ImportReport) -> None
 def apply_verdicts(uow: UnitOfWork, rows: list[Row], report: ImportReport) -> None:
     """A row names one target, or a kind: then every operating target of it was inspected."""
     attrs = ("inspected", "qualified_override", "override_reason", "praise")
+    ids = dict(uow.session.execute(select(Target.code, Target.id)).all())
     for row in rows:
         codes = [row["target_code"]] if row["target_code"] else _operating(uow, row["target_kind"])
         round_ = rounds.get_round(uow, row["round_code"])
+        existing = {
+            v.target_id: v
+            for v in uow.session.scalars(select(Verdict).where(Verdict.round_id == round_.id))
+        }
         for code in codes:
-            target_id = uow.session.scalar(select(Target.id).where(Target.code == code))
-            existing = uow.session.scalar(
-                select(Verdict).where(Verdict.round_id == round_.id, Verdict.target_id == target_id)
-            )
-            before = None if existing is None else {a: getattr(existing, a) for a in attrs}
-            verdict = rounds.set_verdict(
-                uow,
-                round_code=row["round_code"],
-                target_code=code,
-                inspected=row["inspected"] if row["inspected"] is not None else True,
-                qualified_override=row["qualified_override"],
-                override_reason=row["override_reason"],
-                praise=row["praise"],
-            )
-            report.tick("verdicts", outcome_of(before, {a: getattr(verdict, a) for a in attrs}))
+            before = existing.get(ids[code])
+            wanted = {
+                "inspected": row["inspected"] if row["inspected"] is not None else True,
+                "qualified_override": row["qualified_override"],
+                "override_reason": row["override_reason"],
+                "praise": row["praise"],
+            }
+            if before is not None and {a: getattr(before, a) for a in attrs} == wanted:
+                report.tick("verdicts", "unchanged")
+                continue
+            # Written here rather than by rounds.set_verdict, one flush for the lot: a kind row
+            # covers hundreds of targets, and every row was checked above.
+            verdict = before or Verdict(round_id=round_.id, target_id=ids[code])
+            for name, value in wanted.items():
+                setattr(verdict, name, value)
+            uow.session.add(verdict)
+            report.tick("verdicts", "created" if before is None else "updated")
+    uow.flush()
 
 
 def _operating(uow: UnitOfWork, kind: str) -> list[str]:

@@ -102,7 +102,8 @@ def check_unique(rows: list[Row], key: tuple[str, ...], problems: Problems, *, w
             continue
         first = seen.setdefault(value, row)
         if first is not row:
+            other = "" if first.table == row.table else f" {first.table} "
             problems.add(
                 row.at(key[-1]),
-                f"与{first.table}第 {first.number} 行重复（{what}「{' / '.join(map(str, value))}」）",
+                f"与{other}第 {first.number} 行重复（{what}「{' / '.join(map(str, value))}」）",
             )

@@ -1,0 +1,96 @@
+"""``rectify demo`` and ``rectify import registry|findings``: load data, all or nothing."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import typer
+
+from cli.context import console, err_console, handled_errors, open_app, print_json, print_table
+from services import demo, imports
+from services.errors import ValidationFailed
+
+import_app = typer.Typer(
+    help="导入单位、监测对象和检查发现的问题（CSV 或 XLSX）", no_args_is_help=True
+)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("demo")(load_demo)
+    app.add_typer(import_app, name="import")
+
+
+@contextmanager
+def _all_or_nothing() -> Iterator[None]:
+    """Print every validation error on its own line; nothing was written."""
+    try:
+        yield
+    except ValidationFailed as exc:
+        err_console.print(
+            f"[red]导入失败，未写入任何数据[/red]：共 {len(exc.errors)} 处错误", highlight=False
+        )
+        for line in exc.errors:
+            err_console.print(line, highlight=False, soft_wrap=True)
+        raise typer.Exit(code=2) from None
+
+
+def _show(report: imports.ImportReport, *, title: str, as_json: bool) -> None:
+    if as_json:
+        print_json(report)
+        return
+    print_table(
+        title,
+        ["类型", "新增", "更新", "未变"],
+        [
+            [imports.KIND_LABELS.get(kind, kind), c.created, c.updated, c.unchanged]
+            for kind, c in report.counts.items()
+        ],
+    )
+    if not report.changed:
+        console.print("数据与系统中已有记录一致，未做任何修改。")
+
+
+def load_demo(
+    if_empty: bool = typer.Option(False, "--if-empty", help="系统中已有单位时跳过"),
+    as_json: bool = typer.Option(False, "--json", help="输出 JSON"),
+) -> None:
+    """Load the Lincang 2021 demo scenario (idempotent)."""
+    with handled_errors(), _all_or_nothing(), open_app() as application:
+        with application.uow() as uow:
+            if if_empty and demo.has_units(uow):
+                console.print("系统中已有单位数据，跳过加载演示数据（--if-empty）。")
+                return
+            report = demo.load_demo(uow)
+            uow.commit()
+    _show(report, title=f"演示数据（{demo.DEMO_FILE}）", as_json=as_json)
+
+
+@import_app.command("registry")
+def import_registry(
+    files: list[Path] = typer.Argument(..., help="CSV 或 XLSX 文件（单位表、监测对象表）"),
+    as_json: bool = typer.Option(False, "--json", help="输出 JSON"),
+) -> None:
+    """Import units and targets; any invalid row and nothing is written."""
+    with handled_errors(), _all_or_nothing(), open_app() as application:
+        with application.uow() as uow:
+            report = imports.import_registry(uow, files)
+            uow.commit()
+    _show(report, title="导入单位和监测对象", as_json=as_json)
+
+
+@import_app.command("findings")
+def import_findings(
+    files: list[Path] = typer.Argument(
+        ..., help="CSV 或 XLSX 文件（问题表，可含轮次、检查范围、留言办理、通报记录、处理记录）"
+    ),
+    round_code: str = typer.Option(None, "--round", help="未填轮次的行使用该轮次，如 2021Q2"),
+    as_json: bool = typer.Option(False, "--json", help="输出 JSON"),
+) -> None:
+    """Import findings (cases) and round data; any invalid row and nothing is written."""
+    with handled_errors(), _all_or_nothing(), open_app() as application:
+        with application.uow() as uow:
+            report = imports.import_findings(uow, files, round_code=round_code)
+            uow.commit()
+    _show(report, title="导入检查发现的问题", as_json=as_json)
