@@ -23,6 +23,7 @@ lint: setup
 	$(BIN)/ruff format --check .
 
 test: setup lint
+	(command -v chromium >/dev/null && fc-list :lang=zh | grep -q .) || (apt-get update && apt-get install -y chromium fonts-noto-cjk)
 	$(BIN)/python -m pytest -q -p no:cacheprovider --db=sqlite --db=postgres
 
 test-sqlite: setup

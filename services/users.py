@@ -196,3 +196,16 @@ class LoginThrottle:
     def succeeded(self, key: str) -> None:
         with self._lock:
             self._failures.pop(key, None)
+
+
+def reset_password(uow: UnitOfWork, *, username: str) -> CreatedUser:
+    """Give an account a new generated password (shown once)."""
+    user = uow.session.scalar(select(User).where(User.username == username))
+    if user is None:
+        raise NotFound(f"用户 {username} 不存在")
+    password = generate_password()
+    user.password_hash = hash_password(password)
+    user.active = True
+    uow.flush()
+    unit = uow.session.get(Unit, user.unit_id) if user.unit_id else None
+    return CreatedUser(_view(user, unit), password)

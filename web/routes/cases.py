@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 from urllib.parse import quote, urlencode
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import FileResponse, RedirectResponse, Response
 
 from services import case_actions, queries, registry_queries, submissions
@@ -64,9 +64,15 @@ def _query_string(f: queries.CaseFilters, **overrides) -> str:
 
 
 @router.get("/cases")
-def case_list(request: Request, uow: Uow, user: CurrentUser, filters: Filters):
+def case_list(
+    request: Request,
+    uow: Uow,
+    user: CurrentUser,
+    filters: Filters,
+    size: Annotated[int, Query(ge=5, le=500)] = PAGE_SIZE,
+):
     filters.scope_path = user.scope_path
-    page = queries.page_cases(uow, filters, size=PAGE_SIZE)
+    page = queries.page_cases(uow, filters, size=size)
     return render(
         request,
         "cases.html",
@@ -76,7 +82,13 @@ def case_list(request: Request, uow: Uow, user: CurrentUser, filters: Filters):
         choices=registry_queries.filter_choices(uow, scope_path=user.scope_path),
         sorts=queries.SORTS,
         query=_query_string(filters),
-        next_query=_query_string(filters, cursor=page.next_cursor) if page.next_cursor else None,
+        next_query=(
+            _query_string(
+                filters, cursor=page.next_cursor, size=size if size != PAGE_SIZE else None
+            )
+            if page.next_cursor
+            else None
+        ),
     )
 
 
