@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
@@ -68,15 +69,22 @@ def notice_history(city: int, province: int) -> str:
     return f"已{'，'.join(parts)}" if parts else ""
 
 
-def prior_notices(uow: UnitOfWork, case: Case, *, notice_day: date) -> tuple[int, int]:
-    """(city, province) notices of the case's chain before this round's notice."""
-    later = uow.session.scalars(
-        select(CaseNotice.level).where(
-            CaseNotice.case_id == case.id, CaseNotice.notified_on >= notice_day
+def later_notices(uow: UnitOfWork, round_: Round, *, notice_day: date) -> Counter:
+    """Notices on this round's cases dated on or after its notice day: (case id, level) → n."""
+    return Counter(
+        (case_id, level)
+        for case_id, level in uow.session.execute(
+            select(CaseNotice.case_id, CaseNotice.level)
+            .join(Case, Case.id == CaseNotice.case_id)
+            .where(Case.round_id == round_.id, CaseNotice.notified_on >= notice_day)
         )
-    ).all()
-    city = case.notices_city - sum(1 for level in later if level == "city")
-    province = case.notices_province - sum(1 for level in later if level == "province")
+    )
+
+
+def prior_notices(case: Case, later: Counter) -> tuple[int, int]:
+    """(city, province) notices along the case's chain before this round's notice."""
+    city = case.notices_city - later[(case.id, "city")]
+    province = case.notices_province - later[(case.id, "province")]
     return max(city, 0), max(province, 0)
 
 
@@ -112,21 +120,22 @@ def problem_sections(
     """Subsections in catalogue order, one per heading that occurred in the round."""
     rows = _rows(uow, round_)
     headings = _section_of(rows)
+    later = later_notices(uow, round_, notice_day=notice_day)
     grouped: dict[str, dict[int, list[_Row]]] = {}
     for r in rows:
         grouped.setdefault(headings[r.case.id], {}).setdefault(r.target.id, []).append(r)
     return [
-        _section(uow, heading, list(by_target.values()), notice_day=notice_day, quarter=quarter)
+        _section(heading, list(by_target.values()), later=later, quarter=quarter)
         for heading, by_target in grouped.items()
     ]
 
 
 def _section(
-    uow: UnitOfWork, heading: str, targets: list[list[_Row]], *, notice_day: date, quarter: str
+    heading: str, targets: list[list[_Row]], *, later: Counter, quarter: str
 ) -> ProblemSection:
     lead = targets[0][0].category.code
     wording = category_wording(lead)
-    items = tuple(_item(uow, rows, notice_day=notice_day) for rows in targets)
+    items = tuple(_item(rows, later=later) for rows in targets)
     text = _ENV.from_string(wording["section"]).render(
         heading=heading,
         elaboration=wording["elaboration"],
@@ -137,11 +146,11 @@ def _section(
     return ProblemSection(heading=heading, categories=codes, items=items, text=text)
 
 
-def _item(uow: UnitOfWork, rows: list[_Row], *, notice_day: date) -> ProblemItem:
+def _item(rows: list[_Row], *, later: Counter) -> ProblemItem:
     first = rows[0]
     wording = category_wording(first.category.code)
     phrases = _unique(category_wording(r.category.code)["phrase"] for r in rows)
-    counts = [prior_notices(uow, r.case, notice_day=notice_day) for r in rows]
+    counts = [prior_notices(r.case, later) for r in rows]
     city, province = max(c for c, _ in counts), max(p for _, p in counts)
     history = notice_history(city, province)
     fields = {

@@ -13,10 +13,12 @@ import pytest
 from docx import Document
 from docx.shared import Pt
 from openpyxl import load_workbook
+from sqlalchemy import select
 from typer.testing import CliRunner
 
 from cli.main import app as cli_app
 from services import cases
+from services.db.models import Target
 from services.errors import ValidationFailed
 from services.reports.docx import render_docx
 from services.reports.exports import ledger_download, notice_download
@@ -24,6 +26,7 @@ from services.reports.ledger import HEADERS, ledger_csv, ledger_rows, ledger_xls
 from services.reports.notice import build_notice
 from services.reports.render import render_html, render_markdown
 from services.reports.trends import trend_rows, trend_svg
+from tests.builders import a_case
 from tests.integration.notice_scenario import (
     Q2,
     a_previous_quarter,
@@ -192,3 +195,16 @@ def test_downloads_carry_a_chinese_file_name_and_content_type_for_the_web_page(a
     assert html.content_type == "text/html; charset=utf-8" and b"<svg" in html.content
     assert (xlsx.filename, xlsx.content[:2]) == ("2021Q2整改台账.xlsx", b"PK")
     assert "格式应为 md、html、docx 之一" in str(refused.value)
+
+
+def test_html_escapes_names_from_the_registry(app):
+    with app.uow() as uow:
+        a_quarter_with_problems(uow)
+        a_case(uow, category="broken_links", target_code="w_city")
+        target = uow.session.scalar(select(Target).where(Target.code == "w_city"))
+        target.name = "<script>alert(1)</script>门户网站"
+        uow.flush()
+        html = render_html(build_notice(uow, Q2))
+
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;门户网站存在不可用链接" in html
+    assert "<script>" not in html
