@@ -8,7 +8,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateError
 
 from services import deadlines, rounds
 from services.db.models import Round
@@ -133,24 +133,28 @@ def build_notice(
         "notice_date": cn_date(notice_day),
     }
     texts = notice_texts(round_, template_dir=template_dir)
-    words["office"] = _render(env, texts["office"], words)
-    words["office_short"] = _render(env, texts["office_short"], words)
-    title = round_.title or _render(env, texts["title"], words)
+    words["office"] = _render(env, texts["office"], words, key="office")
+    words["office_short"] = _render(env, texts["office_short"], words, key="office_short")
+    title = round_.title or _render(env, texts["title"], words, key="title")
     if title.startswith("关于"):  # a round titled without its issuer: 关于2021年二季度…的通报
         title = f"{words['office']}{title}"
     previous = stats.previous
     prev_label = (
         f"{previous.period_start_year}年{cn_numeral(previous.quarter)}季度" if previous else ""
     )
-    body = env.get_template("notice.j2").render(
+    context = dict(
         **words,
         title=title,
         doc_number=round_.doc_number,
-        addressees=_render(env, texts["addressees"], words),
-        preamble=_render(env, texts["preamble"], words),
-        no_problems=_render(env, texts["no_problems"], words),
-        requirements=[_render(env, str(text), words) for text in texts["requirements"]],
-        deadline_paragraph=_render(env, texts["deadline_paragraph"], words),
+        addressees=_render(env, texts["addressees"], words, key="addressees"),
+        preamble=_render(env, texts["preamble"], words, key="preamble"),
+        no_problems=_render(env, texts["no_problems"], words, key="no_problems"),
+        requirements=[
+            _render(env, text, words, key="requirements") for text in texts["requirements"]
+        ],
+        deadline_paragraph=_render(
+            env, texts["deadline_paragraph"], words, key="deadline_paragraph"
+        ),
         prev=previous,
         prev_label=prev_label,
         kinds=stats.kinds,
@@ -159,6 +163,10 @@ def build_notice(
         sections=sections,
         followups=follow,
     )
+    try:
+        body = env.get_template("notice.j2").render(**context)
+    except TemplateError as exc:
+        raise ValidationFailed([f"通报模板 notice.j2 有误：{exc}"]) from None
     return Notice(
         round_code=round_.code,
         office=words["office"],
@@ -173,8 +181,13 @@ def build_notice(
     )
 
 
-def _render(env: Environment, text: str, words: dict[str, str]) -> str:
-    return " ".join(env.from_string(str(text)).render(**words).split())
+def _render(env: Environment, text: str, words: dict[str, str], *, key: str) -> str:
+    """One editable text, rendered with the notice's words; a mistake in it is named."""
+    try:
+        rendered = env.from_string(str(text)).render(**words)
+    except TemplateError as exc:
+        raise ValidationFailed([f"通报文本「{key}」有误：{exc}"]) from None
+    return " ".join(rendered.split())
 
 
 def _parse(body: str) -> list[Block]:

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from datetime import date
 
+import pytest
+
 from services import rounds
 from services.db.models import Case
+from services.errors import ValidationFailed
 from services.reports.notice import build_notice
 from services.reports.stats import RateRule, RateSettings, round_stats
 from tests.builders import a_case, a_target
@@ -239,3 +242,16 @@ def test_round_texts_override_the_requirements_and_a_missing_previous_round_drop
     # Nothing inspected, no inventory: no census paragraphs with empty figures.
     assert "政府网站普查情况" not in notice.text
     assert "政务新媒体抽查情况" not in notice.text
+
+
+def test_a_mistake_in_a_rounds_editable_text_is_refused_with_its_name(app):
+    with app.uow() as uow:
+        a_small_city(uow)
+        rounds.get_round(uow, Q2).notice_texts = {
+            "requirements": ["压实责任，于{{ 期限 }}前整改。"]
+        }
+        uow.flush()
+        with pytest.raises(ValidationFailed) as refused:
+            build_notice(uow, Q2)
+
+    assert "通报文本「requirements」有误" in str(refused.value)
