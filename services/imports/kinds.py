@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from services.cases import NOTICE_LEVELS
+from services.db.models import Case, CaseEvent, CaseNotice, Round, Target, Unit
 from services.deadlines import MODES
 from services.imports.schema import Column, TableKind, boolean, choice, day, integer, text
 from services.registry import TARGET_KINDS, TARGET_STATUSES, UNIT_KINDS
@@ -181,6 +184,24 @@ HISTORY = TableKind(
     ),
 )
 
+
+def _sized(kind: TableKind, model: type, renames: dict[str, str] | None = None) -> TableKind:
+    """The kind with each text column limited to the length of the model column it fills."""
+    columns = []
+    for column in kind.columns:
+        name = (renames or {}).get(column.field, column.field)
+        stored = model.__table__.c.get(name)
+        length = getattr(stored.type, "length", None) if stored is not None else None
+        columns.append(replace(column, max_len=length) if column.parse is text else column)
+    return replace(kind, columns=tuple(columns))
+
+
+UNITS = _sized(UNITS, Unit)
+TARGETS = _sized(TARGETS, Target)
+ROUNDS = _sized(ROUNDS, Round)
+FINDINGS = _sized(FINDINGS, Case)
+NOTICES = _sized(NOTICES, CaseNotice)
+HISTORY = _sized(HISTORY, CaseEvent)
 REGISTRY_KINDS = {k.code: k for k in (UNITS, TARGETS)}
 ROUND_KINDS = {k.code: k for k in (ROUNDS, VERDICTS, BOARD_FIGURES, FINDINGS, NOTICES, HISTORY)}
 ALL_KINDS = REGISTRY_KINDS | ROUND_KINDS

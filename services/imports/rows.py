@@ -84,6 +84,8 @@ def parse_table(
             except CellError as exc:
                 problems.add(row.at(column.field), str(exc))
                 continue
+            if isinstance(value, str) and column.max_len and len(value) > column.max_len:
+                problems.add(row.at(column.field), f"长度超过 {column.max_len} 个字符")
             if value is None:
                 value = defaults.get(column.field)
             if value is None and column.required:

@@ -21,6 +21,7 @@ class Column:
     aliases: tuple[str, ...]
     parse: Callable[[Any], Any]
     required: bool = False
+    max_len: int | None = None  # of the stored text, from the model's column
 
 
 def text(value: Any) -> str | None:

@@ -267,3 +267,47 @@ def test_the_import_command_prints_each_error_on_its_own_line_and_exits_non_zero
     ]
     with app.uow() as uow:
         assert count(uow, Target) == 0
+
+
+def test_unknown_headers_and_overlong_values_are_errors_too(app, tmp_path):
+    path = write(
+        tmp_path / "units.csv",
+        "单位代码,单位名称,类型,上级单位代吗,备注\n"
+        + f"{'x' * 65},临沧市人民政府,city_gov,,随便写\n",
+    )
+    with app.uow() as uow, pytest.raises(ValidationFailed) as refused:
+        imports.import_registry(uow, [path])
+    assert refused.value.errors[0].startswith(
+        "units.csv：第 1 行「上级单位代吗」列：未知的列名（单位表可用：单位代码、单位名称、"
+    )
+    path.write_text("单位代码,单位名称,类型\n" + f"{'x' * 65},临沧市人民政府,city_gov\n", "utf-8")
+    with app.uow() as uow, pytest.raises(ValidationFailed) as refused:
+        imports.import_registry(uow, [path])
+    assert refused.value.errors == ["units.csv：第 2 行「单位代码」列：长度超过 64 个字符"]
+
+
+def test_a_notices_csv_records_a_province_notice_once(app, tmp_path):
+    import_registry(app, UNITS, TARGETS)
+    with app.uow() as uow:
+        a_round(uow, "2021Q1")
+        a_round(uow, "2021Q2")
+        imports.import_findings(uow, [FINDINGS])
+        uow.commit()
+    path = write(
+        tmp_path / "notices.csv",
+        "轮次,对象代码,问题类别,通报层级,通报机关,通报日期\n"
+        "2021Q1,web-gyyq,domain_not_deregistered,省级,云南省人民政府办公厅,2021/5/12\n",
+        "gb18030",
+    )
+    for _ in range(2):
+        with app.uow() as uow:
+            imports.import_findings(uow, [path])
+            uow.commit()
+    with app.uow() as uow:
+        q1 = uow.session.scalar(
+            select(Case)
+            .join(Case.round)
+            .where(Case.previous_case_id.is_(None), Case.category_code == "domain_not_deregistered")
+        )
+        assert (q1.notices_city, q1.notices_province) == (0, 1)
+        assert count(uow, CaseNotice) == 1
