@@ -9,13 +9,13 @@ version moved under us makes the whole batch roll back with ``ConcurrencyConflic
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import bindparam, insert, select, update
-from sqlalchemy.orm import selectinload
+from sqlalchemy import bindparam, func, insert, select, update
 
 from services import cases, effects, mailing
 from services.db.models import Case, CaseEvent, CaseNotice, Category, Round, Submission
@@ -26,6 +26,7 @@ from states import InvalidTransition, fire
 CASES = Case.__table__
 EVENTS = CaseEvent.__table__
 NOTICES = CaseNotice.__table__
+SUBMISSIONS = Submission.__table__
 _FIELDS = (
     "state",
     "deadline",
@@ -37,13 +38,30 @@ _FIELDS = (
     "notices_province",
 )
 _LOADED = ("id", "version", "round_id", "category_code", "unit_id", *_FIELDS)
-_UPDATE = (
-    update(CASES)
-    .where(CASES.c.id == bindparam("b_id"), CASES.c.version == bindparam("b_version"))
+
+
+@functools.cache
+def _update_of(fields: tuple[str, ...]):
+    """The versioned UPDATE writing ``fields`` (and updated_at, version), for executemany."""
+    return (
+        update(CASES)
+        .where(CASES.c.id == bindparam("b_id"), CASES.c.version == bindparam("b_version"))
+        .values(
+            **{name: bindparam(f"b_{name}") for name in fields},
+            updated_at=bindparam("b_updated_at"),
+            version=bindparam("b_new_version"),
+        )
+    )
+
+
+_REVIEW = (
+    update(SUBMISSIONS)
+    .where(SUBMISSIONS.c.id == bindparam("b_id"))
     .values(
-        **{name: bindparam(f"b_{name}") for name in _FIELDS},
-        updated_at=bindparam("b_updated_at"),
-        version=bindparam("b_new_version"),
+        review_result=bindparam("b_result"),
+        reviewer=bindparam("b_reviewer"),
+        review_comment=bindparam("b_comment"),
+        reviewed_at=bindparam("b_at"),
     )
 )
 T = TypeVar("T")
@@ -97,11 +115,18 @@ class _Row:
 
 
 class _CoreSink:
-    """Collects notices for one executemany; submissions are rare and go one by one."""
+    """Collects notices and reviews for executemany; submissions are rare and go one by one."""
 
-    def __init__(self, uow: UnitOfWork):
+    def __init__(self, uow: UnitOfWork, case_ids: list[int]):
         self.uow = uow
         self.notices: list[dict[str, Any]] = []
+        self.reviews: list[dict[str, Any]] = []
+        latest = (
+            select(SUBMISSIONS.c.case_id, func.max(SUBMISSIONS.c.id))
+            .where(SUBMISSIONS.c.case_id.in_(case_ids), SUBMISSIONS.c.review_result.is_(None))
+            .group_by(SUBMISSIONS.c.case_id)
+        )
+        self.pending = dict(uow.session.execute(latest).all()) if case_ids else {}
 
     def add_notice(self, case, *, level, issuer, notified_on, reference) -> None:
         self.notices.append(
@@ -115,7 +140,6 @@ class _CoreSink:
         )
 
     def add_submission(self, case, *, text, responsible_person, phone, at) -> int:
-        statement = insert(Submission.__table__).returning(Submission.__table__.c.id)
         values = {
             "case_id": case.id,
             "text": text,
@@ -123,17 +147,58 @@ class _CoreSink:
             "phone": phone,
             "submitted_at": at,
         }
-        return self.uow.session.execute(statement, values).scalar_one()
+        statement = insert(SUBMISSIONS).returning(SUBMISSIONS.c.id)
+        submission_id = self.uow.session.execute(statement, values).scalar_one()
+        self.pending[case.id] = submission_id
+        return submission_id
 
     def review_latest_submission(self, case, *, result, reviewer, comment, at) -> int | None:
-        return cases.review_latest_submission(
-            self.uow.session,
-            case_id=case.id,
-            result=result,
-            reviewer=reviewer,
-            comment=comment,
-            at=at,
-        )
+        submission_id = self.pending.pop(case.id, None)
+        if submission_id is not None:
+            self.reviews.append(
+                {
+                    "b_id": submission_id,
+                    "b_result": result,
+                    "b_reviewer": reviewer,
+                    "b_comment": comment,
+                    "b_at": at,
+                }
+            )
+        return submission_id
+
+    def write(self) -> None:
+        """Write the collected notices and reviews, one executemany each."""
+        if self.notices:
+            self.uow.session.execute(insert(NOTICES), self.notices)
+        if self.reviews:
+            self.uow.session.execute(_REVIEW, self.reviews)
+
+
+class _LazyCase:
+    """A case for the mailing seam, loaded through the session only if an email needs it."""
+
+    def __init__(self, uow: UnitOfWork, case_id: int):
+        self.id = case_id
+        self._uow = uow
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._uow.session.get(Case, self.id), name)
+
+
+@dataclass(frozen=True)
+class _EventView:
+    """The columns of an event written with Core, as the mailing seam reads them."""
+
+    id: int
+    case_id: int
+    trigger: str
+    from_state: str | None
+    to_state: str
+    actor: str
+    actor_kind: str
+    at: datetime
+    note: str | None
+    data: dict[str, Any]
 
 
 def load_rows(uow: UnitOfWork, case_ids: Iterable[int]) -> dict[int, _Row]:
@@ -165,8 +230,10 @@ def transition_many(
     uow.flush()
     rows = load_rows(uow, (m.case_id for m in moves))
     moment = effects.Moment(now=uow.clock.now(), today=uow.clock.today(), settings=uow.settings)
-    sink = _CoreSink(uow)
-    result, updates, events = BatchResult(), [], []
+    sink = _CoreSink(uow, list(rows))
+    result, events = BatchResult(), []
+    updates: dict[tuple[int, tuple[str, ...]], list[dict[str, Any]]] = {}
+    waves: dict[int, int] = {}  # a case's second move in the batch is written after its first
     for move in moves:
         row = rows.get(move.case_id)
         if row is None:
@@ -178,6 +245,7 @@ def transition_many(
             result.refused.append((row.id, str(exc)))
             continue
         from_state = row.state
+        before = [getattr(row, name) for name in _FIELDS]
         data = effects.apply(
             row,
             trigger=str(move.trigger),
@@ -189,11 +257,14 @@ def transition_many(
             sink=sink,
         )
         row.state = str(to_state)
-        updates.append(
-            {f"b_{name}": getattr(row, name) for name in _FIELDS}
-            | {"b_id": row.id, "b_version": row.version, "b_new_version": row.version + 1}
-            | {"b_updated_at": moment.now}
+        changed = tuple(
+            name for name, old in zip(_FIELDS, before, strict=True) if getattr(row, name) != old
         )
+        params = {f"b_{name}": getattr(row, name) for name in changed}
+        params |= {"b_id": row.id, "b_version": row.version, "b_new_version": row.version + 1}
+        params["b_updated_at"] = moment.now
+        wave = waves[row.id] = waves.get(row.id, -1) + 1
+        updates.setdefault((wave, changed), []).append(params)
         row.version += 1
         events.append(
             {
@@ -210,41 +281,50 @@ def transition_many(
         )
         result.moved.append(Moved(row.id, str(move.trigger), from_state, row.state, row.unit_id))
     if updates:
-        _write(uow, updates=updates, events=events, notices=sink.notices)
+        _write(uow, updates=updates, events=events, sink=sink)
     return result
 
 
-def _write(uow: UnitOfWork, *, updates: list, events: list, notices: list) -> None:
+def _write(uow: UnitOfWork, *, updates: dict, events: list, sink: _CoreSink) -> None:
     session = uow.session
-    changed = session.execute(_UPDATE, updates).rowcount
-    if changed != len(updates):
+    expected = changed = 0
+    for (_wave, fields), params in sorted(updates.items()):
+        changed += session.execute(_update_of(fields), params).rowcount
+        expected += len(params)
+    if changed != expected:
         session.rollback()
         raise ConcurrencyConflict(
-            f"本批 {len(updates)} 个案件中有 {len(updates) - changed} 个已被他人修改；本批未保存"
+            f"本批 {expected} 次变更中有 {expected - changed} 个案件已被他人修改；本批未保存"
         )
-    if notices:
-        session.execute(insert(NOTICES), notices)
-    statement = insert(EVENTS).returning(EVENTS.c.id, sort_by_parameter_order=True)
-    event_ids = session.execute(statement, events).scalars().all()
+    sink.write()
+    event_ids = _insert_events(uow, events)
     session.expire_all()
-    _queue_mail(uow, event_ids)
-
-
-def _queue_mail(uow: UnitOfWork, event_ids: list[int]) -> None:
-    """Hand every new event to the mailing seam, with its case loaded once per batch."""
-    if not event_ids:
-        return
-    events = uow.session.scalars(select(CaseEvent).where(CaseEvent.id.in_(event_ids))).all()
-    case_ids = {e.case_id for e in events}
-    query = (
-        select(Case)
-        .where(Case.id.in_(case_ids))
-        .options(selectinload(Case.unit), selectinload(Case.target), selectinload(Case.round))
-    )
-    by_id = {case.id: case for case in uow.session.scalars(query)}
-    for event in sorted(events, key=lambda e: e.id):
-        mailing.queue_for_transition(uow, case=by_id[event.case_id], event=event)
+    for event_id, values in zip(event_ids, events, strict=True):
+        event = _EventView(id=event_id, **values)
+        mailing.queue_for_transition(uow, case=_LazyCase(uow, event.case_id), event=event)
     uow.flush()
+
+
+def _insert_events(uow: UnitOfWork, events: list[dict[str, Any]]) -> list[int]:
+    """Insert the events (plain executemany) and return their ids in the same order.
+
+    ``INSERT .. RETURNING`` in parameter order degrades to one statement per row on SQLite;
+    instead the new ids are read back: a transaction's rows for the batch's cases get
+    ascending ids in the order they were inserted, on SQLite and PostgreSQL alike.
+    """
+    session = uow.session
+    before = session.scalar(select(func.coalesce(func.max(EVENTS.c.id), 0)))
+    session.execute(insert(EVENTS), events)
+    case_ids = {e["case_id"] for e in events}
+    query = (
+        select(EVENTS.c.id, EVENTS.c.case_id)
+        .where(EVENTS.c.id > before, EVENTS.c.case_id.in_(case_ids))
+        .order_by(EVENTS.c.id)
+    )
+    rows = session.execute(query).all()
+    if [case_id for _, case_id in rows] != [e["case_id"] for e in events]:
+        raise ConcurrencyConflict("写入案件历史时与其他操作冲突；本批未保存")
+    return [event_id for event_id, _ in rows]
 
 
 def retrying(uow: UnitOfWork, work: Callable[[], T], *, attempts: int = 3) -> T:

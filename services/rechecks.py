@@ -21,6 +21,7 @@ from sqlalchemy import and_, func, not_, select
 
 from services import batch, cases
 from services.db.models import Case, CheckResult, Round, Target, Unit
+from services.errors import NotFound
 from services.queries import not_superseded
 from services.rounds import get_round, previous_round
 from services.uow import UnitOfWork
@@ -208,3 +209,16 @@ def recheck(
         if after_batch is not None:
             after_batch(part)
     return summary
+
+
+def current_round_code(uow: UnitOfWork) -> str:
+    """The latest round whose period has started by today (the scheduled recheck's round)."""
+    code = uow.session.scalar(
+        select(Round.code)
+        .where(Round.period_start <= uow.clock.today())
+        .order_by(Round.period_start.desc())
+        .limit(1)
+    )
+    if code is None:
+        raise NotFound(f"截至 {uow.clock.today()} 没有已开始的检查轮次，无法复查")
+    return code

@@ -1,0 +1,55 @@
+"""What every flow shares: the app of a run, the run as an actor, batches in waves."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date
+from typing import Any
+
+from prefect import Task
+from prefect.runtime import flow_run
+from prefect.utilities.annotations import quote
+
+from services.bootstrap import App, build_app
+
+#: Cases per task: one service call, one commit, one retry boundary.
+BATCH_SIZE = 1000
+#: Batches at once on PostgreSQL (about the connection pool); SQLite has one writer.
+POSTGRES_CONCURRENCY = 4
+
+
+@contextmanager
+def run_app(as_of: date | None) -> Iterator[App]:
+    """The app for one flow run, its clock at ``as_of`` (None: real time in Shanghai)."""
+    app = build_app(as_of=as_of)
+    try:
+        yield app
+    finally:
+        app.close()
+
+
+def run_actor(default: str) -> str:
+    """The flow run as the actor of the events it writes, e.g. quarterly-recheck/witty-fox."""
+    name = flow_run.get_name()
+    flow_name = flow_run.get_flow_name() or default
+    return f"{flow_name}/{name}" if name else default
+
+
+def concurrency(app: App) -> int:
+    """How many batches may run at once against this database."""
+    return 1 if app.engine.dialect.name == "sqlite" else POSTGRES_CONCURRENCY
+
+
+def in_waves(
+    task: Task, ranges: list[tuple[int, int]], *, app: App, **kwargs: Any
+) -> Iterator[tuple[int, Any]]:
+    """Run ``task`` once per id range, at most ``concurrency(app)`` at a time, in order."""
+    width = concurrency(app)
+    for start in range(0, len(ranges), width):
+        futures = [
+            task.submit(quote(app), first_id=first, last_id=last, **kwargs)
+            for first, last in ranges[start : start + width]
+        ]
+        for offset, future in enumerate(futures):
+            yield start + offset + 1, future.result()

@@ -1,0 +1,65 @@
+"""Flow: publish a round — notify every found case, set deadlines, one email per unit."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from datetime import date
+
+from prefect import flow, get_run_logger, task
+from prefect.cache_policies import NO_CACHE
+from prefect.task_runners import ThreadPoolTaskRunner
+from prefect.utilities.annotations import quote
+
+from flows.common import BATCH_SIZE, in_waves, run_actor, run_app
+from services import batch, publication
+from services.bootstrap import App
+
+
+@task(cache_policy=NO_CACHE)
+def found_ranges(app: App, round_code: str) -> list[tuple[int, int]]:
+    """Id ranges of the round's cases still waiting to be notified."""
+    with app.uow() as uow:
+        ids = publication.found_case_ids(uow, round_code=round_code)
+    return batch.id_ranges(ids, size=BATCH_SIZE)
+
+
+@task(cache_policy=NO_CACHE, retries=2, retry_delay_seconds=5)
+def notify_batch(app: App, *, first_id: int, last_id: int, round_code: str, actor: str) -> int:
+    """Notify one batch of found cases (one commit); how many were notified."""
+    with app.uow() as uow:
+        result = publication.notify_range(
+            uow, round_code=round_code, first_id=first_id, last_id=last_id, actor=actor
+        )
+    return len(result.moved)
+
+
+@task(cache_policy=NO_CACHE, retries=2, retry_delay_seconds=5)
+def finish(app: App, round_code: str, notified: int) -> dict:
+    """Queue one notice email per unit and mark the round published."""
+    summary = publication.PublicationSummary(round_code=round_code, notified=notified)
+    with app.uow() as uow:
+        return asdict(publication.finish(uow, round_code=round_code, summary=summary))
+
+
+@flow(name="publish-round", task_runner=ThreadPoolTaskRunner(max_workers=4))
+async def publish_round(round_code: str, as_of: date | None = None) -> dict:
+    """Publish a round: notify its found cases in batches, then one email per unit."""
+    log = get_run_logger()
+    actor = run_actor("publish-round")
+    with run_app(as_of) as app:
+        ranges = found_ranges(quote(app), round_code)
+        log.info("%s：待通知案件共 %d 批", round_code, len(ranges))
+        notified = 0
+        for number, count in in_waves(
+            notify_batch, ranges, app=app, round_code=round_code, actor=actor
+        ):
+            notified += count
+            log.info("第 %d/%d 批：已通知 %d 件", number, len(ranges), count)
+        summary = finish(quote(app), round_code, notified)
+    log.info(
+        "%s 已发布：通知 %d 件，%d 个单位各发一封通知邮件",
+        round_code,
+        summary["notified"],
+        summary["units_mailed"],
+    )
+    return summary

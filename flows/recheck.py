@@ -1,0 +1,114 @@
+"""Flow: the quarterly recheck — outcomes per batch, verify, link repeats, escalate, report."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from datetime import date
+
+from prefect import flow, get_run_logger, task
+from prefect.artifacts import create_markdown_artifact
+from prefect.cache_policies import NO_CACHE
+from prefect.runtime import flow_run
+from prefect.task_runners import ThreadPoolTaskRunner
+from prefect.utilities.annotations import quote
+
+from flows.common import BATCH_SIZE, in_waves, run_actor, run_app
+from services import batch, rechecks
+from services.bootstrap import App
+from services.recheck_outcomes import provider_named
+from services.rechecks import current_round_code
+
+OUTCOME_LABELS = {"fixed": "已整改", "present": "仍存在", "unknown": "无法自动判断"}
+
+
+@task(cache_policy=NO_CACHE)
+def candidate_ranges(app: App, round_code: str) -> list[tuple[int, int]]:
+    """Id ranges of the cases this recheck looks at."""
+    with app.uow() as uow:
+        ids = rechecks.candidate_ids(uow, round_code=round_code)
+    return batch.id_ranges(ids, size=BATCH_SIZE)
+
+
+@task(cache_policy=NO_CACHE, retries=2, retry_delay_seconds=30)
+def recheck_batch(
+    app: App, *, first_id: int, last_id: int, round_code: str, outcomes: str, actor: str
+) -> rechecks.RecheckSummary:
+    """Recheck one batch of cases (checks over the network) and act on it in one commit."""
+    provider = provider_named(outcomes, run_ref=str(flow_run.get_id() or actor))
+    with app.uow() as uow:
+        return rechecks.recheck_range(
+            uow,
+            round_code=round_code,
+            first_id=first_id,
+            last_id=last_id,
+            provider=provider,
+            actor=actor,
+        )
+
+
+def summary_markdown(summary: rechecks.RecheckSummary) -> str:
+    """The run's summary as a Markdown artifact a supervisor reads in the Prefect UI."""
+    lines = [
+        f"# {summary.round_code} 季度复查结果",
+        "",
+        "| 结果 | 案件数 |",
+        "| --- | --- |",
+        *(f"| {OUTCOME_LABELS[k]} | {v} |" for k, v in summary.outcomes.items()),
+        "",
+        f"- 复查证明已整改并核验：{summary.verified} 件",
+        f"- 仍存在、在本轮重新立案：{summary.linked} 件",
+        f"- 屡查屡犯、立即升级督办：{summary.escalated} 件",
+        f"- 待督查人员人工核实：{len(summary.needs_supervisor)} 件"
+        + (
+            f"（案件 {'、'.join(map(str, summary.needs_supervisor[:50]))}）"
+            if summary.needs_supervisor
+            else ""
+        ),
+        "",
+        "## 各单位",
+        "",
+        "| 单位 | 已整改 | 仍存在 | 无法自动判断 | 升级督办 |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    for unit, counts in sorted(summary.per_unit.items()):
+        cells = [str(counts.get(k, 0)) for k in ("fixed", "present", "unknown", "escalated")]
+        lines.append(f"| {unit} | {' | '.join(cells)} |")
+    return "\n".join(lines) + "\n"
+
+
+@flow(name="quarterly-recheck", task_runner=ThreadPoolTaskRunner(max_workers=4))
+async def quarterly_recheck(
+    round_code: str | None = None, as_of: date | None = None, outcomes: str = "checks"
+) -> dict:
+    """Recheck open and lately verified cases in batches; report per outcome and per unit."""
+    log = get_run_logger()
+    actor = run_actor("quarterly-recheck")
+    with run_app(as_of) as app:
+        if round_code is None:
+            with app.uow() as uow:
+                round_code = current_round_code(uow)
+        ranges = candidate_ranges(quote(app), round_code)
+        log.info("%s 季度复查：共 %d 批（每批至多 %d 件）", round_code, len(ranges), BATCH_SIZE)
+        summary = rechecks.RecheckSummary(round_code=round_code)
+        for number, part in in_waves(
+            recheck_batch, ranges, app=app, round_code=round_code, outcomes=outcomes, actor=actor
+        ):
+            summary.merge(part)
+            log.info(
+                "第 %d/%d 批：已整改 %d，仍存在 %d，无法自动判断 %d；重新立案 %d，升级督办 %d",
+                number,
+                len(ranges),
+                part.outcomes["fixed"],
+                part.outcomes["present"],
+                part.outcomes["unknown"],
+                part.linked,
+                part.escalated,
+            )
+    await create_markdown_artifact(
+        key="quarterly-recheck-summary",
+        markdown=summary_markdown(summary),
+        description=f"{round_code} 季度复查结果",
+    )
+    if summary.needs_supervisor:
+        log.warning("%d 件无法自动判断，请督查人员人工核实", len(summary.needs_supervisor))
+    return asdict(summary)
