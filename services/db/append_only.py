@@ -34,5 +34,6 @@ def refuse_history_changes(session: Session, _flush_context, _instances) -> None
 
 def install(factory: sessionmaker[Session]) -> None:
     """Make every session of ``factory`` refuse changes to the append-only history."""
-    if not event.contains(factory, "before_flush", refuse_history_changes):
-        event.listen(factory, "before_flush", refuse_history_changes)
+    # No event.contains() check: it keys on id() of the factory's Session subclass, and a
+    # new factory can reuse the id of a collected one, so the check would wrongly say yes.
+    event.listen(factory, "before_flush", refuse_history_changes)

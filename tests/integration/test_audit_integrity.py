@@ -1,5 +1,6 @@
 """Case history is append-only, and ``rectify audit verify`` finds a state that lies about it."""
 
+import gc
 import json
 from datetime import date
 
@@ -9,8 +10,9 @@ from sqlalchemy.exc import IntegrityError
 from typer.testing import CliRunner
 
 from cli.main import app as cli_app
-from services import audit, cases
+from services import audit, cases, demo
 from services.db.append_only import AppendOnlyViolation
+from services.db.engine import make_session_factory
 from services.db.models import Case, CaseEvent, CaseNotice
 from tests.builders import a_case
 
@@ -37,6 +39,7 @@ def history_rows(engine, case_id):
 def run_cli(settings, monkeypatch, *args):
     monkeypatch.setenv("RECTIFY_DATABASE_URL", settings.database_url)
     monkeypatch.setenv("RECTIFY_DATA_DIR", str(settings.data_dir))
+    monkeypatch.setenv("COLUMNS", "300")  # no wrapping in the messages asserted on
     return CliRunner().invoke(cli_app, list(args))
 
 
@@ -107,6 +110,18 @@ def test_the_session_refuses_to_delete_history(app, model):
         assert count >= 1
 
 
+def test_every_new_session_factory_guards_history_even_after_old_ones_are_collected(app):
+    with app.uow() as uow:
+        case_id = a_case(uow, state="notified").id
+        uow.commit()
+    for _ in range(20):  # a new factory may reuse the address of a collected one
+        gc.collect()
+        with make_session_factory(app.engine)() as session:
+            session.delete(session.scalars(select(CaseEvent).filter_by(case_id=case_id)).first())
+            with pytest.raises(AppendOnlyViolation):
+                session.flush()
+
+
 def test_reading_history_without_changing_it_passes_the_guard(app):
     with app.uow() as uow:
         case_id = a_case(uow, state="rectifying").id
@@ -118,13 +133,17 @@ def test_reading_history_without_changing_it_passes_the_guard(app):
         assert uow.session.get(Case, case_id).state == "submitted"
 
 
-def test_a_clean_history_verifies_clean(app, settings, monkeypatch):
+def test_the_demo_and_a_history_through_every_state_verify_clean(app, settings, monkeypatch):
+    with app.uow() as uow:
+        demo.load_demo(uow)
+        uow.commit()
+        demo_cases = uow.session.scalar(select(func.count()).select_from(Case))
     ids = demo_like_history(app)
 
     result = run_cli(settings, monkeypatch, "audit", "verify")
 
     assert result.exit_code == 0, result.output
-    assert f"审计通过：{len(ids)} 件案件" in result.output
+    assert f"审计通过：{demo_cases + len(ids)} 件案件" in result.output
 
 
 def test_a_state_changed_behind_the_systems_back_is_reported_with_its_case(
