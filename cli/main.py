@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from cli import audit, cases, db, imports, outbox, reports
+from cli import audit, backup, cases, checks, db, imports, outbox, reports, web
 from cli.context import STATE
 from services.clock import parse_as_of
 
@@ -33,5 +33,8 @@ app.add_typer(db.app, name="db")
 app.add_typer(audit.app, name="audit")
 cases.register(app)
 imports.register(app)
+backup.register(app)
 reports.register(app)
+checks.register(app)
 app.add_typer(outbox.app, name="outbox")
+web.register(app)
