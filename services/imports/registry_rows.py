@@ -44,7 +44,10 @@ def check_units(uow: UnitOfWork, rows: list[Row], problems: Problems) -> list[Ro
     return _parents_first(rows, in_file, problems)
 
 
-def _parents_first(rows: list[Row], in_file: dict[str, Row], problems: Problems) -> list[Row]:
+def _parents_first(
+    rows: list[Row], in_file: dict[str, Row], problems: Problems, *, parent: str = "parent_code"
+) -> list[Row]:
+    """Rows reordered so that a parent named in the file comes before its children."""
     ordered: list[Row] = []
     placed: set[str] = set()
     for row in rows:
@@ -52,11 +55,10 @@ def _parents_first(rows: list[Row], in_file: dict[str, Row], problems: Problems)
         current: Row | None = row
         while current is not None and current["code"] not in placed:
             if current in chain:
-                problems.add(row.at("parent_code"), "上级单位关系构成循环")
+                problems.add(row.at(parent), "上级关系构成循环")
                 break
             chain.append(current)
-            parent = current["parent_code"]
-            current = in_file.get(parent) if parent else None
+            current = in_file.get(current[parent]) if current[parent] else None
         for item in reversed(chain):
             if item["code"] not in placed:
                 placed.add(item["code"])
@@ -80,8 +82,7 @@ def check_targets(uow: UnitOfWork, rows: list[Row], unit_rows: list[Row], proble
         if row["kind"] == "new_media" and not (row["platform"] and row["account_name"]):
             field_name = "platform" if not row["platform"] else "account_name"
             problems.add(row.at(field_name), "政务新媒体必须填写平台和账号名称")
-    ordered = sorted(rows, key=lambda r: r["parent_target_code"] in in_file)
-    return ordered
+    return _parents_first(rows, in_file, problems, parent="parent_target_code")
 
 
 def apply_units(uow: UnitOfWork, rows: list[Row], report: ImportReport) -> None:

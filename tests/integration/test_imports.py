@@ -311,3 +311,23 @@ def test_a_notices_csv_records_a_province_notice_once(app, tmp_path):
         )
         assert (q1.notices_city, q1.notices_province) == (0, 1)
         assert count(uow, CaseNotice) == 1
+
+
+def test_targets_may_name_parent_targets_further_down_and_unit_cycles_are_refused(app, tmp_path):
+    import_registry(app, UNITS)
+    targets = write(
+        tmp_path / "targets.csv",
+        "对象代码,主办单位代码,对象类型,名称,所属网站代码\n"
+        "board-gengma,gengma,message_board,耿马自治县网民留言,col-gengma\n"
+        "col-gengma,gengma,column,耿马信息公开专栏,web-gengma\n"
+        "web-gengma,gengma,website,耿马傣族佤族自治县人民政府门户网站,\n",
+    )
+    assert import_registry(app, targets).counts["targets"].created == 3
+
+    cycle = write(
+        tmp_path / "cycle.csv",
+        "单位代码,单位名称,上级单位代码,类型\na,甲单位,b,other\nb,乙单位,a,other\n",
+    )
+    with app.uow() as uow, pytest.raises(ValidationFailed) as refused:
+        imports.import_registry(uow, [cycle])
+    assert refused.value.errors == ["cycle.csv：第 2 行「上级单位代码」列：上级关系构成循环"]
