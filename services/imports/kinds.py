@@ -29,10 +29,21 @@ PLATFORMS = {
     "other": "other",
     "其他": "other",
 }
-SEVERITIES = {"veto": "veto", "单项否决": "veto", "deduction": "deduction", "扣分": "deduction"}
-SEVERITIES["扣分项"] = "deduction"
-LEVELS = {"city": "city", "province": "province", "市级": "city", "省级": "province"}
-LEVELS.update({"市": "city", "省": "province"} | {v: k for k, v in NOTICE_LEVELS.items()})
+SEVERITIES = {
+    "veto": "veto",
+    "单项否决": "veto",
+    "deduction": "deduction",
+    "扣分": "deduction",
+    "扣分项": "deduction",
+}
+LEVELS = {
+    "city": "city",
+    "province": "province",
+    "市级": "city",
+    "省级": "province",
+    "市": "city",
+    "省": "province",
+} | {issuer: level for level, issuer in NOTICE_LEVELS.items()}
 
 
 def _codes(labels: dict[str, str]) -> dict[str, str]:

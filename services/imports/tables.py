@@ -92,9 +92,9 @@ def read_xlsx(path: Path, *, label: str) -> list[RawTable]:
         for sheet in workbook.worksheets:
             rows = sheet.iter_rows(values_only=True)
             header_row = next(rows, None)
-            if header_row is None or not any(_text(v) for v in header_row):
+            if header_row is None or not any(cell_text(v) for v in header_row):
                 continue
-            headers = [_text(h) for h in header_row]
+            headers = [cell_text(h) for h in header_row]
             table = RawTable(source=label, sheet=sheet.title, headers=headers)
             for number, values in enumerate(rows, start=2):
                 _append(table, number, list(values))
@@ -116,19 +116,20 @@ def from_records(records: list[dict[str, Any]], *, source: str, sheet: str) -> R
 
 
 def _append(table: RawTable, number: int, values: list[Any]) -> None:
-    if not any(_text(v) for v in values):
+    if not any(cell_text(v) for v in values):
         return  # blank rows are skipped but still counted, as Excel shows them
     cells = {}
     for index, value in enumerate(values):
         header = table.headers[index] if index < len(table.headers) else ""
         if header:
             cells[header] = value
-        elif _text(value):
+        elif cell_text(value):
             cells[f"第{index + 1}列"] = value  # a value under no header: reported as unknown
     table.rows.append(RawRow(number=number, cells=cells))
 
 
-def _text(value: Any) -> str:
+def cell_text(value: Any) -> str:
+    """A cell as trimmed text: whole numbers without '.0', dates as YYYY-MM-DD."""
     if value is None:
         return ""
     if isinstance(value, float) and value.is_integer():
@@ -138,6 +139,3 @@ def _text(value: Any) -> str:
     if isinstance(value, date):
         return value.isoformat()
     return str(value).strip()
-
-
-cell_text = _text
