@@ -49,8 +49,11 @@ class BackupSummary:
 def export_archive(uow: UnitOfWork, *, path: Path) -> BackupSummary:
     """Write every table and every attachment file into one archive at ``path``."""
     session = uow.session
-    if session.get_bind().dialect.name == "postgresql":  # one snapshot for every table
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":  # one snapshot for every table
         session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+    elif dialect == "sqlite":  # pysqlite starts no transaction for reads: ask for one
+        session.connection().exec_driver_sql("BEGIN")
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_name(path.name + ".partial")  # never a half archive under the name
@@ -181,7 +184,8 @@ def _check_fits(uow: UnitOfWork, manifest: dict[str, Any]) -> None:
     revision = _revision(uow)
     if manifest["schema_revision"] != revision:
         raise RestoreRefused(
-            f"备份的数据库结构版本为 {manifest['schema_revision']}，当前数据库为 {revision}；"
+            f"备份的数据库结构版本为 {manifest['schema_revision']}，"
+            f"当前数据库为 {revision or '未初始化'}；"
             "请先将两边升级到同一版本（rectify db upgrade）再恢复"
         )
     ours = {t.name: [c.name for c in t.columns] for t in Base.metadata.sorted_tables}
