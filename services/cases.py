@@ -305,11 +305,15 @@ def record_notice(
         reference=reference,
     )
     uow.session.add(notice)
-    if level == "city":
-        case.notices_city += 1
-    else:
-        case.notices_province += 1
-    case.updated_at = uow.clock.now()
+    # The counts are cumulative along the chain: later rounds' cases of the problem count it too.
+    chained: Case | None = case
+    while chained is not None:
+        if level == "city":
+            chained.notices_city += 1
+        else:
+            chained.notices_province += 1
+        chained.updated_at = uow.clock.now()
+        chained = uow.session.scalar(select(Case).where(Case.previous_case_id == chained.id))
     _add_event(
         uow,
         case,

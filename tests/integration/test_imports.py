@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -10,7 +11,7 @@ from sqlalchemy import func, select
 from typer.testing import CliRunner
 
 from cli.main import app as cli_app
-from services import imports
+from services import cases, imports
 from services.db.models import Case, CaseEvent, CaseNotice, Target, Unit
 from services.errors import ValidationFailed
 from tests.builders import a_round
@@ -331,3 +332,23 @@ def test_targets_may_name_parent_targets_further_down_and_unit_cycles_are_refuse
     with app.uow() as uow, pytest.raises(ValidationFailed) as refused:
         imports.import_registry(uow, [cycle])
     assert refused.value.errors == ["cycle.csv：第 2 行「上级单位代码」列：上级关系构成循环"]
+
+
+def test_a_notice_recorded_on_an_earlier_round_counts_for_the_later_cases_of_the_chain(app):
+    import_registry(app, UNITS, TARGETS)
+    with app.uow() as uow:
+        a_round(uow, "2021Q1")
+        a_round(uow, "2021Q2")
+        imports.import_findings(uow, [FINDINGS])
+        chain = uow.session.scalars(
+            select(Case).where(Case.category_code == "domain_not_deregistered").order_by(Case.id)
+        ).all()
+        cases.record_notice(
+            uow,
+            case_id=chain[0].id,
+            level="province",
+            notified_on=date(2021, 5, 12),
+            actor="测试员",
+        )
+        uow.commit()
+        assert [(c.notices_city, c.notices_province) for c in chain] == [(0, 1), (0, 1)]
