@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date
 from pathlib import Path
 
@@ -268,6 +269,14 @@ def test_the_import_command_prints_each_error_on_its_own_line_and_exits_non_zero
     ]
     with app.uow() as uow:
         assert count(uow, Target) == 0
+
+    ok = CliRunner().invoke(
+        cli_app, ["import", "registry", str(UNITS), str(TARGETS), "--json"], env=env
+    )
+    assert ok.exit_code == 0, ok.output
+    report = json.loads(ok.stdout)
+    assert report["counts"]["units"] == {"created": 4, "updated": 0, "unchanged": 0}
+    assert report["counts"]["targets"]["created"] == 4
 
 
 def test_unknown_headers_and_overlong_values_are_errors_too(app, tmp_path):
