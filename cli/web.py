@@ -42,6 +42,7 @@ def print_first_login(first: users.CreatedUser | None, *, host: str, port: int) 
             f"首次运行：已创建管理员账号 [bold]{first.user.username}[/bold]，"
             f"密码 [bold]{first.password}[/bold]（只显示这一次，请妥善保存）",
             highlight=False,
+            soft_wrap=True,
         )
     else:
         console.print(

@@ -10,6 +10,7 @@ from sqlalchemy import Select, func, select
 from services import rounds
 from services.db.models import Case, Category, Round, Unit
 from services.queries import OVERDUE_STATES, CaseFilters, CaseRow, list_cases, not_superseded
+from services.reports.trends import trend_rows, trend_svg
 from services.uow import UnitOfWork
 from states import OPEN_STATES, CaseState
 from states.lifecycle import STATE_LABELS
@@ -33,13 +34,6 @@ class PassRate:
     rate: Decimal | None
 
 
-@dataclass(frozen=True)
-class RoundTrend:
-    round: str
-    open_cases: int
-    rates: dict[str, Decimal | None]
-
-
 @dataclass
 class Dashboard:
     total: int
@@ -53,7 +47,7 @@ class Dashboard:
     urgent: list[CaseRow]  # escalated first, then the most overdue
     current_round: str | None
     pass_rates: list[PassRate] = field(default_factory=list)
-    trend: list[RoundTrend] = field(default_factory=list)
+    trend_svg: str = ""
 
 
 def _scoped(query: Select, scope_path: str | None) -> Select:
@@ -125,6 +119,7 @@ def dashboard(
         uow,
         CaseFilters(
             escalated=True,
+            current_only=True,
             scope_path=scope_path,
             sort="escalation",
             descending=True,
@@ -142,7 +137,12 @@ def dashboard(
         total=sum(states.values()),
         open_total=sum(n for s, n in states.items() if s in open_states),
         overdue_total=overdue_total or 0,
-        escalated_total=states.get(str(CaseState.ESCALATED), 0),
+        escalated_total=uow.session.scalar(
+            _scoped(select(func.count()).select_from(Case), scope_path).where(
+                Case.state == CaseState.ESCALATED, not_superseded()
+            )
+        )
+        or 0,
         by_state=[Count(str(s), STATE_LABELS[s], states.get(str(s), 0)) for s in CaseState],
         by_category=[Count(name, name, n) for name, n in categories],
         by_unit=[Count(name, name, n) for name, n in units],
@@ -152,7 +152,8 @@ def dashboard(
     )
     if current:
         board.pass_rates = pass_rates(uow, round_code=current)
-    board.trend = trend(uow, scope_path=scope_path)
+    # The city-wide trend of the quarterly notice (aggregate figures, the same for every viewer).
+    board.trend_svg = trend_svg(trend_rows(uow))
     return board
 
 
@@ -169,32 +170,3 @@ def pass_rates(uow: UnitOfWork, *, round_code: str) -> list[PassRate]:
         )
         out.append(PassRate(kind, label, inspected, qualified, rate))
     return out
-
-
-def trend(uow: UnitOfWork, *, scope_path: str | None = None, last: int = 8) -> list[RoundTrend]:
-    """Pass rates and cases still open, for the last rounds, oldest first."""
-    codes = list(
-        uow.session.scalars(select(Round.code).order_by(Round.period_start.desc()).limit(last))
-    )[::-1]
-    open_states = [str(s) for s in OPEN_STATES]
-    open_by_round = dict(
-        _counts(
-            uow,
-            _scoped(
-                select(Round.code, func.count())
-                .select_from(Case)
-                .join(Round, Round.id == Case.round_id)
-                .where(Case.state.in_(open_states), Round.code.in_(codes))
-                .group_by(Round.code),
-                scope_path,
-            ),
-        )
-    )
-    return [
-        RoundTrend(
-            code,
-            open_by_round.get(code, 0),
-            {r.kind: r.rate for r in pass_rates(uow, round_code=code)},
-        )
-        for code in codes
-    ]

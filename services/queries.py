@@ -61,6 +61,7 @@ class CaseFilters:
     after_id: int | None = None  # keyset pagination
     limit: int | None = None
     unit_id: int | None = None  # exactly this unit (the unit portal)
+    current_only: bool = False  # leave out cases a later round's case continues
     #: The viewer's unit subtree (materialised path); None sees every unit.
     scope_path: str | None = None
     sort: str = "id"  # a key of SORTS
@@ -124,6 +125,8 @@ def list_cases(uow: UnitOfWork, filters: CaseFilters | None = None) -> list[Case
         query = query.where(Unit.path.startswith(f.scope_path))
     if f.unit_id is not None:
         query = query.where(Case.unit_id == f.unit_id)
+    if f.current_only and not f.overdue:
+        query = query.where(not_superseded())
     if f.after_id:
         query = query.where(Case.id > f.after_id)
     key = _sort_expression(f.sort)
@@ -273,6 +276,7 @@ class CaseDetail:
     events: list[EventView] = field(default_factory=list)
     submissions: list[SubmissionView] = field(default_factory=list)
     checks: list[CheckView] = field(default_factory=list)
+    continued_by: int | None = None  # the later round's case for the same problem
 
 
 def case_detail(uow: UnitOfWork, case_id: int, *, scope_path: str | None = None) -> CaseDetail:
@@ -356,6 +360,7 @@ def case_detail(uow: UnitOfWork, case_id: int, *, scope_path: str | None = None)
         events=events,
         submissions=submissions,
         checks=checks,
+        continued_by=session.scalar(select(Case.id).where(Case.previous_case_id == case.id)),
     )
 
 

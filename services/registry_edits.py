@@ -1,8 +1,17 @@
-"""Registry edits from the web forms: admins only, validated, one commit each."""
+"""Registry edits from the web: forms, imports and publication; role-checked, one commit each."""
 
 from __future__ import annotations
 
-from services import registry, rounds
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
+
+from services import imports, publication, registry, rounds
+from services.errors import ValidationFailed
+from services.imports import ImportReport
+from services.publication import PublicationSummary
 from services.uow import UnitOfWork
 from services.users import UserView
 
@@ -29,3 +38,37 @@ def save_round(uow: UnitOfWork, *, user: UserView, spec: rounds.RoundSpec) -> st
     round_ = rounds.upsert_round(uow, spec)
     uow.commit()
     return round_.code
+
+
+def publish(uow: UnitOfWork, *, user: UserView, round_code: str) -> PublicationSummary:
+    """Publish a round: notify its found cases and queue one email per unit (commits)."""
+    user.require_acting()
+    return publication.publish_round(uow, round_code=round_code, actor=user.display_name)
+
+
+@dataclass(frozen=True)
+class Upload:
+    filename: str
+    stream: BinaryIO
+
+
+def import_uploads(uow: UnitOfWork, *, user: UserView, files: list[Upload]) -> ImportReport:
+    """Import registry or round tables uploaded from the browser: every row checked, then all
+    written, or ValidationFailed listing every bad row and column and nothing written."""
+    user.require_admin()
+    files = [f for f in files if f.filename]
+    if not files:
+        raise ValidationFailed(["请选择要导入的 CSV 或 XLSX 文件"])
+    with tempfile.TemporaryDirectory(prefix="rectify-import-") as folder:
+        paths = []
+        for index, upload in enumerate(files):
+            name = Path(upload.filename.replace("\\", "/")).name or f"file{index}"
+            # A subfolder per file keeps the user's file name in every error message.
+            path = Path(folder) / str(index) / name
+            path.parent.mkdir()
+            with path.open("wb") as out:
+                shutil.copyfileobj(upload.stream, out)
+            paths.append(path)
+        report = imports.import_tables(uow, imports.read_tables(paths))
+    uow.commit()
+    return report

@@ -12,7 +12,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from services.bootstrap import App
 from services.users import LoginThrottle
 from web import errors
-from web.routes import api_v1, auth, cases, dashboard, docs, portal, registry
+from web.routes import api_v1, auth, cases, dashboard, docs, portal, publishing, registry
 from web.templating import make_templates
 
 HERE = Path(__file__).resolve().parent
@@ -52,6 +52,7 @@ def create_app(app: App) -> FastAPI:
         dashboard.router,
         cases.router,
         registry.router,
+        publishing.router,
         portal.router,
         api_v1.router,
         docs.router,

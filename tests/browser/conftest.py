@@ -49,8 +49,10 @@ def live_server(app):
     thread.join(timeout=10)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
 def browser():
+    # Per test, not per session: sync Playwright keeps an event loop running in this thread
+    # while it is open, which would break the async tests that run after it.
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield chromium

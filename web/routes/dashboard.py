@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
+from markupsafe import Markup
 
 from services import dashboard as board
-from web.charts import trend_chart
 from web.deps import CurrentUser, Uow
 from web.templating import render
 
@@ -15,4 +15,4 @@ router = APIRouter(include_in_schema=False)
 @router.get("/")
 def dashboard(request: Request, uow: Uow, user: CurrentUser):
     data = board.dashboard(uow, scope_path=user.scope_path)
-    return render(request, "dashboard.html", user=user, board=data, chart=trend_chart(data.trend))
+    return render(request, "dashboard.html", user=user, board=data, chart=Markup(data.trend_svg))

@@ -147,7 +147,6 @@ def round_list(request: Request, uow: Uow, user: CurrentUser, code: str = ""):
         user=user,
         rows=rows,
         editing=editing,
-        extras=round_extras(),
     )
 
 
@@ -183,17 +182,3 @@ def save_round(
     saved = registry_edits.save_round(uow, user=user, spec=spec)
     flash(request, f"检查轮次 {saved} 已保存")
     return RedirectResponse("/rounds", status_code=303)
-
-
-def round_extras() -> dict[str, bool]:
-    """Which features of other modules are installed (import, publication, notices)."""
-    from importlib.util import find_spec
-
-    return {
-        name: find_spec(module) is not None
-        for name, module in (
-            ("imports", "services.imports"),
-            ("publication", "services.publication"),
-            ("notices", "services.reports"),
-        )
-    }

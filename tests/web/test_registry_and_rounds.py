@@ -1,0 +1,118 @@
+"""Registry and rounds pages: edits, import with its row-level report, publication, downloads."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from services.db.models import Case, Unit
+from tests.builders import a_case, a_round
+from tests.web.conftest import a_user, client_for, csrf_of, login
+
+GOOD = "单位代码,单位名称,类型,上级单位代码\nlincang,临沧市人民政府,city_gov,\ngengma,耿马县人民政府,county_gov,lincang\n"
+BAD = "单位代码,单位名称,类型,上级单位代码\nlincang,临沧市人民政府,city_gov,\ngengma,,planet,nowhere\n"
+
+
+@pytest.fixture
+async def admin(app, web):
+    created = a_user(app, "root", role="admin")
+    async with client_for(web) as client:
+        await login(client, "root", created.password)
+        yield client
+
+
+def _units(app) -> list[str]:
+    with app.uow() as uow:
+        return list(uow.session.scalars(select(Unit.code).order_by(Unit.code)))
+
+
+async def test_an_admin_imports_units_from_the_browser(app, admin):
+    page = await admin.get("/registry/import")
+    response = await admin.post(
+        "/registry/import",
+        data={"csrf_token": csrf_of(page)},
+        files=[("files", ("单位.csv", GOOD.encode("utf-8")))],
+    )
+    assert response.status_code == 200 and "导入成功" in response.text
+    assert _units(app) == ["gengma", "lincang"]
+
+
+async def test_a_bad_import_lists_every_bad_row_and_writes_nothing(app, admin):
+    page = await admin.get("/registry/import")
+    response = await admin.post(
+        "/registry/import",
+        data={"csrf_token": csrf_of(page)},
+        files=[("files", ("单位.csv", BAD.encode("utf-8")))],
+    )
+    assert response.status_code == 400 and "未写入任何数据" in response.text
+    assert "单位.csv" in response.text and "第 3 行" in response.text
+    assert _units(app) == []
+
+
+async def test_a_supervisor_cannot_edit_the_registry(app, supervisor):
+    page = await supervisor.get("/registry/units")
+    response = await supervisor.post(
+        "/registry/units",
+        data={"code": "x", "name": "某单位", "kind": "city_dept", "csrf_token": csrf_of(page)},
+    )
+    assert response.status_code == 403 and "只有管理员" in response.text
+    assert _units(app) == []
+
+
+async def test_an_admin_edits_a_unit_and_a_round(app, admin):
+    page = await admin.get("/registry/units")
+    saved = await admin.post(
+        "/registry/units",
+        data={
+            "code": "gengma",
+            "name": "耿马县人民政府",
+            "kind": "county_gov",
+            "csrf_token": csrf_of(page),
+        },
+    )
+    assert saved.status_code == 303
+    bad_round = await admin.post(
+        "/rounds",
+        data={
+            "code": "2021Q3",
+            "period_start": "2021-07-01",
+            "period_end": "九月底",
+            "csrf_token": csrf_of(page),
+        },
+    )
+    assert bad_round.status_code == 400 and "YYYY-MM-DD" in bad_round.text
+    good_round = await admin.post(
+        "/rounds",
+        data={
+            "code": "2021Q3",
+            "period_start": "2021-07-01",
+            "period_end": "2021-09-30",
+            "deadline_days": "10",
+            "deadline_mode": "working",
+            "csrf_token": csrf_of(page),
+        },
+    )
+    assert good_round.status_code == 303
+    listing = await admin.get("/rounds")
+    assert "2021Q3" in listing.text and "10 天（工作日）" in listing.text
+    assert _units(app) == ["gengma"]
+
+
+async def test_publishing_a_round_notifies_its_cases_and_the_notice_downloads(app, supervisor):
+    with app.uow() as uow:
+        a_round(uow, "2021Q2", notice_date=None)
+        ids = [a_case(uow).id for _ in range(2)]
+        uow.commit()
+    page = await supervisor.get("/rounds")
+    response = await supervisor.post("/rounds/2021Q2/publish", data={"csrf_token": csrf_of(page)})
+    assert response.status_code == 303
+    after = await supervisor.get("/rounds")
+    assert "已发布" in after.text and "通知 2 件" in after.text
+    with app.uow() as uow:
+        states = list(uow.session.scalars(select(Case.state).where(Case.id.in_(ids))))
+    assert states == ["notified", "notified"]
+    for path in ("notice.docx", "notice.html", "ledger.xlsx"):
+        download = await supervisor.get(f"/rounds/2021Q2/{path}")
+        assert download.status_code == 200, path
+        assert download.headers["content-disposition"].startswith("attachment;")
+        assert len(download.content) > 100

@@ -1,0 +1,77 @@
+"""Import tables from the browser, publish a round, download its notice and ledger."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, File, Request, UploadFile
+from fastapi.responses import RedirectResponse, Response
+
+from services import registry_edits
+from services.errors import ValidationFailed
+from services.imports import KIND_LABELS
+from services.reports import exports
+from web.deps import Csrf, CurrentUser, Uow
+from web.routes.cases import _attachment_header
+from web.templating import flash, render
+
+router = APIRouter(include_in_schema=False)
+
+
+@router.get("/registry/import")
+def import_page(request: Request, user: CurrentUser):
+    return render(request, "registry/import.html", user=user, report=None, errors=[], labels={})
+
+
+@router.post("/registry/import", dependencies=[Csrf])
+def import_files(
+    request: Request,
+    uow: Uow,
+    user: CurrentUser,
+    files: Annotated[list[UploadFile], File()] = [],  # noqa: B006 - FastAPI copies defaults
+):
+    uploads = [registry_edits.Upload(f.filename or "", f.file) for f in files]
+    try:
+        report = registry_edits.import_uploads(uow, user=user, files=uploads)
+    except ValidationFailed as exc:
+        # The row-level report is the answer here, not an error page: the user fixes the file.
+        return render(
+            request,
+            "registry/import.html",
+            status_code=400,
+            user=user,
+            report=None,
+            errors=exc.errors,
+            labels=KIND_LABELS,
+        )
+    return render(
+        request, "registry/import.html", user=user, report=report, errors=[], labels=KIND_LABELS
+    )
+
+
+@router.post("/rounds/{round_code}/publish", dependencies=[Csrf])
+def publish(request: Request, round_code: str, uow: Uow, user: CurrentUser):
+    summary = registry_edits.publish(uow, user=user, round_code=round_code)
+    message = f"检查轮次 {round_code} 已发布：通知 {summary.notified} 件，向 {summary.units_mailed} 个单位发送通知邮件"
+    if summary.refused:
+        message += f"；{len(summary.refused)} 件未能通知"
+    flash(request, message, kind="warn" if summary.refused else "ok")
+    return RedirectResponse("/rounds", status_code=303)
+
+
+@router.get("/rounds/{round_code}/notice.{fmt}")
+def notice(round_code: str, fmt: str, uow: Uow, user: CurrentUser):
+    return _download(exports.notice_download(uow, round_code, fmt=fmt))
+
+
+@router.get("/rounds/{round_code}/ledger.{fmt}")
+def ledger(round_code: str, fmt: str, uow: Uow, user: CurrentUser):
+    return _download(exports.ledger_download(uow, round_code, fmt=fmt))
+
+
+def _download(download: exports.Download) -> Response:
+    return Response(
+        download.content,
+        media_type=download.content_type,
+        headers=_attachment_header(download.filename),
+    )
