@@ -11,8 +11,9 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable, Iterable, Iterator
 from dataclasses import dataclass
-from email.message import EmailMessage
 from typing import Literal, Protocol
+
+from notifications.message import Mail
 
 Status = Literal["sent", "retry", "failed"]
 
@@ -36,7 +37,7 @@ class PermanentFailure(DeliveryFailure):
 class Transport(Protocol):
     """One connection to the mail server."""
 
-    async def send(self, message: EmailMessage) -> str:
+    async def send(self, mail: Mail) -> str:
         """Send one message; returns a note (e.g. recipients refused) or "", raises on failure."""
         ...
 
@@ -54,7 +55,7 @@ class Outgoing:
     """One message to send: ``ref`` is the caller's id, ``build`` makes the message on demand."""
 
     ref: int
-    build: Callable[[], EmailMessage]
+    build: Callable[[], Mail]
 
 
 @dataclass(frozen=True)
@@ -93,11 +94,11 @@ async def deliver(
 
 async def _send_one(transport: Transport, item: Outgoing, unreachable: list[str]) -> Outcome:
     try:
-        message = item.build()
+        mail = item.build()
     except Exception as exc:  # a template or data error fails this message, not the batch
         return Outcome(item.ref, "failed", f"邮件内容生成失败：{type(exc).__name__}: {exc}")
     try:
-        note = await transport.send(message)
+        note = await transport.send(mail)
     except Unreachable as exc:
         unreachable.append(str(exc))
         return Outcome(item.ref, "retry", str(exc), reachable=False)

@@ -68,6 +68,7 @@ def environment() -> Environment:
         ),
         undefined=StrictUndefined,
         keep_trailing_newline=False,
+        auto_reload=False,  # templates ship with the code; no stat() per message
         trim_blocks=True,
         lstrip_blocks=True,
     )

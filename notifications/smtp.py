@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from email.message import EmailMessage
 
 import aiosmtplib
 from aiosmtplib import (
@@ -18,6 +17,7 @@ from aiosmtplib import (
 )
 
 from notifications.delivery import PermanentFailure, TemporaryFailure, Unreachable
+from notifications.message import Mail
 
 
 @dataclass(frozen=True)
@@ -77,14 +77,10 @@ class SmtpTransport:
         self._client = client
         return client
 
-    async def send(self, message: EmailMessage) -> str:
+    async def send(self, mail: Mail) -> str:
         client = await self._connected()
-        recipients = [a.strip() for h in ("To", "Cc") for a in (message.get(h) or "").split(",")]
-        recipients = [a for a in recipients if a]
         try:
-            refused, _ = await client.send_message(
-                message, sender=self.config.sender, recipients=recipients
-            )
+            refused, _ = await client.sendmail(self.config.sender, mail.recipients, mail.data)
         except SMTPRecipientsRefused as exc:
             answers = "；".join(f"{r.recipient}：{r.code} {r.message}" for r in exc.recipients)
             if all(400 <= r.code < 500 for r in exc.recipients):

@@ -18,13 +18,12 @@ import asyncio
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
-from email.message import EmailMessage
 from typing import Any
 
 from sqlalchemy import and_, bindparam, or_, select, update
 
 from notifications.delivery import Outcome, Outgoing, Sender, deliver
-from notifications.message import Mailbox, build_message
+from notifications.message import Mail, Mailbox, encode_mail
 from notifications.render import render
 from notifications.smtp import SmtpConfig, SmtpSender
 from services.bootstrap import App
@@ -217,10 +216,10 @@ async def dispatch_async(
     return report
 
 
-def _build(row: Claimed, *, mailbox: Mailbox, clock: Clock) -> EmailMessage:
+def _build(row: Claimed, *, mailbox: Mailbox, clock: Clock) -> Mail:
     if not row.to_addrs:
         raise ValueError("没有有效的收件人地址")
     rendered = render(row.template, row.context, sent_on=clock.today())
-    return build_message(
+    return encode_mail(
         rendered, key=row.key, sender=mailbox, to=row.to_addrs, cc=row.cc_addrs, date=clock.now()
     )

@@ -10,7 +10,13 @@ from zoneinfo import ZoneInfo
 import pytest
 from jinja2 import UndefinedError
 
-from notifications.message import Mailbox, build_message, message_id, split_addresses
+from notifications.message import (
+    Mailbox,
+    build_message,
+    encode_mail,
+    message_id,
+    split_addresses,
+)
 from notifications.render import TEMPLATES, cn_date, render
 
 SENT_ON = date(2021, 7, 19)
@@ -136,7 +142,7 @@ def test_the_message_has_utf8_headers_both_parts_and_a_message_id_from_its_key()
     rendered = render("rejection", CONTEXTS["rejection"], sent_on=SENT_ON)
     sent_at = datetime(2021, 7, 19, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
 
-    msg = build_message(
+    mail = encode_mail(
         rendered,
         key="case:7:reject:12",
         sender=Mailbox("rectify@gov.test", "市政府办公室"),
@@ -144,16 +150,51 @@ def test_the_message_has_utf8_headers_both_parts_and_a_message_id_from_its_key()
         cc=["leader@units.test"],
         date=sent_at,
     )
-    wire = msg.as_bytes()
-    parsed = email.message_from_bytes(wire, policy=policy.default)
+    parsed = email.message_from_bytes(mail.data, policy=policy.default)
 
-    assert wire.isascii()  # every header encoded, no raw UTF-8 on the wire
+    assert mail.data.isascii()  # every header encoded, no raw UTF-8 on the wire
+    assert b"\n" not in mail.data.replace(b"\r\n", b"")  # CRLF line ends only
+    assert mail.recipients == ["unit@units.test", "leader@units.test"]
     assert parsed["Subject"] == rendered.subject
     assert parsed["From"].addresses[0].display_name == "市政府办公室"
     assert parsed["To"] == "unit@units.test" and parsed["Cc"] == "leader@units.test"
     assert parsed["Message-ID"] == message_id("case:7:reject:12", "gov.test")
     assert parsed.get_body(("plain",)).get_content().replace("\r\n", "\n") == rendered.text
     assert "截图不清晰" in parsed.get_body(("html",)).get_content()
+
+
+def test_a_long_chinese_subject_is_folded_into_encoded_words_that_decode_intact():
+    subject = "【督办】" + "临沧工业园区管理委员会已下线网站域名应注销未注销问题" * 3
+    rendered = render("rejection", CONTEXTS["rejection"], sent_on=SENT_ON)
+    sender = Mailbox("rectify@gov.test", "临沧市人民政府办公室")
+
+    mail = encode_mail(
+        type(rendered)(subject, rendered.text, rendered.html),
+        key="k",
+        sender=sender,
+        to=["a@units.test"],
+        date=datetime(2021, 7, 19, tzinfo=ZoneInfo("Asia/Shanghai")),
+    )
+    message = build_message(
+        rendered, key="k", sender=sender, to=["a@units.test"], date=datetime(2021, 7, 19)
+    )
+
+    assert max(len(line) for line in mail.data.split(b"\r\n")) <= 78
+    assert email.message_from_bytes(mail.data, policy=policy.default)["Subject"] == subject
+    assert message["From"].addresses[0].display_name == "临沧市人民政府办公室"
+
+
+def test_an_invalid_recipient_is_refused_before_anything_is_sent():
+    rendered = render("rejection", CONTEXTS["rejection"], sent_on=SENT_ON)
+
+    with pytest.raises(ValueError, match="收件地址格式不正确"):
+        encode_mail(
+            rendered,
+            key="k",
+            sender=Mailbox("rectify@gov.test"),
+            to=["不是邮箱"],
+            date=datetime(2021, 7, 19, tzinfo=ZoneInfo("Asia/Shanghai")),
+        )
 
 
 def test_the_same_key_gives_the_same_message_id_and_another_key_another():
