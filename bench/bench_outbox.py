@@ -1,0 +1,242 @@
+"""Outbox delivery: the dispatcher vs a naive dispatcher vs the limit of reused connections.
+
+10,000 outbox rows (× scale) go to an aiosmtpd server running in its own process on
+loopback. Measured in the same run, in messages per second:
+
+* ``dispatcher``: ``services.outbox.dispatch`` on SQLite in a temp dir (claim pending
+  rows, render, send over ``CONNECTIONS`` reused connections, mark sent);
+* ``naive``: the same dispatcher written naively, in sequence: for each pending row
+  render it, open a new connection, send, quit, mark it sent and commit;
+* ``limit``: the same messages pre-rendered to their final bytes, sent by aiosmtplib over
+  ``CONNECTIONS`` reused connections: no database, no rendering;
+* ``naive_send_only`` (for reference, on a sample): the pre-rendered messages, one new
+  connection per message, in sequence, no database, no rendering.
+
+Targets: dispatcher ≥ 3 × naive and ≥ 0.8 × limit.
+Run: ``python -m bench outbox`` (``--scale 0.2`` for a quick look).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import multiprocessing as mp
+import socket
+import tempfile
+import time
+from datetime import timedelta
+from pathlib import Path
+
+import aiosmtplib
+from sqlalchemy import insert, select, update
+
+from notifications.message import Mail, Mailbox, encode_mail
+from notifications.render import render
+from services import outbox
+from services.bootstrap import App, build_app
+from services.db.migrate import upgrade
+from services.db.models import OutboxMessage
+from services.settings import Settings
+
+ROWS = 10_000
+CONNECTIONS = 8
+TARGET_VS_NAIVE = 3.0
+TARGET_VS_LIMIT = 0.8
+SENDER = "rectify@bench.test"
+OFFICE = "临沧市人民政府办公室"
+#: The send-only naive figure is a rate: measured on this many messages to save minutes.
+SEND_ONLY_SAMPLE = 2000
+
+
+def _serve(port: int, ready, received) -> None:
+    """The SMTP sink: its own process and event loop; counts accepted messages."""
+    from aiosmtpd.smtp import SMTP
+
+    class Sink:
+        async def handle_DATA(self, server, session, envelope):
+            received.value += 1
+            return "250 OK"
+
+    loop = asyncio.new_event_loop()
+    factory = lambda: SMTP(Sink(), hostname="bench.local", ident="bench")  # noqa: E731
+    loop.run_until_complete(loop.create_server(factory, "127.0.0.1", port))
+    ready.set()
+    loop.run_forever()
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _context(n: int) -> dict:
+    cases = [
+        {
+            "id": n * 3 + i,
+            "category": category,
+            "target": f"第{n}号单位门户网站",
+            "target_url": f"https://www.unit{n}.gov.cn/",
+            "description": f"“通知公告”栏目超过{14 + i}天未更新",
+            "deadline": "2021-07-29",
+        }
+        for i, category in enumerate(("栏目更新不及时", "空白栏目", "不可用链接"))
+    ]
+    return {
+        "unit_name": f"第{n}号单位",
+        "office": OFFICE,
+        "round": {"code": "2021Q2", "title": "2021年二季度政府网站检查", "doc_number": None},
+        "cases": cases,
+        "portal_url": f"https://rectify.bench/portal/token{n:06d}",
+        "link_expires": "2021-09-17",
+    }
+
+
+def _rows(count: int, now) -> list[dict]:
+    return [
+        {
+            "key": f"round-notice:2021Q2:unit{n}",
+            "template": "round_notice",
+            "context": _context(n),
+            "to_addrs": [f"unit{n}@units.bench"],
+            "cc_addrs": [],
+            "status": "pending",
+            "attempts": 0,
+            "next_attempt_at": now - timedelta(seconds=1),
+            "created_at": now,
+        }
+        for n in range(count)
+    ]
+
+
+def _prerendered(rows: list[dict], now) -> list[Mail]:
+    """Each message's recipients and final bytes: nothing left to do but send them."""
+    sender = Mailbox(SENDER, OFFICE)
+    return [
+        encode_mail(
+            render(r["template"], r["context"], sent_on=now.date()),
+            key=r["key"],
+            sender=sender,
+            to=r["to_addrs"],
+            date=now,
+        )
+        for r in rows
+    ]
+
+
+async def _limit(messages: list[Mail], port: int) -> None:
+    queue = iter(messages)
+
+    async def worker() -> None:
+        async with aiosmtplib.SMTP(hostname="127.0.0.1", port=port) as client:
+            for mail in queue:
+                await client.sendmail(SENDER, mail.recipients, mail.data)
+
+    await asyncio.gather(*(worker() for _ in range(CONNECTIONS)))
+
+
+async def _naive_send(messages: list[Mail], port: int) -> None:
+    for mail in messages:
+        await aiosmtplib.send(
+            mail.data, sender=SENDER, recipients=mail.recipients, hostname="127.0.0.1", port=port
+        )
+
+
+async def _naive_dispatch(app: App, port: int) -> None:
+    """The dispatcher written naively: per row render, connect, send, quit, mark, commit."""
+    sender = Mailbox(SENDER, OFFICE)
+    m = OutboxMessage
+    with app.session_factory() as session:
+        rows = session.execute(
+            select(m.id, m.key, m.template, m.context, m.to_addrs)
+            .where(m.status == "pending")
+            .order_by(m.id)
+        ).all()
+        for row in rows:
+            now = app.clock.now()
+            rendered = render(row.template, row.context, sent_on=now.date())
+            mail = encode_mail(rendered, key=row.key, sender=sender, to=row.to_addrs, date=now)
+            await aiosmtplib.send(
+                mail.data,
+                sender=SENDER,
+                recipients=mail.recipients,
+                hostname="127.0.0.1",
+                port=port,
+            )
+            session.execute(update(m).where(m.id == row.id).values(status="sent", sent_at=now))
+            session.commit()
+
+
+def _requeue(app: App) -> None:
+    with app.engine.begin() as conn:
+        conn.execute(update(OutboxMessage.__table__).values(status="pending", sent_at=None))
+
+
+def _timed(received, expected: int, work) -> float:
+    before = received.value
+    started = time.perf_counter()
+    work()
+    seconds = time.perf_counter() - started
+    if received.value - before != expected:
+        raise RuntimeError(f"server received {received.value - before}, expected {expected}")
+    return round(expected / seconds, 1)
+
+
+def run(scale: float = 1.0) -> dict:
+    count = max(100, int(ROWS * scale))
+    ctx = mp.get_context("spawn")
+    ready, received = ctx.Event(), ctx.Value("q", 0, lock=False)
+    port = _free_port()
+    server = ctx.Process(target=_serve, args=(port, ready, received), daemon=True)
+    server.start()
+    report = outbox.DispatchReport()
+    try:
+        if not ready.wait(30):
+            raise RuntimeError("the SMTP sink did not start")
+        with tempfile.TemporaryDirectory() as tmp:
+            settings = Settings(
+                database_url=f"sqlite:///{Path(tmp) / 'bench.db'}",
+                secret_key="bench",
+                smtp_host="127.0.0.1",
+                smtp_port=port,
+                mail_from=SENDER,
+                mail_from_name=OFFICE,
+            )
+            app = build_app(settings)
+            upgrade(app.engine)
+            now = app.clock.now()
+            rows = _rows(count, now)
+            messages = _prerendered(rows, now)
+            with app.engine.begin() as conn:
+                conn.execute(insert(OutboxMessage.__table__), rows)
+
+            def dispatch() -> None:
+                report.sent = outbox.dispatch(app, limit=count, concurrency=CONNECTIONS).sent
+
+            limit = _timed(received, count, lambda: asyncio.run(_limit(messages, port)))
+            dispatcher = _timed(received, count, dispatch)
+            _requeue(app)
+            naive = _timed(received, count, lambda: asyncio.run(_naive_dispatch(app, port)))
+            sample = messages[:SEND_ONLY_SAMPLE]
+            send_only = _timed(
+                received, len(sample), lambda: asyncio.run(_naive_send(sample, port))
+            )
+            app.close()
+    finally:
+        server.terminate()
+        server.join(10)
+    return {
+        "rows": count,
+        "connections": CONNECTIONS,
+        "dispatcher_msgs_per_s": dispatcher,
+        "naive_msgs_per_s": naive,
+        "limit_msgs_per_s": limit,
+        "naive_send_only_msgs_per_s": send_only,
+        "dispatcher_vs_naive": round(dispatcher / naive, 2),
+        "dispatcher_vs_limit": round(dispatcher / limit, 2),
+        "dispatcher_vs_naive_send_only": round(dispatcher / send_only, 2),
+        "dispatched_and_marked_sent": report.sent,
+        "targets": {"vs_naive": TARGET_VS_NAIVE, "vs_limit": TARGET_VS_LIMIT},
+        "targets_met": dispatcher >= TARGET_VS_NAIVE * naive
+        and dispatcher >= TARGET_VS_LIMIT * limit
+        and report.sent == count,
+    }
