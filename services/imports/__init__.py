@@ -33,6 +33,10 @@ __all__ = [
 ]
 
 
+#: Columns naming a round whose existing cases an import may refer to.
+_ROUND_REFS = ("round_code", "previous_round")
+
+
 def read_tables(paths: list[Path]) -> list[RawTable]:
     """Read every file; unreadable files are all reported together."""
     tables, errors = [], []
@@ -74,7 +78,8 @@ def import_tables(
     known = ro.known(uow, rows["rounds"], rows["targets"])
     ro.check_verdicts(rows["verdicts"], known, problems)
     ro.check_board_figures(rows["board_figures"], known, problems)
-    in_db = fr.existing_cases(uow)
+    named = {r[f] for k in ("findings", "notices", "history") for r in rows[k] for f in _ROUND_REFS}
+    in_db = fr.existing_cases(uow, named - {None})
     fr.check_findings(uow, rows["findings"], known, in_db, problems)
     for kind in ("notices", "history"):
         fr.check_case_refs(rows[kind], in_db, rows["findings"], problems)

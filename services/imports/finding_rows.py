@@ -36,11 +36,15 @@ def key_of(row: Row) -> Key:
     return (row["round_code"], row["target_code"], row["category_code"])
 
 
-def existing_cases(uow: UnitOfWork) -> dict[Key, Case]:
+def existing_cases(uow: UnitOfWork, round_codes: set[str]) -> dict[Key, Case]:
+    """The cases of the rounds an import names, by (round, target, category)."""
+    if not round_codes:
+        return {}
     rows = uow.session.execute(
         select(Round.code, Target.code, Case.category_code, Case)
         .join(Round, Round.id == Case.round_id)
         .join(Target, Target.id == Case.target_id)
+        .where(Round.code.in_(round_codes))
     ).all()
     return {(r, t, c): case for r, t, c, case in rows}
 
@@ -86,8 +90,9 @@ def check_case_refs(
 
 def check_history(rows: list[Row], in_db: dict[Key, Case], problems: Problems, uow: UnitOfWork):
     """Each case's steps in date order must extend its recorded history and be allowed moves."""
-    done = _recorded_triggers(uow)
-    for key, steps in _by_case(rows).items():
+    by_case = _by_case(rows)
+    done = _recorded_triggers(uow, {in_db[k].id for k in by_case if k in in_db})
+    for key, steps in by_case.items():
         case = in_db.get(key)
         recorded = done.get(case.id, []) if case else []
         state = "found"
@@ -103,11 +108,16 @@ def check_history(rows: list[Row], in_db: dict[Key, Case], problems: Problems, u
                 break
 
 
-def _recorded_triggers(uow: UnitOfWork) -> dict[int, list[str]]:
+def _recorded_triggers(uow: UnitOfWork, case_ids: set[int]) -> dict[int, list[str]]:
+    """Each case's transitions so far, in order (other events left out)."""
     triggers = {str(t) for t in Trigger}
     done: dict[int, list[str]] = defaultdict(list)
+    if not case_ids:
+        return done
     for case_id, trigger in uow.session.execute(
-        select(CaseEvent.case_id, CaseEvent.trigger).order_by(CaseEvent.id)
+        select(CaseEvent.case_id, CaseEvent.trigger)
+        .where(CaseEvent.case_id.in_(case_ids))
+        .order_by(CaseEvent.id)
     ):
         if trigger in triggers:
             done[case_id].append(trigger)
@@ -182,8 +192,9 @@ def apply_history(
     uow: UnitOfWork, rows: list[Row], report: ImportReport, *, by_key: dict[Key, Case]
 ) -> None:
     """Fire the steps a case has not recorded yet, each as of its own day."""
-    done = _recorded_triggers(uow)
-    for key, steps in _by_case(rows).items():
+    by_case = _by_case(rows)
+    done = _recorded_triggers(uow, {by_key[k].id for k in by_case})
+    for key, steps in by_case.items():
         case = by_key[key]
         already = len(done.get(case.id, []))
         report.tick("events", "unchanged", min(already, len(steps)))
