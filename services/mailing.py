@@ -126,7 +126,8 @@ def _queue_escalation(uow: UnitOfWork, *, key: str, case: Case, event: CaseEvent
         "leader_name": parent.leader_name if parent else None,
         "parent_unit_name": parent.name if parent else "",
         "level": case.escalation_level,
-        "reason": (event.data or {}).get("reason") or "repeat",
+        "reason": (event.data or {}).get("reason") or "",
+        "note": event.note,
         "notices_city": case.notices_city,
         "notices_province": case.notices_province,
         "history": [

@@ -53,6 +53,7 @@ CONTEXTS = {
         "parent_unit_name": "临沧市人民政府",
         "level": 1,
         "reason": "overdue",
+        "note": None,
         "notices_city": 2,
         "notices_province": 1,
         "history": [
@@ -113,6 +114,19 @@ def test_an_escalation_tells_the_leader_the_history_and_notice_counts():
     assert "被市政府办公室通报2次，被省政府办公厅通报1次" in rendered.text
     assert "2021年7月19日 09:00  通知（王五）" in rendered.text
     assert "逾期未整改" in rendered.subject
+
+
+@pytest.mark.parametrize(
+    ("reason", "wording"),
+    [("overdue", "逾期未整改"), ("repeat_offender", "屡经通报仍未整改"), ("", "尚未完成整改")],
+)
+def test_an_escalation_subject_says_why_it_was_escalated(reason, wording):
+    context = CONTEXTS["escalation"] | {"reason": reason, "note": "请于本周内办结"}
+
+    rendered = render("escalation", context, sent_on=SENT_ON)
+
+    assert wording in rendered.subject
+    assert "督办说明：请于本周内办结" in rendered.text
 
 
 def test_user_text_is_escaped_in_html_but_kept_verbatim_in_plain_text():
