@@ -15,7 +15,9 @@ app = typer.Typer(help="邮件发件箱：发送、查看与重发", no_args_is_
 @app.command("send")
 def send(
     limit: int = typer.Option(1000, "--limit", min=1, help="本次最多发送的邮件数"),
-    concurrency: int = typer.Option(8, "--concurrency", min=1, max=64, help="同时使用的连接数"),
+    concurrency: int = typer.Option(
+        None, "--concurrency", min=1, max=64, help="同时使用的连接数（默认取设置）"
+    ),
 ) -> None:
     """Deliver due pending mail now (what the dispatch flow does every minute)."""
     with handled_errors(), open_app() as application:

@@ -73,6 +73,7 @@ def smtp_sender(settings: Settings) -> SmtpSender:
             password=settings.smtp_password,
             starttls=settings.smtp_starttls,
             tls=settings.smtp_tls,
+            timeout=settings.smtp_timeout_seconds,
         )
     )
 
@@ -144,7 +145,7 @@ def dispatch(
     sender: Sender | None = None,
     clock: Clock | None = None,
     limit: int = 1000,
-    concurrency: int = 8,
+    concurrency: int | None = None,
     lease: timedelta = LEASE,
 ) -> DispatchReport:
     """Deliver up to ``limit`` due messages; see ``dispatch_async``."""
@@ -161,11 +162,12 @@ async def dispatch_async(
     sender: Sender | None = None,
     clock: Clock | None = None,
     limit: int = 1000,
-    concurrency: int = 8,
+    concurrency: int | None = None,
     lease: timedelta = LEASE,
 ) -> DispatchReport:
     """Claim, render and send due messages over ``concurrency`` reused connections."""
     clock = clock or app.clock
+    concurrency = concurrency or app.settings.outbox_concurrency
     sender = sender or smtp_sender(app.settings)
     mailbox = Mailbox(app.settings.mail_from, app.settings.mail_from_name)
     report = DispatchReport()

@@ -34,7 +34,9 @@ class Settings(BaseSettings):
     smtp_username: str = ""
     smtp_password: str = ""
     smtp_starttls: bool = False
-    smtp_tls: bool = False
+    smtp_tls: bool = False  # implicit TLS (port 465); smtp_starttls upgrades a plain connection
+    smtp_timeout_seconds: float = 30.0
+    outbox_concurrency: int = 8  # SMTP connections the dispatcher keeps open while sending
     mail_from: str = "rectify@localhost"
     mail_from_name: str = "市政府办公室政府网站监管"
     supervisor_email: str = ""
