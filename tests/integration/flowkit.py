@@ -62,7 +62,7 @@ def snapshot(app: App) -> dict:
             for e in s.scalars(select(CaseEvent))
         )
         outbox = sorted(
-            (key.get(m.case_id), m.key.split(":")[0], m.template, str(m.to_addrs), m.status)
+            (key.get(m.case_id) or (), m.key.split(":")[0], m.template, str(m.to_addrs), m.status)
             for m in s.scalars(select(OutboxMessage))
         )
     return {"cases": cases, "events": events, "outbox": outbox}
