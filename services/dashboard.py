@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import threading
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -155,6 +158,37 @@ def dashboard(
     # The city-wide trend of the quarterly notice (aggregate figures, the same for every viewer).
     board.trend_svg = trend_svg(trend_rows(uow))
     return board
+
+
+class SnapshotCache:
+    """Keeps each scope's dashboard for ``ttl`` seconds, computed by one request at a time.
+
+    The dashboard aggregates every case (a second or more at a million cases on SQLite);
+    supervisors can live with figures up to ``ttl`` seconds old. ``ttl`` 0 turns it off.
+    """
+
+    def __init__(self, *, ttl: float):
+        self.ttl = ttl
+        self._entries: dict[str | None, tuple[float, Dashboard]] = {}
+        self._locks: dict[str | None, threading.Lock] = {}
+        self._guard = threading.Lock()
+
+    def get(self, key: str | None, compute: Callable[[], Dashboard]) -> Dashboard:
+        if self.ttl <= 0:
+            return compute()
+        with self._guard:
+            lock = self._locks.setdefault(key, threading.Lock())
+        with lock:
+            entry = self._entries.get(key)
+            if entry is None or time.monotonic() - entry[0] > self.ttl:
+                entry = (time.monotonic(), compute())
+                self._entries[key] = entry
+            return entry[1]
+
+
+def cached_dashboard(uow: UnitOfWork, *, scope_path: str | None, cache: SnapshotCache) -> Dashboard:
+    """The dashboard of a scope, at most ``cache.ttl`` seconds old."""
+    return cache.get(scope_path, lambda: dashboard(uow, scope_path=scope_path))
 
 
 def pass_rates(uow: UnitOfWork, *, round_code: str) -> list[PassRate]:

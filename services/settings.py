@@ -50,6 +50,7 @@ class Settings(BaseSettings):
     upload_max_files: int = 10
     login_max_failures: int = 5  # within the window, per user name and address
     login_window_minutes: int = 15
+    dashboard_cache_seconds: int = 60  # the dashboard's figures may be this old
 
     # Automated checks (issue 5; DOMAIN-RULES §2 defaults, configurable).
     check_user_agent: str = "rectify-recheck/0.1 (政府网站检查复核)"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 from fastapi import FastAPI
@@ -10,6 +11,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
 
 from services.bootstrap import App
+from services.dashboard import SnapshotCache
 from services.users import LoginThrottle
 from web import errors
 from web.routes import api_v1, auth, cases, dashboard, docs, portal, publishing, registry
@@ -31,12 +33,11 @@ def create_app(app: App) -> FastAPI:
     )
     web.state.rectify = app
     web.state.templates = make_templates(HERE / "templates")
-    from datetime import timedelta
-
     web.state.throttle = LoginThrottle(
         max_failures=settings.login_max_failures,
         window=timedelta(minutes=settings.login_window_minutes),
     )
+    web.state.dashboard_cache = SnapshotCache(ttl=settings.dashboard_cache_seconds)
     web.add_middleware(
         SessionMiddleware,
         # Without a configured key, sessions last as long as the process (never a fixed key).

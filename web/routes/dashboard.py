@@ -14,5 +14,7 @@ router = APIRouter(include_in_schema=False)
 
 @router.get("/")
 def dashboard(request: Request, uow: Uow, user: CurrentUser):
-    data = board.dashboard(uow, scope_path=user.scope_path)
+    data = board.cached_dashboard(
+        uow, scope_path=user.scope_path, cache=request.app.state.dashboard_cache
+    )
     return render(request, "dashboard.html", user=user, board=data, chart=Markup(data.trend_svg))
