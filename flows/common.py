@@ -12,6 +12,8 @@ from prefect.runtime import flow_run
 from prefect.utilities.annotations import quote
 
 from services.bootstrap import App, build_app
+from services.errors import ServiceError
+from states import InvalidTransition
 
 #: Cases per task: one service call, one commit, one retry boundary.
 BATCH_SIZE = 1000
@@ -27,6 +29,17 @@ def run_app(as_of: date | None) -> Iterator[App]:
         yield app
     finally:
         app.close()
+
+
+def transient(_task: Task, _task_run: Any, state: Any) -> bool:
+    """Retry what may pass next time (network, a locked database), never a refused request."""
+    try:
+        state.result()
+    except (ServiceError, InvalidTransition):
+        return False
+    except Exception:  # anything else may be transient: let Prefect retry it
+        return True
+    return True
 
 
 def run_actor(default: str) -> str:

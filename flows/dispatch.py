@@ -9,12 +9,12 @@ from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from prefect.utilities.annotations import quote
 
-from flows.common import run_app
+from flows.common import run_app, transient
 from services import outbox
 from services.bootstrap import App
 
 
-@task(cache_policy=NO_CACHE, retries=2, retry_delay_seconds=20)
+@task(cache_policy=NO_CACHE, retries=2, retry_delay_seconds=20, retry_condition_fn=transient)
 def deliver(app: App) -> outbox.DispatchReport:
     """Send due emails over SMTP; each outcome is recorded, nothing is sent twice."""
     return outbox.dispatch(app)

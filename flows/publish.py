@@ -10,7 +10,7 @@ from prefect.cache_policies import NO_CACHE
 from prefect.task_runners import ThreadPoolTaskRunner
 from prefect.utilities.annotations import quote
 
-from flows.common import BATCH_SIZE, in_waves, run_actor, run_app
+from flows.common import BATCH_SIZE, in_waves, run_actor, run_app, transient
 from services import batch, publication
 from services.bootstrap import App
 
@@ -23,7 +23,7 @@ def found_ranges(app: App, round_code: str) -> list[tuple[int, int]]:
     return batch.id_ranges(ids, size=BATCH_SIZE)
 
 
-@task(cache_policy=NO_CACHE, retries=2, retry_delay_seconds=5)
+@task(cache_policy=NO_CACHE, retries=2, retry_delay_seconds=5, retry_condition_fn=transient)
 def notify_batch(app: App, *, first_id: int, last_id: int, round_code: str, actor: str) -> int:
     """Notify one batch of found cases (one commit); how many were notified."""
     with app.uow() as uow:
@@ -33,7 +33,7 @@ def notify_batch(app: App, *, first_id: int, last_id: int, round_code: str, acto
     return len(result.moved)
 
 
-@task(cache_policy=NO_CACHE, retries=2, retry_delay_seconds=5)
+@task(cache_policy=NO_CACHE, retries=2, retry_delay_seconds=5, retry_condition_fn=transient)
 def finish(app: App, round_code: str, notified: int) -> dict:
     """Queue one notice email per unit and mark the round published."""
     summary = publication.PublicationSummary(round_code=round_code, notified=notified)

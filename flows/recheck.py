@@ -12,7 +12,7 @@ from prefect.runtime import flow_run
 from prefect.task_runners import ThreadPoolTaskRunner
 from prefect.utilities.annotations import quote
 
-from flows.common import BATCH_SIZE, in_waves, run_actor, run_app
+from flows.common import BATCH_SIZE, in_waves, run_actor, run_app, transient
 from services import batch, rechecks
 from services.bootstrap import App
 from services.recheck_outcomes import provider_named
@@ -29,7 +29,7 @@ def candidate_ranges(app: App, round_code: str) -> list[tuple[int, int]]:
     return batch.id_ranges(ids, size=BATCH_SIZE)
 
 
-@task(cache_policy=NO_CACHE, retries=2, retry_delay_seconds=30)
+@task(cache_policy=NO_CACHE, retries=2, retry_delay_seconds=30, retry_condition_fn=transient)
 def recheck_batch(
     app: App, *, first_id: int, last_id: int, round_code: str, outcomes: str, actor: str
 ) -> rechecks.RecheckSummary:

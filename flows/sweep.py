@@ -10,7 +10,7 @@ from prefect.cache_policies import NO_CACHE
 from prefect.task_runners import ThreadPoolTaskRunner
 from prefect.utilities.annotations import quote
 
-from flows.common import BATCH_SIZE, in_waves, run_actor, run_app
+from flows.common import BATCH_SIZE, in_waves, run_actor, run_app, transient
 from services import batch, sweeps
 from services.bootstrap import App
 
@@ -22,7 +22,7 @@ def overdue_ranges(app: App) -> list[tuple[int, int]]:
         return batch.id_ranges(sweeps.overdue_ids(uow), size=BATCH_SIZE)
 
 
-@task(cache_policy=NO_CACHE, retries=2, retry_delay_seconds=5)
+@task(cache_policy=NO_CACHE, retries=2, retry_delay_seconds=5, retry_condition_fn=transient)
 def escalate_batch(app: App, *, first_id: int, last_id: int, actor: str) -> dict:
     """Escalate one batch of overdue cases (one commit); escalations per unit."""
     summary = sweeps.SweepSummary(day="")
@@ -32,7 +32,7 @@ def escalate_batch(app: App, *, first_id: int, last_id: int, actor: str) -> dict
     return summary.escalated_per_unit
 
 
-@task(cache_policy=NO_CACHE, retries=2, retry_delay_seconds=5)
+@task(cache_policy=NO_CACHE, retries=2, retry_delay_seconds=5, retry_condition_fn=transient)
 def queue_reminders(app: App) -> dict:
     """Queue today's reminder digests, one per unit."""
     with app.uow() as uow:

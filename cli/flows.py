@@ -1,0 +1,116 @@
+"""``rectify round publish``, ``recheck``, ``sweep``: run a flow; ``worker`` and ``up`` serve them."""
+
+from __future__ import annotations
+
+import asyncio
+
+import typer
+
+from cli.context import STATE, console, handled_errors, open_app, print_json
+from services.recheck_outcomes import PROVIDERS, provider_named
+from services.rounds import get_round
+
+round_app = typer.Typer(help="检查轮次", no_args_is_help=True)
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(round_app, name="round")
+    app.command("recheck")(recheck)
+    app.command("sweep")(sweep)
+    app.command("worker")(worker)
+    app.command("up")(up)
+
+
+@round_app.command("publish")
+def publish(
+    round_code: str = typer.Argument(..., help="检查轮次，如 2021Q2"),
+    as_json: bool = typer.Option(False, "--json", help="输出 JSON"),
+) -> None:
+    """Publish a round: notify its found cases, set deadlines, one email per unit (a flow run)."""
+    from flows.publish import publish_round
+
+    with handled_errors():
+        _require_round(round_code)
+        summary = asyncio.run(publish_round(round_code, as_of=STATE.as_of))
+    if as_json:
+        print_json(summary)
+        return
+    console.print(
+        f"{round_code} 已发布：通知 {summary['notified']} 件，"
+        f"向 {summary['units_mailed']} 个单位各发一封通知邮件（已进入发件箱）",
+        highlight=False,
+    )
+
+
+def recheck(
+    round_code: str = typer.Argument(None, help="复查所属的检查轮次；默认为已开始的最近一轮"),
+    outcomes: str = typer.Option(
+        "checks", "--outcomes", help=f"复查结果来源：{' / '.join(PROVIDERS)}（marks：人工标记）"
+    ),
+    as_json: bool = typer.Option(False, "--json", help="输出 JSON"),
+) -> None:
+    """Run the quarterly recheck now (a flow run): verify, link repeats, escalate."""
+    from flows.recheck import quarterly_recheck
+
+    with handled_errors():
+        provider_named(outcomes, run_ref="")
+        if round_code is not None:
+            _require_round(round_code)
+        summary = asyncio.run(quarterly_recheck(round_code, as_of=STATE.as_of, outcomes=outcomes))
+    if as_json:
+        print_json(summary)
+        return
+    counts = summary["outcomes"]
+    console.print(
+        f"{summary['round_code']} 复查：已整改 {counts['fixed']}，仍存在 {counts['present']}，"
+        f"无法自动判断 {counts['unknown']}；核验 {summary['verified']} 件，"
+        f"重新立案 {summary['linked']} 件，升级督办 {summary['escalated']} 件",
+        highlight=False,
+    )
+    if summary["needs_supervisor"]:
+        console.print(
+            f"待人工核实的案件：{'、'.join(map(str, summary['needs_supervisor']))}",
+            highlight=False,
+        )
+
+
+def sweep(as_json: bool = typer.Option(False, "--json", help="输出 JSON")) -> None:
+    """Run the overdue sweep now (a flow run): escalate overdue cases, queue reminders."""
+    from flows.sweep import overdue_sweep
+
+    with handled_errors():
+        summary = asyncio.run(overdue_sweep(as_of=STATE.as_of))
+    if as_json:
+        print_json(summary)
+        return
+    reminders = "、".join(f"{k} {v}" for k, v in summary["reminders"].items()) or "无"
+    console.print(
+        f"{summary['day']} 逾期巡查：升级督办 {summary['escalated']} 件；"
+        f"向 {summary['units_reminded']} 个单位发送提醒（{reminders}）",
+        highlight=False,
+    )
+
+
+def _require_round(round_code: str) -> None:
+    """Fail fast, before a flow run starts, on a round that does not exist."""
+    with open_app() as application, application.uow() as uow:
+        get_round(uow, round_code)
+
+
+def worker() -> None:
+    """Serve every deployment of prefect.yaml with its schedule until Ctrl-C."""
+    from prefect import serve
+
+    from flows.deployments import runner_deployments
+
+    serve(*runner_deployments(), pause_on_shutdown=False)
+
+
+def up(
+    prefect_port: int = typer.Option(4200, "--prefect-port", help="Prefect 服务端口"),
+    web_port: int = typer.Option(8000, "--web-port", help="监管工作台端口"),
+) -> None:
+    """Start a local Prefect server (SQLite under var/), the worker and the web app; Ctrl-C stops all."""
+    from cli.supervisor import run_all
+
+    raise typer.Exit(code=run_all(prefect_port=prefect_port, web_port=web_port))

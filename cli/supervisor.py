@@ -1,0 +1,100 @@
+"""``rectify up``: a local Prefect server, the worker and the web app as child processes."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+from cli.context import console, err_console
+from services.settings import PROJECT_ROOT
+
+STARTUP_TIMEOUT = 90
+STOP_TIMEOUT = 20
+
+
+def prefect_env(port: int) -> dict[str, str]:
+    """Environment of every child: Prefect's home, database and API under var/prefect."""
+    home = PROJECT_ROOT / "var" / "prefect"
+    home.mkdir(parents=True, exist_ok=True)
+    return os.environ | {
+        "PREFECT_HOME": str(home),
+        "PREFECT_API_DATABASE_CONNECTION_URL": f"sqlite+aiosqlite:///{home / 'prefect.db'}",
+        "PREFECT_API_URL": f"http://127.0.0.1:{port}/api",
+        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+        "DO_NOT_TRACK": "1",
+        "RECTIFY_HOME": str(PROJECT_ROOT),
+    }
+
+
+def _bin(name: str) -> str:
+    return str(Path(sys.executable).parent / name)
+
+
+def _wait_healthy(port: int, server: subprocess.Popen) -> bool:
+    deadline = time.monotonic() + STARTUP_TIMEOUT
+    while time.monotonic() < deadline and server.poll() is None:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/api/health", timeout=2).status_code == 200:
+                return True
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.5)
+    return False
+
+
+def _stop(children: list[tuple[str, subprocess.Popen]]) -> None:
+    """Ask each child to stop (last started first), then kill what does not."""
+    for name, child in reversed(children):
+        if child.poll() is None:
+            console.print(f"正在停止{name}……", highlight=False)
+            child.send_signal(signal.SIGINT)
+            try:
+                child.wait(timeout=STOP_TIMEOUT)
+            except subprocess.TimeoutExpired:
+                child.kill()
+                child.wait()
+
+
+def run_all(*, prefect_port: int, web_port: int) -> int:
+    """Start everything, wait until Ctrl-C or a child dies, stop everything; the exit code."""
+    env = prefect_env(prefect_port)
+    children: list[tuple[str, subprocess.Popen]] = []
+    try:
+        server = subprocess.Popen(
+            [
+                _bin("prefect"),
+                "server",
+                "start",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(prefect_port),
+            ],
+            env=env,
+        )
+        children.append(("Prefect 服务", server))
+        if not _wait_healthy(prefect_port, server):
+            err_console.print("[red]Prefect 服务未能启动[/red]", highlight=False)
+            return 1
+        console.print(f"Prefect 界面：http://127.0.0.1:{prefect_port}/", highlight=False)
+        children.append(("流程执行器", subprocess.Popen([_bin("rectify"), "worker"], env=env)))
+        if importlib.util.find_spec("web") is not None:
+            web = subprocess.Popen([_bin("rectify"), "serve", "--port", str(web_port)], env=env)
+            children.append(("监管工作台", web))
+        console.print("全部已启动；按 Ctrl-C 停止", highlight=False)
+        while all(child.poll() is None for _, child in children):
+            time.sleep(1)
+        dead = [name for name, child in children if child.poll() is not None]
+        err_console.print(f"[red]{'、'.join(dead)}已退出，正在停止其余进程[/red]", highlight=False)
+        return 1
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        _stop(children)
