@@ -63,7 +63,9 @@ def free_port() -> int:
 class MailServer:
     """aiosmtpd in its own thread on 127.0.0.1; ``received`` holds every accepted message."""
 
-    def __init__(self) -> None:
+    def __init__(self, **options) -> None:
+        """``options`` go to aiosmtpd (``ssl_context``, ``tls_context``, ``authenticator``...)."""
+        self.options = options
         self.port = free_port()
         self.received: list[Received] = []
         self.refuse: dict[str, str] = {}
@@ -72,7 +74,9 @@ class MailServer:
         self._controller: Controller | None = None
 
     def start(self) -> MailServer:
-        self._controller = Controller(_Handler(self), hostname="127.0.0.1", port=self.port)
+        self._controller = Controller(
+            _Handler(self), hostname="127.0.0.1", port=self.port, **self.options
+        )
         self._controller.start()
         return self
 
