@@ -12,7 +12,7 @@ from typing import BinaryIO
 
 from services import cases
 from services.db.models import Attachment, Case, CaseEvent, Unit
-from services.errors import Forbidden, NotFound, ValidationFailed
+from services.errors import Forbidden, NotFound, ServiceError, ValidationFailed
 from services.uow import UnitOfWork
 from states import Trigger
 
@@ -33,6 +33,10 @@ _CHUNK = 1 << 16
 
 class TooLarge(ValidationFailed):
     """An attachment is over the configured size limit."""
+
+
+class StorageFailed(ServiceError):
+    """The attachments could not be written (disk full, not writable): nothing was submitted."""
 
 
 @dataclass(frozen=True)
@@ -157,9 +161,13 @@ def submit_rectification(
             written.append(final)
         uow.flush()
         uow.commit()
-    except BaseException:
+    except BaseException as exc:
         for path in written:
             path.unlink(missing_ok=True)
+        if isinstance(exc, OSError):
+            raise StorageFailed(
+                "附件保存失败：服务器存储空间不足或无法写入，本次整改材料未提交，请稍后重试"
+            ) from exc
         raise
     return SubmissionReceipt(case_id, submission_id, [s[0] for s in stored])
 

@@ -18,7 +18,7 @@ from services.errors import (
     ValidationFailed,
 )
 from services.links import LinkRefused
-from services.submissions import TooLarge
+from services.submissions import StorageFailed, TooLarge
 from states import InvalidTransition
 from web.deps import CsrfFailed, LoginRequired
 from web.templating import render
@@ -33,6 +33,7 @@ TITLES = {
     405: "不支持的请求方式",
     409: "操作冲突",
     413: "文件过大",
+    503: "暂时无法保存",
     500: "服务器内部错误",
 }
 MESSAGES = {
@@ -45,6 +46,8 @@ MESSAGES = {
 def _status(exc: Exception) -> int:
     if isinstance(exc, TooLarge):
         return 413
+    if isinstance(exc, StorageFailed):
+        return 503
     if isinstance(exc, ValidationFailed):
         return 400
     if isinstance(exc, InvalidTransition | ConcurrencyConflict):
