@@ -7,6 +7,8 @@ STAMP := $(VENV)/.installed
 # PostgreSQL for the second pass of the suite (override to point elsewhere).
 RECTIFY_TEST_PG_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 export RECTIFY_TEST_PG_URL
+# `make run` replays the demo as of its notice day; `make run DEMO_AS_OF=` runs on real time.
+DEMO_AS_OF ?= 2021-07-19
 
 .PHONY: setup test test-sqlite test-pg lint run demo bench clean migration-initial
 
@@ -35,7 +37,7 @@ test-pg: setup
 run: setup
 	$(BIN)/rectify db upgrade
 	$(BIN)/rectify demo --if-empty
-	$(BIN)/rectify cases
+	$(BIN)/rectify $(if $(DEMO_AS_OF),--as-of $(DEMO_AS_OF),) serve --host 127.0.0.1 --port 8000
 
 bench: setup
 	$(BIN)/python -m bench $(if $(SCALE),--scale $(SCALE),)
