@@ -49,25 +49,43 @@ def _wait_healthy(port: int, server: subprocess.Popen) -> bool:
     return False
 
 
+def _start(command: list[str], env: dict[str, str]) -> subprocess.Popen:
+    """A child in a process group of its own, so stopping it stops what it started too."""
+    return subprocess.Popen(command, env=env, start_new_session=True)
+
+
+def _signal_group(child: subprocess.Popen, sig: signal.Signals) -> None:
+    try:
+        os.killpg(child.pid, sig)
+    except ProcessLookupError:
+        pass
+
+
 def _stop(children: list[tuple[str, subprocess.Popen]]) -> None:
-    """Ask each child to stop (last started first), then kill what does not."""
+    """Stop each child and its process group (last started first); kill what does not stop."""
     for name, child in reversed(children):
-        if child.poll() is None:
-            console.print(f"正在停止{name}……", highlight=False)
-            child.send_signal(signal.SIGINT)
-            try:
-                child.wait(timeout=STOP_TIMEOUT)
-            except subprocess.TimeoutExpired:
-                child.kill()
-                child.wait()
+        console.print(f"正在停止{name}……", highlight=False)
+        _signal_group(child, signal.SIGINT)
+        try:
+            child.wait(timeout=STOP_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            child.kill()
+            child.wait()
+        _signal_group(child, signal.SIGKILL)  # a flow run still going, a server's helpers
+
+
+def _interrupt(_signum, _frame) -> None:
+    raise KeyboardInterrupt
 
 
 def run_all(*, prefect_port: int, web_port: int) -> int:
     """Start everything, wait until Ctrl-C or a child dies, stop everything; the exit code."""
     env = prefect_env(prefect_port)
     children: list[tuple[str, subprocess.Popen]] = []
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, _interrupt)
     try:
-        server = subprocess.Popen(
+        server = _start(
             [
                 _bin("prefect"),
                 "server",
@@ -77,16 +95,16 @@ def run_all(*, prefect_port: int, web_port: int) -> int:
                 "--port",
                 str(prefect_port),
             ],
-            env=env,
+            env,
         )
         children.append(("Prefect 服务", server))
         if not _wait_healthy(prefect_port, server):
             err_console.print("[red]Prefect 服务未能启动[/red]", highlight=False)
             return 1
         console.print(f"Prefect 界面：http://127.0.0.1:{prefect_port}/", highlight=False)
-        children.append(("流程执行器", subprocess.Popen([_bin("rectify"), "worker"], env=env)))
+        children.append(("流程执行器", _start([_bin("rectify"), "worker"], env)))
         if importlib.util.find_spec("web") is not None:
-            web = subprocess.Popen([_bin("rectify"), "serve", "--port", str(web_port)], env=env)
+            web = _start([_bin("rectify"), "serve", "--port", str(web_port)], env)
             children.append(("监管工作台", web))
         console.print("全部已启动；按 Ctrl-C 停止", highlight=False)
         while all(child.poll() is None for _, child in children):

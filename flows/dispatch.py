@@ -15,9 +15,9 @@ from services.bootstrap import App
 
 
 @task(cache_policy=NO_CACHE, retries=2, retry_delay_seconds=20, retry_condition_fn=transient)
-def deliver(app: App) -> outbox.DispatchReport:
+async def deliver(app: App) -> outbox.DispatchReport:
     """Send due emails over SMTP; each outcome is recorded, nothing is sent twice."""
-    return outbox.dispatch(app)
+    return await outbox.dispatch_async(app)
 
 
 @flow(name="dispatch-outbox")
@@ -25,7 +25,7 @@ async def dispatch_outbox(as_of: date | None = None) -> dict:
     """Deliver pending mail; what cannot be sent now is retried with backoff."""
     log = get_run_logger()
     with run_app(as_of) as app:
-        report = deliver(quote(app))
+        report = await deliver(quote(app))
     log.info("发送邮件 %d 封，待重试 %d 封，失败 %d 封", report.sent, report.retried, report.failed)
     if report.unreachable:
         log.warning("邮件服务器不可达：%s", report.unreachable)
