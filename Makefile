@@ -37,7 +37,7 @@ test-pg: setup
 run: setup
 	$(BIN)/rectify db upgrade
 	$(BIN)/rectify demo --if-empty
-	$(BIN)/rectify $(if $(DEMO_AS_OF),--as-of $(DEMO_AS_OF),) serve --host 127.0.0.1 --port 8000
+	$(BIN)/rectify $(if $(DEMO_AS_OF),--as-of $(DEMO_AS_OF),) up
 
 bench: setup
 	$(BIN)/python -m bench $(if $(SCALE),--scale $(SCALE),)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import httpx
 
-from cli.context import console, err_console
+from cli.context import STATE, console, err_console
 from services.settings import PROJECT_ROOT
 
 STARTUP_TIMEOUT = 90
@@ -104,7 +104,8 @@ def run_all(*, prefect_port: int, web_port: int) -> int:
         console.print(f"Prefect 界面：http://127.0.0.1:{prefect_port}/", highlight=False)
         children.append(("流程执行器", _start([_bin("rectify"), "worker"], env)))
         if importlib.util.find_spec("web") is not None:
-            web = _start([_bin("rectify"), "serve", "--port", str(web_port)], env)
+            as_of = ["--as-of", STATE.as_of.isoformat()] if STATE.as_of else []
+            web = _start([_bin("rectify"), *as_of, "serve", "--port", str(web_port)], env)
             children.append(("监管工作台", web))
         console.print("全部已启动；按 Ctrl-C 停止", highlight=False)
         while all(child.poll() is None for _, child in children):
