@@ -12,7 +12,9 @@ from services.outbox_admin import STATUSES
 app = typer.Typer(help="邮件发件箱：发送、查看与重发", no_args_is_help=True)
 
 
-@app.command("send")
+@app.command(
+    "send", help="立即发送到期的待发邮件（调度流程每分钟所做的）；服务器不可用时退出码为 1"
+)
 def send(
     limit: int = typer.Option(1000, "--limit", min=1, help="本次最多发送的邮件数"),
     concurrency: int = typer.Option(
@@ -34,7 +36,7 @@ def send(
         raise typer.Exit(code=1)
 
 
-@app.command("list")
+@app.command("list", help="列出发件箱中的邮件（最新的在前），附失败原因")
 def list_messages(
     status: str = typer.Option(None, "--status", help="状态：pending/sending/sent/failed"),
     limit: int = typer.Option(200, "--limit", min=1, help="最多列出的条数（最新的在前）"),
@@ -68,7 +70,7 @@ def list_messages(
             console.print(f"邮件 {r.id}：{r.last_error}", highlight=False, soft_wrap=True)
 
 
-@app.command("retry")
+@app.command("retry", help="重新发送一封发送失败的邮件（按单位当前联系人重新确定收件人）")
 def retry(message_id: int = typer.Argument(..., help="发送失败的邮件编号")) -> None:
     """Re-queue a failed message, with its recipients re-read from the unit's contacts."""
     with handled_errors(), open_app() as application, application.uow() as uow:

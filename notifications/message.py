@@ -18,6 +18,7 @@ from datetime import datetime
 from email import policy
 from email.message import EmailMessage
 from email.utils import format_datetime, formataddr
+from functools import cache
 
 from notifications.render import Rendered
 
@@ -81,7 +82,7 @@ def encode_mail(
         if not is_valid_address(address):
             raise ValueError(f"收件地址格式不正确：{address}")
     mid = message_id(key, sender.domain)
-    boundary = "=_rectify_" + hashlib.sha256(key.encode()).hexdigest()[:24]
+    boundary = "=_rectify_" + mid[9:33]  # from the key's digest: fixed per message
     headers = [
         ("From", _mailbox(sender)),
         ("To", ", ".join(to)),
@@ -121,6 +122,7 @@ def build_message(
     return email.message_from_bytes(mail.data, policy=policy.default)
 
 
+@cache
 def _mailbox(box: Mailbox) -> str:
     if box.name.isascii():
         return formataddr((box.name, box.address))
