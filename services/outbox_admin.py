@@ -43,14 +43,16 @@ def _row(m: OutboxMessage) -> OutboxRow:
 
 
 def list_messages(
-    uow: UnitOfWork, *, status: str | None = None, limit: int = 200
+    uow: UnitOfWork, *, status: str | None = None, case_id: int | None = None, limit: int = 200
 ) -> list[OutboxRow]:
-    """The newest messages, optionally of one status."""
+    """The newest messages, optionally of one status or about one case (its mail problems)."""
     if status is not None and status not in STATUSES:
         raise ValidationFailed([f"状态 {status} 无效（应为 {'、'.join(STATUSES)} 之一）"])
     stmt = select(OutboxMessage).order_by(OutboxMessage.id.desc()).limit(limit)
     if status:
         stmt = stmt.where(OutboxMessage.status == status)
+    if case_id is not None:
+        stmt = stmt.where(OutboxMessage.case_id == case_id)
     return [_row(m) for m in uow.session.scalars(stmt)]
 
 

@@ -166,7 +166,8 @@ def test_a_unit_without_an_address_gets_a_visible_failed_row_not_an_exception(ap
         cases.transition(uow, case_id=case.id, trigger="notify", actor="测试员")
         uow.commit()
 
-    [row] = _rows(app)
+    with app.uow() as uow:
+        [row] = outbox_admin.list_messages(uow, case_id=case.id, status="failed")
     assert row.status == "failed" and row.case_id == case.id
     assert row.last_error == "单位「某某局」没有填写联系人邮箱，邮件未发送"
     with app.uow() as uow, pytest.raises(ValidationFailed):
