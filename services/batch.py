@@ -201,20 +201,25 @@ class _EventView:
     data: dict[str, Any]
 
 
+#: The columns a batch reads of each case; select them to hand ``transition_many`` known rows.
+ROW_COLUMNS = [CASES.c[name] for name in _LOADED]
+
+
 def load_rows(uow: UnitOfWork, case_ids: Iterable[int]) -> dict[int, _Row]:
     """The given cases as plain rows (Core select), with their rounds and categories."""
     ids = list(case_ids)
     if not ids:
         return {}
-    columns = [CASES.c[name] for name in _LOADED]
-    result = uow.session.execute(select(*columns).where(CASES.c.id.in_(ids)))
-    rows = {r.id: _Row(**r._mapping) for r in result}
-    rounds = {
-        r.id: r
-        for r in uow.session.scalars(
-            select(Round).where(Round.id.in_({row.round_id for row in rows.values()}))
-        )
-    }
+    result = uow.session.execute(select(*ROW_COLUMNS).where(CASES.c.id.in_(ids)))
+    return rows_from(uow, result.all())
+
+
+def rows_from(uow: UnitOfWork, selected: list) -> dict[int, _Row]:
+    """Rows from results starting with ``ROW_COLUMNS`` (more may follow), with their rounds."""
+    width = len(_LOADED)
+    rows = {r[0]: _Row(*r[:width]) for r in selected}
+    round_ids = {row.round_id for row in rows.values()}
+    rounds = {r.id: r for r in uow.session.scalars(select(Round).where(Round.id.in_(round_ids)))}
     categories = {c.code: c for c in uow.session.scalars(select(Category))}
     for row in rows.values():
         row.round, row.category = rounds[row.round_id], categories[row.category_code]
@@ -222,13 +227,23 @@ def load_rows(uow: UnitOfWork, case_ids: Iterable[int]) -> dict[int, _Row]:
 
 
 def transition_many(
-    uow: UnitOfWork, moves: list[Move], *, actor: str, actor_kind: str = "system"
+    uow: UnitOfWork,
+    moves: list[Move],
+    *,
+    actor: str,
+    actor_kind: str = "system",
+    known: dict[int, _Row] | None = None,
 ) -> BatchResult:
-    """Fire each move on its case; refused moves are reported, not raised. Does not commit."""
+    """Fire each move on its case; refused moves are reported, not raised. Does not commit.
+
+    ``known`` rows, read in this transaction, spare reading them again; the versioned
+    UPDATE still refuses a row someone changed since.
+    """
     if actor_kind not in cases.ACTOR_KINDS or not actor.strip():
         raise ValidationFailed([f"操作人无效：{actor}（{actor_kind}）"])
     uow.flush()
-    rows = load_rows(uow, (m.case_id for m in moves))
+    rows = dict(known or {})
+    rows |= load_rows(uow, {m.case_id for m in moves} - set(rows))
     moment = effects.Moment(now=uow.clock.now(), today=uow.clock.today(), settings=uow.settings)
     sink = _CoreSink(uow, list(rows))
     result, events = BatchResult(), []

@@ -98,7 +98,7 @@ def _candidates(uow: UnitOfWork, round_: Round):
         verified_before = and_(Case.round_id == previous.id, Case.state == CaseState.VERIFIED)
         condition = open_here | verified_before
     return (
-        select(Case.id, Case.state, Case.round_id, Case.category_code, Target.code, Unit.code)
+        select(*batch.ROW_COLUMNS, Target.code.label("target_code"), Unit.code.label("unit_code"))
         .join(Round, Round.id == Case.round_id)
         .join(Target, Target.id == Case.target_id)
         .join(Unit, Unit.id == Case.unit_id)
@@ -110,7 +110,7 @@ def _candidates(uow: UnitOfWork, round_: Round):
 def candidate_ids(uow: UnitOfWork, *, round_code: str) -> list[int]:
     """Ids of the cases this round's recheck looks at, ascending."""
     round_ = get_round(uow, round_code)
-    return [row[0] for row in uow.session.execute(_candidates(uow, round_))]
+    return [row.id for row in uow.session.execute(_candidates(uow, round_))]
 
 
 def recheck_range(
@@ -128,7 +128,7 @@ def recheck_range(
     def work() -> RecheckSummary:
         query = _candidates(uow, round_).where(Case.id.between(first_id, last_id))
         rows = uow.session.execute(query).all()
-        outcomes = provider(uow, [row[0] for row in rows])
+        outcomes = provider(uow, [row.id for row in rows])
         return _act(uow, round_, rows, outcomes, actor=actor)
 
     return batch.retrying(uow, work)
@@ -139,7 +139,8 @@ def _act(uow: UnitOfWork, round_: Round, rows, outcomes: dict, *, actor: str) ->
     threshold = uow.settings.repeat_offender_threshold
     moves: list[batch.Move] = []
     unit_of: dict[int, str] = {}
-    for case_id, state, round_id, category_code, target_code, unit_code in rows:
+    for row in rows:
+        case_id, state, round_id, unit_code = row.id, row.state, row.round_id, row.unit_code
         outcome = outcomes.get(case_id, "unknown")
         outcome = outcome if outcome in OUTCOMES else "unknown"
         summary.outcomes[outcome] += 1
@@ -152,8 +153,8 @@ def _act(uow: UnitOfWork, round_: Round, rows, outcomes: dict, *, actor: str) ->
         elif outcome == "present" and round_id != round_.id:
             finding = cases.Finding(
                 round_code=round_.code,
-                target_code=target_code,
-                category_code=category_code,
+                target_code=row.target_code,
+                category_code=row.category_code,
                 source=RECHECK_SOURCE,
                 previous_case_id=case_id,
             )
@@ -168,7 +169,8 @@ def _act(uow: UnitOfWork, round_: Round, rows, outcomes: dict, *, actor: str) ->
             if notices >= threshold:
                 data = {"reason": "repeat_offender", "notices": notices}
                 moves.append(batch.Move(new.id, Trigger.ESCALATE, data=data))
-    result = batch.transition_many(uow, moves, actor=actor)
+    known = batch.rows_from(uow, rows)
+    result = batch.transition_many(uow, moves, actor=actor, known=known)
     summary.refused += result.refused
     for moved in result.moved:
         if moved.trigger == Trigger.VERIFY:
