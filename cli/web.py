@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from cli.context import console, handled_errors, open_app
-from services import api_tokens, users
+from services import api_tokens, dashboard, users
 
 user_app = typer.Typer(help="监管人员账号", no_args_is_help=True)
 token_app = typer.Typer(help="JSON API 令牌", no_args_is_help=True)
@@ -31,7 +31,9 @@ def serve(
             first = users.ensure_first_admin(uow)
             uow.commit()
         print_first_login(first, host=host, port=port)
-        uvicorn.run(create_app(application), host=host, port=port, log_level="info")
+        web = create_app(application)
+        dashboard.warm_dashboard(open_uow=application.uow, cache=web.state.dashboard_cache)
+        uvicorn.run(web, host=host, port=port, log_level="info")
 
 
 def print_first_login(first: users.CreatedUser | None, *, host: str, port: int) -> None:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -14,6 +12,7 @@ from services import rounds
 from services.db.models import Case, Category, Round, Unit
 from services.queries import OVERDUE_STATES, CaseFilters, CaseRow, list_cases, not_superseded
 from services.reports.trends import trend_rows, trend_svg
+from services.snapshots import SnapshotCache
 from services.uow import UnitOfWork
 from states import OPEN_STATES, CaseState
 from states.lifecycle import STATE_LABELS
@@ -56,11 +55,43 @@ class Dashboard:
 def _scoped(query: Select, scope_path: str | None) -> Select:
     if scope_path is None:
         return query
-    return query.join(Unit, Unit.id == Case.unit_id).where(Unit.path.startswith(scope_path))
+    return query.join(Unit, Unit.id == Case.unit_id).where(
+        Unit.path.startswith(scope_path, autoescape=True)
+    )
 
 
 def _counts(uow: UnitOfWork, query: Select) -> list[tuple]:
     return list(uow.session.execute(query))
+
+
+def _open_by(
+    uow: UnitOfWork, column, open_states: list[str], scope_path: str | None
+) -> list[tuple]:
+    """Open cases per value of ``column``, most first.
+
+    Grouped by (state, column), the order of the covering index, so SQLite streams it
+    instead of building a temporary b-tree; the states are summed here.
+    """
+    rows = _counts(
+        uow,
+        _scoped(
+            select(column, func.count())
+            .select_from(Case)
+            .where(Case.state.in_(open_states))
+            .group_by(Case.state, column),
+            scope_path,
+        ),
+    )
+    totals: dict = {}
+    for key, n in rows:
+        totals[key] = totals.get(key, 0) + n
+    return sorted(totals.items(), key=lambda item: (-item[1], str(item[0])))
+
+
+def _named(uow: UnitOfWork, rows: list[tuple], names: Select) -> list[tuple[str, int]]:
+    keys = [key for key, _ in rows]
+    label = dict(uow.session.execute(names.where(names.selected_columns[0].in_(keys))).all())
+    return [(label.get(key, str(key)), n) for key, n in rows]
 
 
 def dashboard(
@@ -77,41 +108,27 @@ def dashboard(
             ),
         )
     )
-    categories = _counts(
+    # Grouped on the case's own columns (covering indexes), names looked up afterwards.
+    categories = _named(
         uow,
-        _scoped(
-            select(Category.name, func.count())
-            .select_from(Case)
-            .join(Category, Category.code == Case.category_code)
-            .where(Case.state.in_(open_states))
-            .group_by(Category.name)
-            .order_by(func.count().desc()),
-            scope_path,
-        ),
+        _open_by(uow, Case.category_code, open_states, scope_path),
+        select(Category.code, Category.name),
     )
-    unit_query = (
-        select(Unit.name, func.count())
-        .select_from(Case)
-        .join(Unit, Unit.id == Case.unit_id)
-        .where(Case.state.in_(open_states))
-        .group_by(Unit.name)
-        .order_by(func.count().desc())
-        .limit(15)
+    units = _named(
+        uow, _open_by(uow, Case.unit_id, open_states, scope_path)[:15], select(Unit.id, Unit.name)
     )
-    if scope_path is not None:
-        unit_query = unit_query.where(Unit.path.startswith(scope_path))
-    units = _counts(uow, unit_query)
-    round_rows = _counts(
+    round_rows = _named(
         uow,
-        _scoped(
-            select(Round.code, func.count())
-            .select_from(Case)
-            .join(Round, Round.id == Case.round_id)
-            .group_by(Round.code)
-            .order_by(Round.code.desc()),
-            scope_path,
+        _counts(
+            uow,
+            _scoped(
+                select(Case.round_id, func.count()).select_from(Case).group_by(Case.round_id),
+                scope_path,
+            ),
         ),
+        select(Round.id, Round.code),
     )
+    round_rows.sort(key=lambda row: row[0], reverse=True)
     overdue_total = uow.session.scalar(
         _scoped(
             select(func.count()).select_from(Case),
@@ -160,35 +177,26 @@ def dashboard(
     return board
 
 
-class SnapshotCache:
-    """Keeps each scope's dashboard for ``ttl`` seconds, computed by one request at a time.
+def cached_dashboard(
+    *, open_uow: Callable[[], UnitOfWork], scope_path: str | None, cache: SnapshotCache
+) -> Dashboard:
+    """The dashboard of a scope from the snapshot cache (computed in its own unit of work)."""
 
-    The dashboard aggregates every case (a second or more at a million cases on SQLite);
-    supervisors can live with figures up to ``ttl`` seconds old. ``ttl`` 0 turns it off.
-    """
+    def compute() -> Dashboard:
+        with open_uow() as uow:
+            return dashboard(uow, scope_path=scope_path)
 
-    def __init__(self, *, ttl: float):
-        self.ttl = ttl
-        self._entries: dict[str | None, tuple[float, Dashboard]] = {}
-        self._locks: dict[str | None, threading.Lock] = {}
-        self._guard = threading.Lock()
-
-    def get(self, key: str | None, compute: Callable[[], Dashboard]) -> Dashboard:
-        if self.ttl <= 0:
-            return compute()
-        with self._guard:
-            lock = self._locks.setdefault(key, threading.Lock())
-        with lock:
-            entry = self._entries.get(key)
-            if entry is None or time.monotonic() - entry[0] > self.ttl:
-                entry = (time.monotonic(), compute())
-                self._entries[key] = entry
-            return entry[1]
+    return cache.get(scope_path, compute)
 
 
-def cached_dashboard(uow: UnitOfWork, *, scope_path: str | None, cache: SnapshotCache) -> Dashboard:
-    """The dashboard of a scope, at most ``cache.ttl`` seconds old."""
-    return cache.get(scope_path, lambda: dashboard(uow, scope_path=scope_path))
+def warm_dashboard(*, open_uow: Callable[[], UnitOfWork], cache: SnapshotCache) -> None:
+    """Compute the city-wide dashboard in the background (at server start)."""
+
+    def compute() -> Dashboard:
+        with open_uow() as uow:
+            return dashboard(uow, scope_path=None)
+
+    cache.warm(None, compute)
 
 
 def pass_rates(uow: UnitOfWork, *, round_code: str) -> list[PassRate]:

@@ -11,7 +11,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
 
 from services.bootstrap import App
-from services.dashboard import SnapshotCache
+from services.snapshots import SnapshotCache
 from services.users import LoginThrottle
 from web import errors
 from web.routes import api_v1, auth, cases, dashboard, docs, portal, publishing, registry

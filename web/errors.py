@@ -103,10 +103,16 @@ async def on_csrf(request: Request, exc: Exception):
     )
 
 
+#: Starlette's form parser refuses a field or part over 1 MB with an English HTTPException(400).
+TOO_LARGE_DETAILS = ("Field exceeded maximum size", "Part exceeded maximum size")
+
+
 async def on_http(request: Request, exc: HTTPException):
     message = MESSAGES.get(exc.status_code) or (
         exc.detail if isinstance(exc.detail, str) and not exc.detail.isascii() else None
     )
+    if isinstance(exc.detail, str) and exc.detail.startswith(TOO_LARGE_DETAILS):
+        message = "填写的内容过长（每项文字不超过 1 MB），未保存，请精简后重新提交。"
     return error_response(
         request, exc.status_code, message or TITLES.get(exc.status_code, "出错了")
     )

@@ -200,6 +200,10 @@ class Case(Base):
     __table_args__ = (
         UniqueConstraint("round_id", "target_id", "category_code", name="finding"),
         Index("ix_cases_round_state", "round_id", "state"),
+        # Covering indexes for the dashboard's counts and the overdue filter (bench_web).
+        Index("ix_cases_state_unit", "state", "unit_id"),
+        Index("ix_cases_state_category", "state", "category_code"),
+        Index("ix_cases_state_deadline", "state", "deadline"),
         CheckConstraint(
             "state IN ('found', 'notified', 'rectifying', 'submitted', 'verified', 'escalated')",
             name="state",

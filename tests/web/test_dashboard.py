@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from services.dashboard import SnapshotCache
+import threading
+import time
+
+from services.snapshots import SnapshotCache
 from tests.builders import a_case
 
 
@@ -26,3 +29,23 @@ def test_the_snapshot_is_computed_once_per_scope_until_it_expires():
     assert calls == ["a", "all"]
     uncached = SnapshotCache(ttl=0)
     assert [uncached.get(None, lambda n=n: n) for n in range(2)] == [0, 1]
+
+
+def test_an_expired_snapshot_is_served_at_once_while_a_new_one_is_computed():
+    cache = SnapshotCache(ttl=0.2)
+    assert cache.get("k", lambda: "old") == "old"
+    time.sleep(0.25)
+    release = threading.Event()
+
+    def slow() -> str:
+        release.wait(5)
+        return "new"
+
+    started = time.monotonic()
+    assert cache.get("k", slow) == "old"
+    assert time.monotonic() - started < 0.1
+    release.set()
+    deadline = time.monotonic() + 5
+    while cache.get("k", slow) != "new":
+        assert time.monotonic() < deadline, "the snapshot was never refreshed"
+        time.sleep(0.01)

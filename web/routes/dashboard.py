@@ -15,6 +15,8 @@ router = APIRouter(include_in_schema=False)
 @router.get("/")
 def dashboard(request: Request, uow: Uow, user: CurrentUser):
     data = board.cached_dashboard(
-        uow, scope_path=user.scope_path, cache=request.app.state.dashboard_cache
+        open_uow=request.app.state.rectify.uow,
+        scope_path=user.scope_path,
+        cache=request.app.state.dashboard_cache,
     )
     return render(request, "dashboard.html", user=user, board=data, chart=Markup(data.trend_svg))

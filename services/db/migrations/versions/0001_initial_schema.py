@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-28 01:03:30.368832
+Create Date: 2026-11-28 01:27:00.399654
 """
 
 from collections.abc import Sequence
@@ -230,6 +230,9 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_cases_deadline"), ["deadline"], unique=False)
         batch_op.create_index("ix_cases_round_state", ["round_id", "state"], unique=False)
         batch_op.create_index(batch_op.f("ix_cases_state"), ["state"], unique=False)
+        batch_op.create_index("ix_cases_state_category", ["state", "category_code"], unique=False)
+        batch_op.create_index("ix_cases_state_deadline", ["state", "deadline"], unique=False)
+        batch_op.create_index("ix_cases_state_unit", ["state", "unit_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_cases_unit_id"), ["unit_id"], unique=False)
 
     op.create_table(
@@ -427,6 +430,9 @@ def downgrade() -> None:
     op.drop_table("verdicts")
     with op.batch_alter_table("cases", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_cases_unit_id"))
+        batch_op.drop_index("ix_cases_state_unit")
+        batch_op.drop_index("ix_cases_state_deadline")
+        batch_op.drop_index("ix_cases_state_category")
         batch_op.drop_index(batch_op.f("ix_cases_state"))
         batch_op.drop_index("ix_cases_round_state")
         batch_op.drop_index(batch_op.f("ix_cases_deadline"))
