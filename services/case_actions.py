@@ -9,6 +9,7 @@ from sqlalchemy import select
 from services import cases
 from services.db.models import Case, Target
 from services.errors import Forbidden, NotFound, ValidationFailed
+from services.plaintext import invisible
 from services.uow import UnitOfWork
 from services.users import UserView
 from states import InvalidTransition, Trigger
@@ -48,6 +49,8 @@ def act(
     user.require_acting()
     if trigger not in [str(t) for t in MANUAL_TRIGGERS]:
         raise ValidationFailed([f"不支持的操作：{trigger}"])
+    if where := invisible(note):
+        raise ValidationFailed([f"备注{where}，请删除后重新提交"])
     _case_in_scope(uow, user, case_id)
     result = cases.transition(
         uow,

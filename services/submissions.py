@@ -13,6 +13,7 @@ from typing import BinaryIO
 from services import cases
 from services.db.models import Attachment, Case, CaseEvent, Unit
 from services.errors import Forbidden, NotFound, ServiceError, ValidationFailed
+from services.plaintext import invisible
 from services.uow import UnitOfWork
 from states import Trigger
 
@@ -28,6 +29,8 @@ ALLOWED = {
 }
 ALLOWED_LABEL = "PDF、JPG、PNG、DOC、DOCX、OFD"
 PHONE = re.compile(r"^[0-9+\-() ]{5,20}$")
+MAX_TEXT = 10_000  # characters of the rectification text
+MAX_PERSON = 100  # the column's length
 _CHUNK = 1 << 16
 
 
@@ -113,8 +116,15 @@ def submit_rectification(
     errors = []
     if not (text or "").strip():
         errors.append("请填写整改情况")
+    elif len(text) > MAX_TEXT:
+        errors.append(f"整改情况内容过长（{len(text)} 字），请精简到 {MAX_TEXT} 字以内")
     if not (responsible_person or "").strip():
         errors.append("请填写责任人")
+    elif len(responsible_person.strip()) > MAX_PERSON:
+        errors.append(f"责任人不超过 {MAX_PERSON} 字")
+    for label, value in (("整改情况", text), ("责任人", responsible_person), ("联系电话", phone)):
+        if where := invisible(value):
+            errors.append(f"「{label}」{where}，请删除后重新提交")
     if not PHONE.match((phone or "").strip()):
         errors.append("请填写有效的联系电话")
     files = [f for f in files if f.filename]
@@ -177,6 +187,8 @@ def _store(
 ) -> tuple[str, Path, str, int, str]:
     """Stream one upload to a temporary name, hashing and measuring it; check its kind."""
     filename = Path(incoming.filename.replace("\\", "/")).name[:200] or "附件"
+    if where := invisible(filename):
+        raise ValidationFailed([f"附件名「{filename}」{where}，请重命名后再上传"])
     extension = Path(filename).suffix.lower()
     if extension not in ALLOWED:
         raise ValidationFailed([f"附件「{filename}」的类型不允许（只接受 {ALLOWED_LABEL}）"])

@@ -9,6 +9,7 @@ from datetime import date, datetime
 from typing import Any
 
 from services.imports.tables import RawTable, cell_text
+from services.plaintext import invisible
 
 
 class CellError(ValueError):
@@ -24,18 +25,11 @@ class Column:
     max_len: int | None = None  # of the stored text, from the model's column
 
 
-#: Characters nobody types into a name or a note: C0 controls (tab and newlines aside), DEL and
-#: the bidirectional overrides that make text read differently from what it is.
-_INVISIBLE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u202a-\u202e\u2066-\u2069]")
-
-
 def text(value: Any) -> str | None:
     raw = cell_text(value)
-    bad = _INVISIBLE.search(raw)
-    if bad:
-        raise CellError(
-            f"第 {bad.start() + 1} 个字符是不可见的控制字符（U+{ord(bad.group()):04X}），请删除后重新导入"
-        )
+    where = invisible(raw)
+    if where:
+        raise CellError(f"{where}，请删除后重新导入")
     return raw or None
 
 
