@@ -4,20 +4,21 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import ssl
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-import httpcore
 import httpx
 
 from services.checks.charset import decode_page
-from services.checks.resolve import Lookup, is_ip, lookup, make_resolver
+from services.checks.resolve import Lookup, lookup, make_resolver
+from services.checks.transport import PerOriginTransport
 
 KEPT_HEADERS = ("content-type", "content-length", "server", "last-modified", "date", "location")
 MAX_BODY = 5 * 1024 * 1024
+#: Origins whose connections are kept open, per overall request slot (bounds open sockets).
+POOLS_PER_REQUEST_SLOT = 5
 
 
 class FetchFailed(Exception):
@@ -66,36 +67,6 @@ class Page:
         }
 
 
-class _ResolvingBackend(httpcore.AsyncNetworkBackend):
-    """httpcore's network backend, connecting to the addresses our resolver found."""
-
-    def __init__(self, fetcher: Fetcher):
-        self._fetcher = fetcher
-        self._inner = httpcore.AnyIOBackend()
-
-    async def connect_tcp(self, host, port, timeout=None, local_address=None, socket_options=None):
-        if is_ip(host):
-            addresses = [host]
-        else:
-            found = await self._fetcher.lookup(host)
-            if not found.addresses:
-                raise httpcore.ConnectError(f"域名无法解析：{host}")
-            addresses = found.addresses
-        last: Exception | None = None
-        for address in addresses:
-            try:
-                return await self._inner.connect_tcp(
-                    address, port, timeout, local_address, socket_options
-                )
-            except (httpcore.ConnectError, httpcore.ConnectTimeout) as exc:
-                last = exc
-        assert last is not None
-        raise last
-
-    async def sleep(self, seconds: float) -> None:
-        await self._inner.sleep(seconds)
-
-
 class Fetcher:
     """Shared by all checks of a run: connection pool, DNS cache and concurrency limits."""
 
@@ -113,18 +84,10 @@ class Fetcher:
         self._hosts: defaultdict[str, asyncio.Semaphore] = defaultdict(
             lambda: asyncio.Semaphore(per_host)
         )
-        # Rechecks read public pages: an expired or self-signed certificate still "serves".
-        context = ssl.create_default_context()
-        context.check_hostname = False
-        context.verify_mode = ssl.CERT_NONE
-        transport = httpx.AsyncHTTPTransport(verify=context)
-        # httpx does not expose httpcore's network_backend; give the pool one using our DNS.
-        transport._pool = httpcore.AsyncConnectionPool(
-            ssl_context=context,
-            max_connections=settings.check_max_concurrency,
-            max_keepalive_connections=settings.check_max_concurrency,
-            keepalive_expiry=5.0,
-            network_backend=_ResolvingBackend(self),
+        transport = PerOriginTransport(
+            lookup=self.lookup,
+            per_origin=per_host,
+            max_pools=settings.check_max_concurrency * POOLS_PER_REQUEST_SLOT,
         )
         self.client = httpx.AsyncClient(
             transport=transport,

@@ -50,6 +50,7 @@ class FixtureWeb:
         self.in_flight: Counter[str] = Counter()
         self.peak_in_flight: Counter[str] = Counter()
         self.peak_total = 0
+        self.connections = 0  # TCP connections accepted
         self.port = 0
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
@@ -90,6 +91,7 @@ class FixtureWeb:
 
     def _run(self) -> None:
         self._loop = asyncio.new_event_loop()
+        asyncio.set_event_loop(self._loop)
         server = self._loop.run_until_complete(
             asyncio.start_server(self._serve, "127.0.0.1", self.port, backlog=4096)
         )
@@ -99,6 +101,11 @@ class FixtureWeb:
             self._loop.run_forever()
         finally:
             server.close()
+            # Let open connections' handlers finish closing before the loop goes away.
+            pending = asyncio.all_tasks(self._loop)
+            for task in pending:
+                task.cancel()
+            self._loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
             self._loop.close()
 
     async def serve_forever(self, *, on_port: Callable[[int], None]) -> None:
@@ -110,6 +117,7 @@ class FixtureWeb:
 
     # -- HTTP -----------------------------------------------------------------------------
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.connections += 1
         try:
             while True:
                 head = await reader.readuntil(b"\r\n\r\n")

@@ -1,0 +1,164 @@
+"""Check throughput: 5,000 column pages over 500 site names, each answered after 100 ms.
+
+The site names (``site123.bench.test``) are resolved by a loopback DNS server; every page
+is served by one loopback HTTP server that waits 100 ms before answering, like a remote
+site. Both servers run in a child process so the checks' process is measured alone.
+Measured: ``services.checks.run_checks`` over all pages with the project's default limits
+(overall and per host). Baseline in the same run: the same check run sequentially, one
+page at a time on the same shared client (a sample of pages, extrapolated to a rate).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import multiprocessing
+import random
+import resource
+import threading
+import time
+from collections import Counter
+from datetime import date
+
+from services.checks import CheckRequest, run_checks
+from services.checks.fetch import Fetcher
+from services.checks.model import CheckContext
+from services.checks.runner import run_one
+from services.clock import Clock
+from services.settings import Settings
+
+PAGES = 5_000
+SITES = 500
+SEQUENTIAL_SAMPLE = 100
+DELAY = 0.1
+TARGETS = {"pages_per_second": 300, "times_sequential": 30}
+TODAY = date(2021, 7, 19)
+
+
+def _column_page() -> str:
+    rows = "".join(
+        f"<li><a href='/art/{i}.html'>关于做好第{i}项工作的通知</a><span>2021-07-{18 - i % 17:02d}"
+        "</span></li>"
+        for i in range(20)
+    )
+    return (
+        "<html><head><meta charset='utf-8'><title>工作动态</title></head><body>"
+        f"<h2>工作动态</h2><ul class='list'>{rows}</ul></body></html>"
+    )
+
+
+def _serve(conn) -> None:
+    """The child process: the loopback DNS and the slow HTTP server, until told to stop."""
+    from tests.support.servers import FixtureDns, FixtureWeb, Reply
+
+    dns = FixtureDns()
+    dns.suffixes[".bench.test"] = ["127.0.0.1"]
+    dns.start()
+    web = FixtureWeb(default=Reply(_column_page(), delay=DELAY))
+
+    async def main() -> None:
+        server = asyncio.ensure_future(
+            web.serve_forever(on_port=lambda port: conn.send((port, dns.port)))
+        )
+        await asyncio.get_running_loop().run_in_executor(None, conn.recv)  # the stop signal
+        server.cancel()
+        usage = resource.getrusage(resource.RUSAGE_SELF)
+        conn.send(
+            {
+                "peak_per_host": max(web.peak_in_flight.values()),
+                "peak": web.peak_total,
+                "connections": web.connections,
+                "cpu_seconds": round(usage.ru_utime + usage.ru_stime, 2),
+            }
+        )
+
+    asyncio.run(main())
+    dns.stop()
+
+
+def _requests(n: int, sites: int, port: int) -> list[CheckRequest]:
+    """Pages of the sites in a shuffled (seeded) order, as a recheck's cases come by case id."""
+    requests = [
+        CheckRequest(
+            check="column_fresh",
+            target_code=f"col{i}",
+            url=f"http://site{i % sites}.bench.test:{port}/col/{i}.html",
+            column_type="news",
+        )
+        for i in range(n)
+    ]
+    random.Random(20210719).shuffle(requests)
+    return requests
+
+
+async def _sequential(requests: list[CheckRequest], settings: Settings) -> list:
+    async with Fetcher(settings) as fetcher:
+        context = CheckContext(fetcher=fetcher, settings=settings, today=TODAY)
+        return [await run_one(request, context) for request in requests]
+
+
+def run(scale: float = 1.0) -> dict:
+    pages, sites = max(10, int(PAGES * scale)), max(1, int(SITES * scale))
+    parent, child = multiprocessing.Pipe()
+    server = multiprocessing.get_context("spawn").Process(target=_serve, args=(child,))
+    server.start()
+    try:
+        web_port, dns_port = parent.recv()
+        settings = Settings(check_dns_nameservers=["127.0.0.1"], check_dns_port=dns_port)
+        clock = Clock(TODAY)
+        requests = _requests(pages, sites, web_port)
+
+        started, cpu = time.perf_counter(), time.process_time()
+        outcomes = asyncio.run(run_checks(requests, settings=settings, clock=clock))
+        concurrent_seconds = time.perf_counter() - started
+        client_cpu = time.process_time() - cpu
+
+        sample = _requests(SEQUENTIAL_SAMPLE, sites, web_port)
+        started = time.perf_counter()
+        sequential = asyncio.run(_sequential(sample, settings))
+        sequential_seconds = time.perf_counter() - started
+        parent.send("stop")
+        seen = parent.recv()
+    finally:
+        server.join(10)
+        if server.is_alive():
+            server.terminate()
+    fixed = sum(o.outcome == "fixed" for o in outcomes)
+    not_fixed = Counter(o.summary for o in outcomes if o.outcome != "fixed")
+    rate = pages / concurrent_seconds
+    sequential_rate = len(sample) / sequential_seconds
+    result = {
+        "pages": pages,
+        "site_names": sites,
+        "server_delay_ms": DELAY * 1000,
+        "max_concurrency": settings.check_max_concurrency,
+        "per_host_concurrency": settings.check_per_host_concurrency,
+        "pages_fixed": fixed,
+        "pages_not_fixed_by_reason": dict(not_fixed.most_common(5)),
+        "sequential_pages_fixed": sum(o.outcome == "fixed" for o in sequential),
+        "concurrent_seconds": round(concurrent_seconds, 2),
+        "pages_per_second": round(rate, 1),
+        "sequential_sample_pages": len(sample),
+        "sequential_seconds": round(sequential_seconds, 2),
+        "sequential_pages_per_second": round(sequential_rate, 2),
+        "sequential_note": f"sequential rate measured on {len(sample)} pages, extrapolated",
+        "times_sequential": round(rate / sequential_rate, 1),
+        "peak_in_flight_per_host_seen_by_server": seen["peak_per_host"],
+        "peak_in_flight_seen_by_server": seen["peak"],
+        "connections_seen_by_server": seen["connections"],
+        "client_cpu_seconds": round(client_cpu, 2),
+        "server_cpu_seconds": seen["cpu_seconds"],
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "targets": TARGETS,
+    }
+    result["targets_met"] = (
+        rate >= TARGETS["pages_per_second"]
+        and rate / sequential_rate >= TARGETS["times_sequential"]
+        and fixed == pages
+        and seen["peak_per_host"] <= settings.check_per_host_concurrency
+    )
+    return result
+
+
+if __name__ == "__main__":  # pragma: no cover
+    threading.excepthook = lambda args: None
+    print(run())
