@@ -20,7 +20,7 @@ def footprint(app: App) -> dict[str, object]:
             for table in Base.metadata.sorted_tables
         }
     folder = Path(app.settings.data_dir)
-    files = sorted(str(p.relative_to(folder)) for p in folder.rglob("*")) if folder.exists() else []
+    files = sorted(str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file())
     return {"rows": rows, "files": files}
 
 
