@@ -10,13 +10,15 @@ from services.checks.registry import answer, register
 
 
 def _visits_for(request: CheckRequest, name: str) -> list[str]:
-    """The target's own URL (its port included) or, without one, HTTP and HTTPS of the name."""
-    if request.url and httpx.URL(request.url).host.lower() == name:
+    """The target's own URL on the name (its port kept) or, without one, HTTP and HTTPS."""
+    if request.url:
         url = httpx.URL(request.url)
-        if url.port is None:
-            other = "https" if url.scheme == "http" else "http"
-            return [str(url), f"{other}://{name}/"]
-        return [str(url)]
+        host = url.host.lower()
+        if host == name or host.endswith("." + name):
+            if url.port is None:
+                other = "https" if url.scheme == "http" else "http"
+                return [str(url), f"{other}://{host}/"]
+            return [str(url)]
     return [f"http://{name}/", f"https://{name}/"]
 
 
