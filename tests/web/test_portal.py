@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import hashlib
 from datetime import timedelta
+from urllib.parse import urlsplit
 
 from sqlalchemy import func, select
 
 from services import links
-from services.db.models import Attachment, Case, Submission
+from services.db.models import Attachment, Case, OutboxMessage, Submission
+from tests.builders import a_case, a_target, a_unit
 from tests.web.conftest import csrf_of
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
@@ -156,3 +158,27 @@ async def test_a_unit_sees_the_rejection_reason_and_can_resubmit(app, anon, supe
     )
     assert again.status_code == 303
     assert _state(app, two_units.case_a) == "submitted"
+
+
+async def test_the_link_emailed_when_a_supervisor_notifies_opens_the_units_form(
+    app, anon, supervisor
+):
+    with app.uow() as uow:
+        unit = a_unit(uow, "yongde", name="永德县人民政府", kind="county_gov")
+        case_id = a_case(uow, target_code=a_target(uow, unit_code=unit.code).code).id
+        uow.commit()
+    page = await supervisor.get(f"/cases/{case_id}")
+    version = page.text.split('name="version" value="')[1].split('"')[0]
+    notified = await supervisor.post(
+        f"/cases/{case_id}/transition",
+        data={"trigger": "notify", "version": version, "csrf_token": csrf_of(page)},
+    )
+    assert notified.status_code == 303
+    with app.uow() as uow:
+        mail = uow.session.scalars(
+            select(OutboxMessage).where(OutboxMessage.case_id == case_id)
+        ).one()
+        url = mail.context["portal_url"]
+    form = await anon.get(urlsplit(url).path + f"/cases/{case_id}")
+    assert form.status_code == 200
+    assert "永德县人民政府" in form.text and "提交整改材料" in form.text
