@@ -98,10 +98,8 @@ def _candidates(uow: UnitOfWork, round_: Round):
         verified_before = and_(Case.round_id == previous.id, Case.state == CaseState.VERIFIED)
         condition = open_here | verified_before
     return (
-        select(*batch.ROW_COLUMNS, Target.code.label("target_code"), Unit.code.label("unit_code"))
+        select(*batch.ROW_COLUMNS, Case.target_id)
         .join(Round, Round.id == Case.round_id)
-        .join(Target, Target.id == Case.target_id)
-        .join(Unit, Unit.id == Case.unit_id)
         .where(condition, not_superseded())
         .order_by(Case.id)
     )
@@ -110,7 +108,8 @@ def _candidates(uow: UnitOfWork, round_: Round):
 def candidate_ids(uow: UnitOfWork, *, round_code: str) -> list[int]:
     """Ids of the cases this round's recheck looks at, ascending."""
     round_ = get_round(uow, round_code)
-    return [row.id for row in uow.session.execute(_candidates(uow, round_))]
+    query = _candidates(uow, round_).with_only_columns(Case.id, maintain_column_froms=True)
+    return list(uow.session.scalars(query))
 
 
 def recheck_range(
@@ -139,8 +138,14 @@ def _act(uow: UnitOfWork, round_: Round, rows, outcomes: dict, *, actor: str) ->
     threshold = uow.settings.repeat_offender_threshold
     moves: list[batch.Move] = []
     unit_of: dict[int, str] = {}
+    unit_codes = _codes(uow, Unit, {row.unit_id for row in rows})
     for row in rows:
-        case_id, state, round_id, unit_code = row.id, row.state, row.round_id, row.unit_code
+        case_id, state, round_id, unit_code = (
+            row.id,
+            row.state,
+            row.round_id,
+            unit_codes[row.unit_id],
+        )
         outcome = outcomes.get(case_id, "unknown")
         outcome = outcome if outcome in OUTCOMES else "unknown"
         summary.outcomes[outcome] += 1
@@ -153,7 +158,7 @@ def _act(uow: UnitOfWork, round_: Round, rows, outcomes: dict, *, actor: str) ->
         elif outcome == "present" and round_id != round_.id:
             finding = cases.Finding(
                 round_code=round_.code,
-                target_code=row.target_code,
+                target_code=_codes(uow, Target, {row.target_id})[row.target_id],
                 category_code=row.category_code,
                 source=RECHECK_SOURCE,
                 previous_case_id=case_id,
@@ -179,6 +184,12 @@ def _act(uow: UnitOfWork, round_: Round, rows, outcomes: dict, *, actor: str) ->
             summary.escalated += 1
             _count(summary, unit_of[moved.case_id], "escalated")
     return summary
+
+
+def _codes(uow: UnitOfWork, model: type, ids: set[int]) -> dict[int, str]:
+    """Codes of units or targets by id, in one query."""
+    query = select(model.id, model.code).where(model.id.in_(ids))
+    return dict(uow.session.execute(query).all()) if ids else {}
 
 
 def _count(summary: RecheckSummary, unit_code: str, key: str) -> None:
