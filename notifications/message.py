@@ -102,7 +102,7 @@ def encode_mail(
             f'Content-Type: text/{subtype}; charset="utf-8"',
             "Content-Transfer-Encoding: base64",
             "",
-            base64.encodebytes(body.encode()).decode("ascii").rstrip("\n").replace("\n", "\r\n"),
+            _base64_lines(body.encode()),
         ]
     lines += [f"--{boundary}--", ""]
     return Mail([*to, *cc], "\r\n".join(lines).encode("ascii"), mid)
@@ -129,18 +129,21 @@ def _mailbox(box: Mailbox) -> str:
     return f"{_encoded(box.name)} <{box.address}>"
 
 
+def _base64_lines(data: bytes) -> str:
+    """Base64 in lines of 76 characters (RFC 2045), CRLF between them."""
+    text = base64.b64encode(data).decode("ascii")
+    return "\r\n".join([text[i : i + 76] for i in range(0, len(text), 76)])
+
+
 def _encoded(value: str) -> str:
     """ASCII as is; anything else as UTF-8 base64 encoded words, one per folded line."""
     if value.isascii():
         return value
-    words, chunk, size = [], [], 0
-    for char in value:
-        width = len(char.encode())
-        if size + width > _WORD_BYTES:
-            words.append("".join(chunk))
-            chunk, size = [], 0
-        chunk.append(char)
-        size += width
-    words.append("".join(chunk))
-    encoded = (base64.b64encode(w.encode()).decode("ascii") for w in words)
-    return "\r\n ".join(f"=?utf-8?b?{word}?=" for word in encoded)
+    data, words, start = value.encode(), [], 0
+    while start < len(data):
+        end = min(start + _WORD_BYTES, len(data))
+        while end < len(data) and data[end] & 0xC0 == 0x80:  # never split a character
+            end -= 1
+        words.append(base64.b64encode(data[start:end]).decode("ascii"))
+        start = end
+    return "\r\n ".join(f"=?utf-8?b?{word}?=" for word in words)

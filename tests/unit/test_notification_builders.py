@@ -198,6 +198,22 @@ def test_a_long_chinese_subject_is_folded_into_encoded_words_that_decode_intact(
     assert message["From"].addresses[0].display_name == "临沧市人民政府办公室"
 
 
+@pytest.mark.parametrize("subject", ["2021Q2 检查 — émoji 😀 " * 4, "纯中文" * 30, "a" * 200])
+def test_any_subject_survives_the_encoding(subject):
+    rendered = render("rejection", CONTEXTS["rejection"], sent_on=SENT_ON)
+
+    mail = encode_mail(
+        type(rendered)(subject, rendered.text, rendered.html),
+        key="k",
+        sender=Mailbox("rectify@gov.test"),
+        to=["a@units.test"],
+        date=datetime(2021, 7, 19, tzinfo=ZoneInfo("Asia/Shanghai")),
+    )
+
+    parsed = email.message_from_bytes(mail.data, policy=policy.default)
+    assert parsed["Subject"] == " ".join(subject.split())
+
+
 def test_an_invalid_recipient_is_refused_before_anything_is_sent():
     rendered = render("rejection", CONTEXTS["rejection"], sent_on=SENT_ON)
 
