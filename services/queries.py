@@ -122,7 +122,7 @@ def list_cases(uow: UnitOfWork, filters: CaseFilters | None = None) -> list[Case
             or_(Case.description.like(like), Target.name.like(like), Unit.name.like(like))
         )
     if f.scope_path:
-        query = query.where(Unit.path.startswith(f.scope_path))
+        query = query.where(Unit.path.startswith(f.scope_path, autoescape=True))
     if f.unit_id is not None:
         query = query.where(Case.unit_id == f.unit_id)
     if f.current_only and not f.overdue:

@@ -63,7 +63,7 @@ def list_units(uow: UnitOfWork, *, scope_path: str | None = None) -> list[UnitRo
     parent = aliased(Unit)
     query = select(Unit, parent.code).outerjoin(parent, parent.id == Unit.parent_id)
     if scope_path:
-        query = query.where(Unit.path.startswith(scope_path))
+        query = query.where(Unit.path.startswith(scope_path, autoescape=True))
     return [
         UnitRow(
             u.id,
@@ -94,7 +94,7 @@ def list_targets(
     """Targets in the scope, optionally of one unit or matching a text, by id."""
     query = select(Target, Unit.code, Unit.name).join(Unit, Unit.id == Target.unit_id)
     if scope_path:
-        query = query.where(Unit.path.startswith(scope_path))
+        query = query.where(Unit.path.startswith(scope_path, autoescape=True))
     if unit_code:
         query = query.where(Unit.code == unit_code)
     if text:
@@ -160,7 +160,7 @@ def filter_choices(uow: UnitOfWork, *, scope_path: str | None = None) -> FilterC
     """The options of the case list's filters, within the viewer's scope."""
     units = select(Unit.code, Unit.name).order_by(Unit.path)
     if scope_path:
-        units = units.where(Unit.path.startswith(scope_path))
+        units = units.where(Unit.path.startswith(scope_path, autoescape=True))
     return FilterChoices(
         units=[Choice(c, n) for c, n in uow.session.execute(units)],
         categories=[
