@@ -19,6 +19,9 @@ def check(
     case_id: int = typer.Argument(None, help="案件编号（检查结果保存到该案件）"),
     target: str = typer.Option(None, "--target", help="监测对象代码（不关联案件，只看结果）"),
     category: str = typer.Option(None, "--category", help="问题类别代码，与 --target 一起使用"),
+    window: float = typer.Option(
+        None, "--window", help="站点可访问性检查的抽样时长（秒），默认取配置（复查用缩短的时长）"
+    ),
     as_json: bool = typer.Option(False, "--json", help="输出 JSON"),
 ) -> None:
     """Run the automated check of a case (or of a target for a category) once and print it."""
@@ -26,7 +29,11 @@ def check(
         raise typer.BadParameter("请给出案件编号，或同时给出 --target 和 --category")
     if case_id is not None and (target or category):
         raise typer.BadParameter("案件编号与 --target/--category 不能同时使用")
+    if window is not None and window < 0:
+        raise typer.BadParameter("抽样时长不能为负数", param_hint="--window")
     with handled_errors(), open_app() as application:
+        if window is not None:
+            application.settings.check_reach_window_seconds = window
         with application.uow() as uow:
             if case_id is not None:
                 requests = checks.requests_for_cases(uow, [case_id])

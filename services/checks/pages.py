@@ -23,6 +23,7 @@ TAG = re.compile(
 )
 HREF = re.compile(r"""\bhref\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+))""", re.IGNORECASE)
 ROWS = frozenset({"li", "tr", "dd", "dt"})
+LISTS = frozenset({"ul", "ol", "table", "dl"})
 SKIPPED = frozenset({"script", "style", "noscript", "template"})
 HEADINGS = frozenset({"h1", "h2", "h3", "h4", "caption", "legend"})
 LANDMARKS = frozenset({"nav", "header", "footer", "main", "aside"})
@@ -85,6 +86,8 @@ class _Reader:
         self.title: list[str] = []
         self.rows: list[list[str]] = []
         self.nested: list[bool] = []  # does the open row contain rows (a container)?
+        self.row_depth: list[int] = []  # the list depth each open row was opened at
+        self.depth = 0  # open ul/ol/table/dl elements
         self.link: tuple[str, int, list[str]] | None = None
         self.heading: list[str] | None = None
         self.section = ""
@@ -102,10 +105,16 @@ class _Reader:
 
     def start(self, tag: str, attrs: str, line: int) -> None:
         if tag in ROWS:
+            # An unclosed <li> (or <tr>) ends where its next sibling starts, as browsers do.
+            while self.row_depth and self.row_depth[-1] == self.depth:
+                self.close_row()
             if self.rows:
                 self.nested[-1] = True
             self.rows.append([])
             self.nested.append(False)
+            self.row_depth.append(self.depth)
+        elif tag in LISTS:
+            self.depth += 1
         elif tag == "a":
             match = HREF.search(attrs)
             href = unescape(next(g for g in match.groups() if g is not None)) if match else ""
@@ -117,15 +126,23 @@ class _Reader:
         elif tag in LANDMARKS:
             self.section = f"<{tag}>"
 
+    def close_row(self) -> None:
+        text = _clean(self.rows.pop())
+        container = self.nested.pop()
+        self.row_depth.pop()
+        if self.rows:  # a nested row's text also belongs to its parent
+            self.rows[-1].append(text)
+        if text and not container:
+            dates = find_dates(text)
+            self.entries.append(Entry(text=text[:200], dated=max(dates) if dates else None))
+
     def end(self, tag: str) -> None:
         if tag in ROWS and self.rows:
-            text = _clean(self.rows.pop())
-            container = self.nested.pop()
-            if self.rows:  # a nested row's text also belongs to its parent
-                self.rows[-1].append(text)
-            if text and not container:
-                dates = find_dates(text)
-                self.entries.append(Entry(text=text[:200], dated=max(dates) if dates else None))
+            self.close_row()
+        elif tag in LISTS:
+            while self.row_depth and self.row_depth[-1] >= self.depth:
+                self.close_row()  # rows the list left open end with it
+            self.depth = max(0, self.depth - 1)
         elif tag == "a" and self.link:
             href, line, parts = self.link
             self.links.append(
@@ -164,4 +181,6 @@ def read_page(html: str) -> PageReading:
         reader.start(tag, match.group(3), line)
     if position < len(html):
         reader.text(html[position:])
+    while reader.rows:
+        reader.close_row()
     return PageReading(title=_clean(reader.title), entries=reader.entries, links=reader.links)

@@ -140,3 +140,15 @@ def test_rectify_check_without_a_case_or_target_says_what_to_give(app, dns):
     result = CliRunner().invoke(cli_app, ["check"], env=cli_env(app, dns))
     assert result.exit_code == 2
     assert "请给出案件编号" in result.output
+
+
+def test_rectify_check_of_reachability_takes_its_window_from_the_command(app, web, dns):
+    with app.uow() as uow:
+        target = a_target(uow, url=web.url("/news/fresh", host=SITE))
+        case = a_case(uow, category="site_unreachable", target_code=target.code)
+        uow.commit()
+    env = cli_env(app, dns) | {"RECTIFY_CHECK_REACH_SAMPLES": "3"}
+    result = CliRunner().invoke(cli_app, ["check", str(case.id), "--window", "0.2"], env=env)
+    assert result.exit_code == 0, result.output
+    assert "检查结论：已整改" in result.output
+    assert "0.2 秒内访问 3 次，失败 0 次，失败率 0.0%" in result.output

@@ -245,3 +245,18 @@ async def test_requests_to_one_host_stay_within_its_limit(dns):
     assert busy.peak_in_flight["other.test"] == 2
     assert busy.peak_total == 4
     assert {ua for _, _, ua in busy.requests} == {"rectify-recheck/0.1 (政府网站检查复核)"}
+
+
+async def test_connections_to_many_hosts_are_closed_beyond_the_cap(dns):
+    settings = check_settings(dns.port, check_max_concurrency=2)  # at most 10 origins kept
+    dns.suffixes[".many.test"] = ["127.0.0.1"]
+    with FixtureWeb(default=Reply("<li>2021-07-18</li>")) as many:
+        requests = [
+            CheckRequest(check="column_fresh", target_code=f"s{i}", url=many.url("/", host=host))
+            for i in range(40)
+            for host in [f"s{i}.many.test"]
+        ]
+        outcomes = await run_checks(requests, settings=settings, clock=Clock(NOTICE_DAY))
+    assert {o.outcome for o in outcomes} == {"fixed"}
+    assert many.connections == 40
+    assert many.peak_open_connections <= 12

@@ -51,6 +51,8 @@ class FixtureWeb:
         self.peak_in_flight: Counter[str] = Counter()
         self.peak_total = 0
         self.connections = 0  # TCP connections accepted
+        self.open_connections = 0
+        self.peak_open_connections = 0
         self.port = 0
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
@@ -118,6 +120,8 @@ class FixtureWeb:
     # -- HTTP -----------------------------------------------------------------------------
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self.connections += 1
+        self.open_connections += 1
+        self.peak_open_connections = max(self.peak_open_connections, self.open_connections)
         try:
             while True:
                 head = await reader.readuntil(b"\r\n\r\n")
@@ -136,6 +140,7 @@ class FixtureWeb:
         except (asyncio.IncompleteReadError, ConnectionError, ValueError):
             pass
         finally:
+            self.open_connections -= 1
             writer.close()
 
     async def _answer(self, writer, method: str, host: str, path: str, headers: dict) -> bool:

@@ -58,3 +58,17 @@ def test_an_undeclared_gbk_page_falls_back_from_utf8_to_gb18030():
 
 def test_a_utf8_page_is_decoded_as_utf8():
     assert decode_page("通知".encode(), "text/html; charset=UTF-8") == ("通知", "utf-8")
+
+
+def test_unclosed_list_items_end_where_the_next_one_starts():
+    html = (
+        "<ul><li>甲 2021-07-01<li>乙 2021-07-02</ul>"
+        "<table><tr><td>丙</td><td>2021-06-01<tr><td>丁</td><td>2021-06-02</table><li>戊"
+    )
+    assert [e.text for e in read_page(html).entries] == [
+        "甲 2021-07-01",
+        "乙 2021-07-02",
+        "丙 2021-06-01",
+        "丁 2021-06-02",
+        "戊",
+    ]
