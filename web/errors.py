@@ -61,10 +61,14 @@ def _status(exc: Exception) -> int:
     return 400
 
 
-def _back(request: Request) -> str:
-    path = request.url.path
-    if request.method != "GET" and "/" in path.strip("/"):
-        return path.rsplit("/", 1)[0] or "/"
+def _back(request: Request, status: int) -> str | None:
+    """Where 返回 leads: the form's page after a POST; a unit stays inside its portal."""
+    parts = request.url.path.strip("/").split("/")
+    if parts[0] == "portal":
+        # A refused link has nowhere to go back to; otherwise the unit's case list.
+        return None if status == 403 and len(parts) <= 2 else f"/portal/{parts[1]}"
+    if request.method != "GET" and len(parts) > 1:
+        return "/" + "/".join(parts[:-1])
     return "/"
 
 
@@ -79,7 +83,7 @@ def error_response(request: Request, status: int, message: str, errors: list[str
         title=TITLES.get(status, "出错了"),
         message=message,
         errors=errors or [],
-        back=_back(request),
+        back=_back(request, status),
     )
 
 

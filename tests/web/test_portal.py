@@ -72,6 +72,7 @@ async def test_a_units_link_cannot_read_or_submit_another_units_case(app, anon, 
     assert f"/cases/{two_units.case_b}" not in home.text
     read = await anon.get(f"/portal/{two_units.token_a}/cases/{two_units.case_b}")
     assert read.status_code == 403 and "不属于本单位" in read.text
+    assert f'href="/portal/{two_units.token_a}"' in read.text  # back to the unit's own list
     own = await anon.get(f"/portal/{two_units.token_a}/cases/{two_units.case_a}")
     response = await anon.post(
         f"/portal/{two_units.token_a}/cases/{two_units.case_b}",
@@ -99,6 +100,7 @@ async def test_an_expired_or_revoked_link_is_refused_with_a_chinese_page(app, an
     assert response.status_code == 403 and "已被撤销" in response.text
     unknown = await anon.get("/portal/not-a-real-token")
     assert unknown.status_code == 403 and "链接无效" in unknown.text
+    assert "返回" not in unknown.text  # nowhere inside the system to go back to
 
 
 async def test_an_executable_renamed_pdf_is_refused_and_nothing_is_stored(app, anon, two_units):
