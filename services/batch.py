@@ -9,61 +9,16 @@ version moved under us makes the whole batch roll back with ``ConcurrencyConflic
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import bindparam, func, insert, select, update
-
-from services import cases, effects, mailing
-from services.db.models import Case, CaseEvent, CaseNotice, Category, Round, Submission
+from services import cases, effects
+from services.batch_store import FIELDS, CoreSink, Row, load_rows, write
 from services.errors import ConcurrencyConflict, ValidationFailed
 from services.uow import UnitOfWork
 from states import InvalidTransition, fire
 
-CASES = Case.__table__
-EVENTS = CaseEvent.__table__
-NOTICES = CaseNotice.__table__
-SUBMISSIONS = Submission.__table__
-_FIELDS = (
-    "state",
-    "deadline",
-    "deadline_mode",
-    "notified_at",
-    "escalation_level",
-    "escalated_for_deadline",
-    "notices_city",
-    "notices_province",
-)
-_LOADED = ("id", "version", "round_id", "category_code", "unit_id", *_FIELDS)
-
-
-@functools.cache
-def _update_of(fields: tuple[str, ...]):
-    """The versioned UPDATE writing ``fields`` (and updated_at, version), for executemany."""
-    return (
-        update(CASES)
-        .where(CASES.c.id == bindparam("b_id"), CASES.c.version == bindparam("b_version"))
-        .values(
-            **{name: bindparam(f"b_{name}") for name in fields},
-            updated_at=bindparam("b_updated_at"),
-            version=bindparam("b_new_version"),
-        )
-    )
-
-
-_REVIEW = (
-    update(SUBMISSIONS)
-    .where(SUBMISSIONS.c.id == bindparam("b_id"))
-    .values(
-        review_result=bindparam("b_result"),
-        reviewer=bindparam("b_reviewer"),
-        review_comment=bindparam("b_comment"),
-        reviewed_at=bindparam("b_at"),
-    )
-)
 T = TypeVar("T")
 
 
@@ -93,146 +48,13 @@ class BatchResult:
     refused: list[tuple[int, str]] = field(default_factory=list)  # (case id, reason)
 
 
-@dataclass
-class _Row:
-    """A case as the effects see it: its columns, its round and its category."""
-
-    id: int
-    version: int
-    round_id: int
-    category_code: str
-    unit_id: int
-    state: str
-    deadline: date | None
-    deadline_mode: str | None
-    notified_at: datetime | None
-    escalation_level: int
-    escalated_for_deadline: date | None
-    notices_city: int
-    notices_province: int
-    round: Any = None
-    category: Any = None
-
-
-class _CoreSink:
-    """Collects notices and reviews for executemany; submissions are rare and go one by one."""
-
-    def __init__(self, uow: UnitOfWork, case_ids: list[int]):
-        self.uow = uow
-        self.notices: list[dict[str, Any]] = []
-        self.reviews: list[dict[str, Any]] = []
-        latest = (
-            select(SUBMISSIONS.c.case_id, func.max(SUBMISSIONS.c.id))
-            .where(SUBMISSIONS.c.case_id.in_(case_ids), SUBMISSIONS.c.review_result.is_(None))
-            .group_by(SUBMISSIONS.c.case_id)
-        )
-        self.pending = dict(uow.session.execute(latest).all()) if case_ids else {}
-
-    def add_notice(self, case, *, level, issuer, notified_on, reference) -> None:
-        self.notices.append(
-            {
-                "case_id": case.id,
-                "level": level,
-                "issuer": issuer,
-                "notified_on": notified_on,
-                "reference": reference,
-            }
-        )
-
-    def add_submission(self, case, *, text, responsible_person, phone, at) -> int:
-        values = {
-            "case_id": case.id,
-            "text": text,
-            "responsible_person": responsible_person,
-            "phone": phone,
-            "submitted_at": at,
-        }
-        statement = insert(SUBMISSIONS).returning(SUBMISSIONS.c.id)
-        submission_id = self.uow.session.execute(statement, values).scalar_one()
-        self.pending[case.id] = submission_id
-        return submission_id
-
-    def review_latest_submission(self, case, *, result, reviewer, comment, at) -> int | None:
-        submission_id = self.pending.pop(case.id, None)
-        if submission_id is not None:
-            self.reviews.append(
-                {
-                    "b_id": submission_id,
-                    "b_result": result,
-                    "b_reviewer": reviewer,
-                    "b_comment": comment,
-                    "b_at": at,
-                }
-            )
-        return submission_id
-
-    def write(self) -> None:
-        """Write the collected notices and reviews, one executemany each."""
-        if self.notices:
-            self.uow.session.execute(insert(NOTICES), self.notices)
-        if self.reviews:
-            self.uow.session.execute(_REVIEW, self.reviews)
-
-
-class _LazyCase:
-    """A case for the mailing seam, loaded through the session only if an email needs it."""
-
-    def __init__(self, uow: UnitOfWork, case_id: int):
-        self.id = case_id
-        self._uow = uow
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._uow.session.get(Case, self.id), name)
-
-
-@dataclass(frozen=True)
-class _EventView:
-    """The columns of an event written with Core, as the mailing seam reads them."""
-
-    id: int
-    case_id: int
-    trigger: str
-    from_state: str | None
-    to_state: str
-    actor: str
-    actor_kind: str
-    at: datetime
-    note: str | None
-    data: dict[str, Any]
-
-
-#: The columns a batch reads of each case; select them to hand ``transition_many`` known rows.
-ROW_COLUMNS = [CASES.c[name] for name in _LOADED]
-
-
-def load_rows(uow: UnitOfWork, case_ids: Iterable[int]) -> dict[int, _Row]:
-    """The given cases as plain rows (Core select), with their rounds and categories."""
-    ids = list(case_ids)
-    if not ids:
-        return {}
-    result = uow.session.execute(select(*ROW_COLUMNS).where(CASES.c.id.in_(ids)))
-    return rows_from(uow, result.all())
-
-
-def rows_from(uow: UnitOfWork, selected: list) -> dict[int, _Row]:
-    """Rows from results starting with ``ROW_COLUMNS`` (more may follow), with their rounds."""
-    width = len(_LOADED)
-    rows = {r[0]: _Row(*r[:width]) for r in selected}
-    round_ids = {row.round_id for row in rows.values()}
-    rounds = {r.id: r for r in uow.session.scalars(select(Round).where(Round.id.in_(round_ids)))}
-    categories = {c.code: c for c in uow.session.scalars(select(Category))}
-    for row in rows.values():
-        row.round, row.category = rounds[row.round_id], categories[row.category_code]
-    return rows
-
-
 def transition_many(
     uow: UnitOfWork,
     moves: list[Move],
     *,
     actor: str,
     actor_kind: str = "system",
-    known: dict[int, _Row] | None = None,
+    known: dict[int, Row] | None = None,
 ) -> BatchResult:
     """Fire each move on its case; refused moves are reported, not raised. Does not commit.
 
@@ -245,7 +67,7 @@ def transition_many(
     rows = dict(known or {})
     rows |= load_rows(uow, {m.case_id for m in moves} - set(rows))
     moment = effects.Moment(now=uow.clock.now(), today=uow.clock.today(), settings=uow.settings)
-    sink = _CoreSink(uow, list(rows))
+    sink = CoreSink(uow, list(rows))
     result, events = BatchResult(), []
     updates: dict[tuple[int, tuple[str, ...]], list[dict[str, Any]]] = {}
     waves: dict[int, int] = {}  # a case's second move in the batch is written after its first
@@ -254,13 +76,17 @@ def transition_many(
         if row is None:
             result.refused.append((move.case_id, f"案件 {move.case_id} 不存在"))
             continue
+        refused = effects.refusal(trigger=move.trigger, note=move.note)
+        if refused:
+            result.refused.append((row.id, refused))
+            continue
         try:
             to_state = fire(row.state, move.trigger, case_id=row.id, proven_fixed=move.proven_fixed)
         except InvalidTransition as exc:
             result.refused.append((row.id, str(exc)))
             continue
         from_state = row.state
-        before = [getattr(row, name) for name in _FIELDS]
+        before = [getattr(row, name) for name in FIELDS]
         data = effects.apply(
             row,
             trigger=str(move.trigger),
@@ -273,7 +99,7 @@ def transition_many(
         )
         row.state = str(to_state)
         changed = tuple(
-            name for name, old in zip(_FIELDS, before, strict=True) if getattr(row, name) != old
+            name for name, old in zip(FIELDS, before, strict=True) if getattr(row, name) != old
         )
         params = {f"b_{name}": getattr(row, name) for name in changed}
         params |= {"b_id": row.id, "b_version": row.version, "b_new_version": row.version + 1}
@@ -296,50 +122,8 @@ def transition_many(
         )
         result.moved.append(Moved(row.id, str(move.trigger), from_state, row.state, row.unit_id))
     if updates:
-        _write(uow, updates=updates, events=events, sink=sink)
+        write(uow, updates=updates, events=events, sink=sink)
     return result
-
-
-def _write(uow: UnitOfWork, *, updates: dict, events: list, sink: _CoreSink) -> None:
-    session = uow.session
-    expected = changed = 0
-    for (_wave, fields), params in sorted(updates.items()):
-        changed += session.execute(_update_of(fields), params).rowcount
-        expected += len(params)
-    if changed != expected:
-        session.rollback()
-        raise ConcurrencyConflict(
-            f"本批 {expected} 次变更中有 {expected - changed} 个案件已被他人修改；本批未保存"
-        )
-    sink.write()
-    event_ids = _insert_events(uow, events)
-    session.expire_all()
-    for event_id, values in zip(event_ids, events, strict=True):
-        event = _EventView(id=event_id, **values)
-        mailing.queue_for_transition(uow, case=_LazyCase(uow, event.case_id), event=event)
-    uow.flush()
-
-
-def _insert_events(uow: UnitOfWork, events: list[dict[str, Any]]) -> list[int]:
-    """Insert the events (plain executemany) and return their ids in the same order.
-
-    ``INSERT .. RETURNING`` in parameter order degrades to one statement per row on SQLite;
-    instead the new ids are read back: a transaction's rows for the batch's cases get
-    ascending ids in the order they were inserted, on SQLite and PostgreSQL alike.
-    """
-    session = uow.session
-    before = session.scalar(select(func.coalesce(func.max(EVENTS.c.id), 0)))
-    session.execute(insert(EVENTS), events)
-    case_ids = {e["case_id"] for e in events}
-    query = (
-        select(EVENTS.c.id, EVENTS.c.case_id)
-        .where(EVENTS.c.id > before, EVENTS.c.case_id.in_(case_ids))
-        .order_by(EVENTS.c.id)
-    )
-    rows = session.execute(query).all()
-    if [case_id for _, case_id in rows] != [e["case_id"] for e in events]:
-        raise ConcurrencyConflict("写入案件历史时与其他操作冲突；本批未保存")
-    return [event_id for event_id, _ in rows]
 
 
 def retrying(uow: UnitOfWork, work: Callable[[], T], *, attempts: int = 3) -> T:

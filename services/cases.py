@@ -12,7 +12,7 @@ from services import effects, mailing
 from services.db.models import Case, CaseEvent, CaseNotice, Category, Round, Submission, Target
 from services.errors import NotFound, ValidationFailed
 from services.uow import UnitOfWork
-from states import CaseState, Trigger, fire
+from states import CaseState, fire
 
 ACTOR_KINDS = ("user", "unit", "system")
 NOTICE_LEVELS = effects.NOTICE_LEVELS
@@ -141,8 +141,9 @@ def transition(
         raise ConcurrencyConflict(
             f"案件 {case_id} 已被他人修改（版本 {case.version}，您看到的是 {expected_version}），请刷新后重试"
         )
-    if trigger == Trigger.REJECT and not (note and note.strip()):
-        raise ValidationFailed(["退回整改必须填写理由"])
+    refused = effects.refusal(trigger=trigger, note=note)
+    if refused:
+        raise ValidationFailed([refused])
     from_state = case.state
     to_state = fire(from_state, trigger, case_id=case.id, proven_fixed=proven_fixed)
     moment = effects.Moment(now=uow.clock.now(), today=uow.clock.today(), settings=uow.settings)

@@ -53,6 +53,13 @@ def deadline_for(case: Any, *, settings: Settings, start: date) -> tuple[date, s
     return deadlines.add_days(start, days, mode), mode
 
 
+def refusal(*, trigger: str, note: str | None) -> str | None:
+    """Why a trigger may not be fired with these details (in Chinese), or None."""
+    if trigger == Trigger.REJECT and not (note and note.strip()):
+        return "退回整改必须填写理由"
+    return None
+
+
 def apply(
     case: Any,
     *,

@@ -19,7 +19,7 @@ from typing import Protocol
 
 from sqlalchemy import and_, func, not_, select
 
-from services import batch, cases
+from services import batch, batch_store, cases
 from services.db.models import Case, CheckResult, Round, Target, Unit
 from services.errors import NotFound
 from services.queries import not_superseded
@@ -98,7 +98,7 @@ def _candidates(uow: UnitOfWork, round_: Round):
         verified_before = and_(Case.round_id == previous.id, Case.state == CaseState.VERIFIED)
         condition = open_here | verified_before
     return (
-        select(*batch.ROW_COLUMNS, Case.target_id)
+        select(*batch_store.ROW_COLUMNS, Case.target_id)
         .join(Round, Round.id == Case.round_id)
         .where(condition, not_superseded())
         .order_by(Case.id)
@@ -174,7 +174,7 @@ def _act(uow: UnitOfWork, round_: Round, rows, outcomes: dict, *, actor: str) ->
             if notices >= threshold:
                 data = {"reason": "repeat_offender", "notices": notices}
                 moves.append(batch.Move(new.id, Trigger.ESCALATE, data=data))
-    known = batch.rows_from(uow, rows)
+    known = batch_store.rows_from(uow, rows)
     result = batch.transition_many(uow, moves, actor=actor, known=known)
     summary.refused += result.refused
     for moved in result.moved:

@@ -1,0 +1,237 @@
+"""How a batch reads and writes cases with SQLAlchemy Core: rows, executemany, read-back ids.
+
+``services.batch`` decides what moves; this module only moves data, in a handful of
+statements per batch, inside the caller's transaction.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import bindparam, func, insert, select, update
+
+from services import mailing
+from services.db.models import Case, CaseEvent, CaseNotice, Category, Round, Submission
+from services.errors import ConcurrencyConflict
+from services.uow import UnitOfWork
+
+CASES = Case.__table__
+EVENTS = CaseEvent.__table__
+NOTICES = CaseNotice.__table__
+SUBMISSIONS = Submission.__table__
+FIELDS = (
+    "state",
+    "deadline",
+    "deadline_mode",
+    "notified_at",
+    "escalation_level",
+    "escalated_for_deadline",
+    "notices_city",
+    "notices_province",
+)
+LOADED = ("id", "version", "round_id", "category_code", "unit_id", *FIELDS)
+
+
+@functools.cache
+def update_of(fields: tuple[str, ...]):
+    """The versioned UPDATE writing ``fields`` (and updated_at, version), for executemany."""
+    return (
+        update(CASES)
+        .where(CASES.c.id == bindparam("b_id"), CASES.c.version == bindparam("b_version"))
+        .values(
+            **{name: bindparam(f"b_{name}") for name in fields},
+            updated_at=bindparam("b_updated_at"),
+            version=bindparam("b_new_version"),
+        )
+    )
+
+
+_REVIEW = (
+    update(SUBMISSIONS)
+    .where(SUBMISSIONS.c.id == bindparam("b_id"))
+    .values(
+        review_result=bindparam("b_result"),
+        reviewer=bindparam("b_reviewer"),
+        review_comment=bindparam("b_comment"),
+        reviewed_at=bindparam("b_at"),
+    )
+)
+
+
+@dataclass
+class Row:
+    """A case as the effects see it: its columns, its round and its category."""
+
+    id: int
+    version: int
+    round_id: int
+    category_code: str
+    unit_id: int
+    state: str
+    deadline: date | None
+    deadline_mode: str | None
+    notified_at: datetime | None
+    escalation_level: int
+    escalated_for_deadline: date | None
+    notices_city: int
+    notices_province: int
+    round: Any = None
+    category: Any = None
+
+
+class CoreSink:
+    """Collects notices and reviews for executemany; submissions are rare and go one by one."""
+
+    def __init__(self, uow: UnitOfWork, case_ids: list[int]):
+        self.uow = uow
+        self.notices: list[dict[str, Any]] = []
+        self.reviews: list[dict[str, Any]] = []
+        latest = (
+            select(SUBMISSIONS.c.case_id, func.max(SUBMISSIONS.c.id))
+            .where(SUBMISSIONS.c.case_id.in_(case_ids), SUBMISSIONS.c.review_result.is_(None))
+            .group_by(SUBMISSIONS.c.case_id)
+        )
+        self.pending = dict(uow.session.execute(latest).all()) if case_ids else {}
+
+    def add_notice(self, case, *, level, issuer, notified_on, reference) -> None:
+        self.notices.append(
+            {
+                "case_id": case.id,
+                "level": level,
+                "issuer": issuer,
+                "notified_on": notified_on,
+                "reference": reference,
+            }
+        )
+
+    def add_submission(self, case, *, text, responsible_person, phone, at) -> int:
+        values = {
+            "case_id": case.id,
+            "text": text,
+            "responsible_person": responsible_person,
+            "phone": phone,
+            "submitted_at": at,
+        }
+        statement = insert(SUBMISSIONS).returning(SUBMISSIONS.c.id)
+        submission_id = self.uow.session.execute(statement, values).scalar_one()
+        self.pending[case.id] = submission_id
+        return submission_id
+
+    def review_latest_submission(self, case, *, result, reviewer, comment, at) -> int | None:
+        submission_id = self.pending.pop(case.id, None)
+        if submission_id is not None:
+            self.reviews.append(
+                {
+                    "b_id": submission_id,
+                    "b_result": result,
+                    "b_reviewer": reviewer,
+                    "b_comment": comment,
+                    "b_at": at,
+                }
+            )
+        return submission_id
+
+    def write(self) -> None:
+        """Write the collected notices and reviews, one executemany each."""
+        if self.notices:
+            self.uow.session.execute(insert(NOTICES), self.notices)
+        if self.reviews:
+            self.uow.session.execute(_REVIEW, self.reviews)
+
+
+class _LazyCase:
+    """A case for the mailing seam, loaded through the session only if an email needs it."""
+
+    def __init__(self, uow: UnitOfWork, case_id: int):
+        self.id = case_id
+        self._uow = uow
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._uow.session.get(Case, self.id), name)
+
+
+@dataclass(frozen=True)
+class _EventView:
+    """The columns of an event written with Core, as the mailing seam reads them."""
+
+    id: int
+    case_id: int
+    trigger: str
+    from_state: str | None
+    to_state: str
+    actor: str
+    actor_kind: str
+    at: datetime
+    note: str | None
+    data: dict[str, Any]
+
+
+#: The columns a batch reads of each case; select them to hand ``transition_many`` known rows.
+ROW_COLUMNS = [CASES.c[name] for name in LOADED]
+
+
+def load_rows(uow: UnitOfWork, case_ids: Iterable[int]) -> dict[int, Row]:
+    """The given cases as plain rows (Core select), with their rounds and categories."""
+    ids = list(case_ids)
+    if not ids:
+        return {}
+    result = uow.session.execute(select(*ROW_COLUMNS).where(CASES.c.id.in_(ids)))
+    return rows_from(uow, result.all())
+
+
+def rows_from(uow: UnitOfWork, selected: list) -> dict[int, Row]:
+    """Rows from results starting with ``ROW_COLUMNS`` (more may follow), with their rounds."""
+    width = len(LOADED)
+    rows = {r[0]: Row(*r[:width]) for r in selected}
+    round_ids = {row.round_id for row in rows.values()}
+    rounds = {r.id: r for r in uow.session.scalars(select(Round).where(Round.id.in_(round_ids)))}
+    categories = {c.code: c for c in uow.session.scalars(select(Category))}
+    for row in rows.values():
+        row.round, row.category = rounds[row.round_id], categories[row.category_code]
+    return rows
+
+
+def write(uow: UnitOfWork, *, updates: dict, events: list, sink: CoreSink) -> None:
+    session = uow.session
+    expected = changed = 0
+    for (_wave, fields), params in sorted(updates.items()):
+        changed += session.execute(update_of(fields), params).rowcount
+        expected += len(params)
+    if changed != expected:
+        session.rollback()
+        raise ConcurrencyConflict(
+            f"本批 {expected} 次变更中有 {expected - changed} 个案件已被他人修改；本批未保存"
+        )
+    sink.write()
+    event_ids = _insert_events(uow, events)
+    session.expire_all()
+    for event_id, values in zip(event_ids, events, strict=True):
+        event = _EventView(id=event_id, **values)
+        mailing.queue_for_transition(uow, case=_LazyCase(uow, event.case_id), event=event)
+    uow.flush()
+
+
+def _insert_events(uow: UnitOfWork, events: list[dict[str, Any]]) -> list[int]:
+    """Insert the events (plain executemany) and return their ids in the same order.
+
+    ``INSERT .. RETURNING`` in parameter order degrades to one statement per row on SQLite;
+    instead the new ids are read back: a transaction's rows for the batch's cases get
+    ascending ids in the order they were inserted, on SQLite and PostgreSQL alike.
+    """
+    session = uow.session
+    before = session.scalar(select(func.coalesce(func.max(EVENTS.c.id), 0)))
+    session.execute(insert(EVENTS), events)
+    case_ids = {e["case_id"] for e in events}
+    query = (
+        select(EVENTS.c.id, EVENTS.c.case_id)
+        .where(EVENTS.c.id > before, EVENTS.c.case_id.in_(case_ids))
+        .order_by(EVENTS.c.id)
+    )
+    rows = session.execute(query).all()
+    if [case_id for _, case_id in rows] != [e["case_id"] for e in events]:
+        raise ConcurrencyConflict("写入案件历史时与其他操作冲突；本批未保存")
+    return [event_id for event_id, _ in rows]
