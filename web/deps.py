@@ -6,7 +6,7 @@ import hmac
 from collections.abc import Iterator
 from typing import Annotated
 
-from fastapi import Depends, Form, Request
+from fastapi import Depends, Form, Path, Request
 
 from services import users
 from services.errors import NotFound
@@ -52,3 +52,8 @@ def check_csrf(request: Request, csrf_token_field: Annotated[str, Form(alias="cs
 
 
 Csrf = Depends(check_csrf)
+
+#: The largest id or version a row can hold (a PostgreSQL integer): larger ones are refused as
+#: invalid input (400) instead of overflowing the database driver (500).
+MAX_ID = 2_147_483_647
+RowId = Annotated[int, Path(ge=1, le=MAX_ID)]

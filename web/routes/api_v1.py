@@ -10,10 +10,31 @@ from pydantic import BaseModel, Field
 
 from services import api_tokens, case_actions, cases, queries, registry_queries
 from services.users import UserView
-from web.deps import Uow
+from web.deps import MAX_ID, RowId, Uow
 from web.routes.cases import list_filters
 
-router = APIRouter(prefix="/api/v1", tags=["api v1"])
+
+class ErrorOut(BaseModel):
+    """Every refusal of the API: a Chinese message, and the list when there are several."""
+
+    detail: str
+    errors: list[str] = Field(default_factory=list)
+
+
+ERRORS = {
+    400: ("请求参数无效或数据不合规则", ErrorOut),
+    401: ("缺少、无效或已撤销的 API 令牌", ErrorOut),
+    403: ("不在令牌所属用户的管辖范围内，或该用户无权操作", ErrorOut),
+    404: ("记录不存在", ErrorOut),
+    409: ("状态不允许该操作，或版本号已过期（并发修改）", ErrorOut),
+}
+router = APIRouter(
+    prefix="/api/v1",
+    tags=["api v1"],
+    responses={
+        code: {"model": model, "description": text} for code, (text, model) in ERRORS.items()
+    },
+)
 
 
 def api_user(uow: Uow, authorization: Annotated[str | None, Header()] = None) -> UserView:
@@ -37,7 +58,9 @@ class CasePageOut(BaseModel):
 class TransitionIn(BaseModel):
     trigger: str = Field(description="notify | start | verify | reject | escalate")
     note: str | None = Field(default=None, description="备注；退回（reject）时必填理由")
-    expected_version: int | None = Field(default=None, description="案件版本号，防止并发覆盖")
+    expected_version: int | None = Field(
+        default=None, ge=0, le=MAX_ID, description="案件版本号，防止并发覆盖"
+    )
 
 
 class FindingIn(BaseModel):
@@ -66,22 +89,22 @@ def list_cases(
 
 
 @router.get("/cases/{case_id}", summary="案件详情")
-def get_case(case_id: int, uow: Uow, user: ApiUser) -> queries.CaseDetail:
+def get_case(case_id: RowId, uow: Uow, user: ApiUser) -> queries.CaseDetail:
     return queries.case_detail(uow, case_id, scope_path=user.scope_path)
 
 
 @router.get("/cases/{case_id}/events", summary="案件处理记录")
-def case_events(case_id: int, uow: Uow, user: ApiUser) -> list[queries.EventView]:
+def case_events(case_id: RowId, uow: Uow, user: ApiUser) -> list[queries.EventView]:
     return queries.case_detail(uow, case_id, scope_path=user.scope_path).events
 
 
 @router.get("/cases/{case_id}/submissions", summary="责任单位提交的整改材料")
-def case_submissions(case_id: int, uow: Uow, user: ApiUser) -> list[queries.SubmissionView]:
+def case_submissions(case_id: RowId, uow: Uow, user: ApiUser) -> list[queries.SubmissionView]:
     return queries.case_detail(uow, case_id, scope_path=user.scope_path).submissions
 
 
 @router.post("/cases/{case_id}/transitions", summary="执行案件操作")
-def transition(case_id: int, body: TransitionIn, uow: Uow, user: ApiUser) -> cases.TransitionResult:
+def transition(case_id: RowId, body: TransitionIn, uow: Uow, user: ApiUser) -> cases.TransitionResult:
     return case_actions.act(
         uow,
         user=user,
@@ -127,7 +150,7 @@ def targets(
     uow: Uow,
     user: ApiUser,
     unit: str | None = None,
-    after_id: int | None = None,
+    after_id: Annotated[int | None, Query(ge=0, le=MAX_ID)] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 500,
 ) -> list[registry_queries.TargetRow]:
     return registry_queries.list_targets(

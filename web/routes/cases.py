@@ -10,7 +10,7 @@ from fastapi.responses import FileResponse, RedirectResponse, Response
 
 from services import case_actions, queries, registry_queries, submissions
 from web import exports
-from web.deps import Csrf, CurrentUser, Uow
+from web.deps import Csrf, CurrentUser, RowId, Uow
 from web.templating import flash, render
 
 router = APIRouter(include_in_schema=False)
@@ -131,7 +131,7 @@ def bulk(
 
 
 @router.get("/cases/{case_id}")
-def case_page(request: Request, case_id: int, uow: Uow, user: CurrentUser):
+def case_page(request: Request, case_id: RowId, uow: Uow, user: CurrentUser):
     detail = queries.case_detail(uow, case_id, scope_path=user.scope_path)
     manual = [str(t) for t in case_actions.MANUAL_TRIGGERS]
     return render(
@@ -146,7 +146,7 @@ def case_page(request: Request, case_id: int, uow: Uow, user: CurrentUser):
 @router.post("/cases/{case_id}/transition", dependencies=[Csrf])
 def transition(
     request: Request,
-    case_id: int,
+    case_id: RowId,
     uow: Uow,
     user: CurrentUser,
     trigger: Annotated[str, Form()],
@@ -161,7 +161,7 @@ def transition(
 
 
 @router.get("/attachments/{attachment_id}")
-def download(attachment_id: int, uow: Uow, user: CurrentUser):
+def download(attachment_id: RowId, uow: Uow, user: CurrentUser):
     stored = submissions.open_attachment(
         uow, attachment_id=attachment_id, scope_path=user.scope_path
     )

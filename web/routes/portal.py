@@ -10,7 +10,7 @@ from fastapi.responses import RedirectResponse
 from services import portal, submissions
 from services.portal import PortalUnit
 from services.submissions import IncomingFile, TooLarge
-from web.deps import Csrf, Uow
+from web.deps import Csrf, RowId, Uow
 from web.routes.cases import attachment_response
 from web.templating import render
 
@@ -31,7 +31,7 @@ def home(request: Request, token: str, uow: Uow, unit: Unit):
 
 
 @router.get("/cases/{case_id}")
-def case_form(request: Request, token: str, case_id: int, uow: Uow, unit: Unit):
+def case_form(request: Request, token: str, case_id: RowId, uow: Uow, unit: Unit):
     detail = portal.unit_case(uow, unit_id=unit.unit_id, case_id=case_id)
     return render(
         request,
@@ -50,7 +50,7 @@ def case_form(request: Request, token: str, case_id: int, uow: Uow, unit: Unit):
 def submit(
     request: Request,
     token: str,
-    case_id: int,
+    case_id: RowId,
     uow: Uow,
     unit: Unit,
     text: Annotated[str, Form()] = "",
@@ -75,12 +75,12 @@ def submit(
 
 
 @router.get("/cases/{case_id}/done")
-def done(request: Request, token: str, case_id: int, uow: Uow, unit: Unit):
+def done(request: Request, token: str, case_id: RowId, uow: Uow, unit: Unit):
     detail = portal.unit_case(uow, unit_id=unit.unit_id, case_id=case_id)
     return render(request, "portal/done.html", unit=unit, token=token, d=detail)
 
 
 @router.get("/attachments/{attachment_id}")
-def download(attachment_id: int, uow: Uow, unit: Unit):
+def download(attachment_id: RowId, uow: Uow, unit: Unit):
     stored = submissions.open_attachment(uow, attachment_id=attachment_id, unit_id=unit.unit_id)
     return attachment_response(stored)
