@@ -130,6 +130,7 @@ def run(scale: float = 1.0) -> dict:
         "pages": pages,
         "site_names": sites,
         "server_delay_ms": DELAY * 1000,
+        "page_bytes": len(_column_page().encode()),
         "max_concurrency": settings.check_max_concurrency,
         "per_host_concurrency": settings.check_per_host_concurrency,
         "pages_fixed": fixed,

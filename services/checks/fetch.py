@@ -8,6 +8,7 @@ import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -113,7 +114,7 @@ class Fetcher:
 
     async def get(self, url: str, *, read_body: bool = True, timeout: float | None = None) -> Page:
         """Visit ``url`` within the limits; raise FetchFailed when no HTTP answer came."""
-        host = httpx.URL(url).host.lower()
+        host = (urlsplit(url).hostname or "").lower()
         async with self._hosts[host], self._overall:
             started = time.perf_counter()
             try:

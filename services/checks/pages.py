@@ -17,10 +17,13 @@ DATE = re.compile(
     r"(?<!\d)(20\d{2}|19\d{2})\s*(?:[-/.]\s*(\d{1,2})\s*[-/.]\s*(\d{1,2})(?!\d)"
     r"|年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日)"
 )
+#: Only the tags the reader acts on; others stay in the text and are stripped from it.
 TAG = re.compile(
-    r"<!--.*?-->|<(/?)([a-zA-Z][a-zA-Z0-9:-]*)((?:[^>\"']|\"[^\"]*\"|'[^']*')*)>|<![^>]*>",
-    re.DOTALL,
+    r"<!--.*?-->|<(/?)(li|tr|dd|dt|ul|ol|table|dl|a|h[1-4]|caption|legend|title|nav|header"
+    r"|footer|main|aside|script|style|noscript|template)\b((?:[^>\"']|\"[^\"]*\"|'[^']*')*)>",
+    re.DOTALL | re.IGNORECASE,
 )
+OTHER_TAG = re.compile(r"<[^>]*>")
 HREF = re.compile(r"""\bhref\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+))""", re.IGNORECASE)
 ROWS = frozenset({"li", "tr", "dd", "dt"})
 LISTS = frozenset({"ul", "ol", "table", "dl"})
@@ -74,7 +77,7 @@ class PageReading:
 
 
 def _clean(parts: list[str]) -> str:
-    return " ".join(unescape(" ".join(parts)).split())
+    return " ".join(unescape(OTHER_TAG.sub(" ", " ".join(parts))).split())
 
 
 class _Reader:
@@ -165,7 +168,7 @@ def read_page(html: str) -> PageReading:
             reader.text(html[position : match.start()])
         position = match.end()
         name = match.group(2)
-        if name is None:  # a comment or a doctype
+        if name is None:  # a comment
             continue
         tag = name.lower()
         if match.group(1):

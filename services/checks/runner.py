@@ -21,17 +21,21 @@ async def run_checks(
     requests: list[CheckRequest], *, settings: Settings, clock: Clock
 ) -> list[CheckOutcome]:
     """Run each request's check; outcomes come back in the order of the requests."""
+    outcomes: list[CheckOutcome | None] = [None] * len(requests)
+    pending = iter(enumerate(requests))
     async with Fetcher(settings) as fetcher:
         context = CheckContext(fetcher=fetcher, settings=settings, today=clock.today())
-        running = asyncio.Semaphore(settings.check_max_concurrency * CHECKS_PER_REQUEST_SLOT)
 
-        async def one(request: CheckRequest) -> CheckOutcome:
-            async with running:
+        async def worker() -> None:
+            # Workers pull from one iterator: memory stays bounded however many requests.
+            for index, request in pending:
                 outcome = await run_one(request, context)
-            outcome.checked_at = clock.now()
-            return outcome
+                outcome.checked_at = clock.now()
+                outcomes[index] = outcome
 
-        return list(await asyncio.gather(*(one(r) for r in requests)))
+        workers = min(len(requests), settings.check_max_concurrency * CHECKS_PER_REQUEST_SLOT)
+        await asyncio.gather(*(worker() for _ in range(workers)))
+    return [o for o in outcomes if o is not None]
 
 
 async def run_one(request: CheckRequest, context: CheckContext) -> CheckOutcome:
