@@ -4,7 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
+
+if TYPE_CHECKING:
+    from services.checks.fetch import Fetcher
+    from services.settings import Settings
 
 Outcome = Literal["fixed", "present", "unknown"]
 OUTCOME_LABELS = {"fixed": "已整改", "present": "问题仍存在", "unknown": "无法判断"}
@@ -55,8 +59,8 @@ class CheckOutcome:
 class CheckContext:
     """What a check needs besides its request: the fetcher, settings and today's date."""
 
-    fetcher: Any  # services.checks.fetch.Fetcher (Any keeps this module import-free)
-    settings: Any  # services.settings.Settings
+    fetcher: Fetcher
+    settings: Settings
     today: date
 
 

@@ -260,3 +260,20 @@ async def test_connections_to_many_hosts_are_closed_beyond_the_cap(dns):
     assert {o.outcome for o in outcomes} == {"fixed"}
     assert many.connections == 40
     assert many.peak_open_connections <= 12
+
+
+async def test_a_domain_aliased_by_cname_reports_the_alias_and_its_addresses(web, dns):
+    dns.set("cdn.county.test", ["127.0.0.1"])
+    dns.cnames["alias.county.test"] = "cdn.county.test"
+    request = CheckRequest(
+        check="domain_live",
+        target_code="alias",
+        url=web.url("/news/fresh", host="alias.county.test"),
+        domain="alias.county.test",
+    )
+    [outcome] = await run_checks(
+        [request], settings=check_settings(dns.port), clock=Clock(NOTICE_DAY)
+    )
+    assert outcome.outcome == "present"
+    assert outcome.details["dns"]["cnames"] == ["cdn.county.test"]
+    assert outcome.details["dns"]["addresses"] == ["127.0.0.1"]
