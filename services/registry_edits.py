@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from services import imports, publication, registry, rounds
-from services.errors import ValidationFailed
+from services.errors import Forbidden, ValidationFailed
 from services.imports import ImportReport
 from services.publication import PublicationSummary
 from services.uow import UnitOfWork
@@ -43,6 +43,8 @@ def save_round(uow: UnitOfWork, *, user: UserView, spec: rounds.RoundSpec) -> st
 def publish(uow: UnitOfWork, *, user: UserView, round_code: str) -> PublicationSummary:
     """Publish a round: notify its found cases and queue one email per unit (commits)."""
     user.require_acting()
+    if user.scope_path is not None:  # a round spans every county: publishing it is the city's
+        raise Forbidden("检查轮次涉及全市各单位，只有不限管辖范围的监管人员可以发布")
     return publication.publish_round(uow, round_code=round_code, actor=user.display_name)
 
 
