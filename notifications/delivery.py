@@ -95,6 +95,8 @@ async def deliver(
 async def _send_one(transport: Transport, item: Outgoing, unreachable: list[str]) -> Outcome:
     try:
         mail = item.build()
+    except ValueError as exc:  # no or malformed recipient: the row's data, said plainly
+        return Outcome(item.ref, "failed", str(exc))
     except Exception as exc:  # a template or data error fails this message, not the batch
         return Outcome(item.ref, "failed", f"邮件内容生成失败：{type(exc).__name__}: {exc}")
     try:

@@ -7,9 +7,11 @@ from collections import Counter
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import select
 
 from services import cases, outbox, outbox_admin
 from services.clock import Clock
+from services.db.models import OutboxMessage
 from tests.builders import a_case, a_target, a_unit
 from tests.fakes import FakeSender
 from tests.support.mailserver import MailServer
@@ -207,6 +209,22 @@ def test_retries_back_off_exponentially_and_give_up_visibly(app):
     assert max(delays) == outbox.BACKOFF_CAP
     assert row.status == "failed" and row.attempts == outbox.MAX_ATTEMPTS
     assert row.last_error.startswith(f"已尝试 {outbox.MAX_ATTEMPTS} 次仍未送达")
+
+
+def test_a_row_with_a_malformed_address_fails_with_that_reason_and_the_others_go(app):
+    _one_notice_per_unit(app, units=3)
+    with app.uow() as uow:
+        row = uow.session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)).all()[1]
+        row.to_addrs = ["不是邮箱@"]
+        uow.commit()
+    sender = FakeSender()
+
+    report = outbox.dispatch(app, sender=sender)
+
+    assert (report.sent, report.failed) == (2, 1)
+    [failed] = _by_status(app)["failed"]
+    assert failed.last_error == "收件地址格式不正确：不是邮箱@"
+    assert len(sender.messages) == 2
 
 
 def test_a_temporary_failure_of_one_message_does_not_stop_the_others(app):
