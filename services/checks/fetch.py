@@ -129,7 +129,7 @@ class Fetcher:
             except httpx.ConnectError as exc:
                 kind = "dns" if str(exc).startswith("域名无法解析") else "connect"
                 raise FetchFailed(kind, str(exc) or "无法连接") from None
-            except httpx.HTTPError as exc:
+            except (httpx.HTTPError, httpx.InvalidURL) as exc:
                 raise FetchFailed("protocol", f"{type(exc).__name__}: {exc}") from None
 
     async def _visit(self, url: str, *, read_body: bool, started: float) -> Page:

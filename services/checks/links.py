@@ -26,6 +26,7 @@ class Target:
     link: Link
     internal: bool
     places: int  # how many times the page links to it
+    invalid: bool = False  # the address cannot be parsed: unusable without a request
 
 
 def collect(links: list[Link], *, base: str, site_hosts: set[str]) -> list[Target]:
@@ -35,23 +36,26 @@ def collect(links: list[Link], *, base: str, site_hosts: set[str]) -> list[Targe
         href = link.href.strip()
         if not href or href.lower().startswith(SKIPPED_SCHEMES):
             continue
-        url = urldefrag(urljoin(base, href)).url
-        parts = urlsplit(url)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            continue
+        try:
+            url = urldefrag(urljoin(base, href)).url
+            parts = urlsplit(url)
+            if parts.scheme not in ("http", "https") or not parts.hostname:
+                continue
+        except ValueError:  # e.g. "http://[::1/x": a link no browser can follow
+            url = href
         if url in seen:
             seen[url][1] += 1
         else:
             seen[url] = [link, 1]
-    return [
-        Target(
-            url=url,
-            link=link,
-            internal=_same_site(urlsplit(url).hostname or "", site_hosts),
-            places=count,
-        )
-        for url, (link, count) in seen.items()
-    ]
+    return [_target(url, link, count, site_hosts) for url, (link, count) in seen.items()]
+
+
+def _target(url: str, link: Link, count: int, site_hosts: set[str]) -> Target:
+    try:
+        host = urlsplit(url).hostname or ""
+    except ValueError:
+        return Target(url=url, link=link, internal=True, places=count, invalid=True)
+    return Target(url=url, link=link, internal=_same_site(host, site_hosts), places=count)
 
 
 def _same_site(host: str, site_hosts: set[str]) -> bool:
@@ -62,6 +66,8 @@ def _same_site(host: str, site_hosts: set[str]) -> bool:
 async def _probe(target: Target, context: CheckContext) -> dict | None:
     """None when the link works; else what went wrong, with the link's text and place."""
     try:
+        if target.invalid:
+            raise FetchFailed("protocol", "链接地址无效")
         page = await context.fetcher.get(target.url, read_body=False)
     except FetchFailed as exc:
         label = KIND_LABELS.get(exc.kind, exc.kind)

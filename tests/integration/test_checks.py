@@ -277,3 +277,10 @@ async def test_a_domain_aliased_by_cname_reports_the_alias_and_its_addresses(web
     assert outcome.outcome == "present"
     assert outcome.details["dns"]["cnames"] == ["cdn.county.test"]
     assert outcome.details["dns"]["addresses"] == ["127.0.0.1"]
+
+
+async def test_a_malformed_link_is_reported_not_a_crash(web, settings):
+    web.route("/odd-links", Reply("<a href='/a'>正文</a> <a href='http://[::1/x'>坏地址</a>"))
+    outcome = await check("broken_links", "/odd-links", web=web, settings=settings)
+    assert outcome.outcome == "present"
+    assert [(b["text"], b["kind"]) for b in outcome.details["broken"]] == [("坏地址", "protocol")]
