@@ -1,0 +1,139 @@
+"""Sessions, API tokens and unit links: they expire, can be revoked, and a forged one fails."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import timedelta
+
+import httpx
+from itsdangerous import TimestampSigner
+
+from services import api_tokens, links
+from services.clock import Clock
+from services.db.models import ApiToken, User
+from tests.security.world import ACCOUNTS, build, sign_in
+from web.app import SESSION_HOURS, create_app
+
+COOKIE = "rectify_session"
+
+
+def client_of(web) -> httpx.AsyncClient:
+    transport = httpx.ASGITransport(app=web, raise_app_exceptions=False)
+    return httpx.AsyncClient(transport=transport, base_url="http://testserver")
+
+
+def flipped(text: str, at: int) -> str:
+    """``text`` with one character changed (a forged or mistyped copy)."""
+    char = text[at]
+    return text[:at] + ("A" if char != "A" else "B") + text[at + 1 :]
+
+
+async def signed_in(app, web, actor: str = "supervisor") -> tuple[httpx.AsyncClient, str]:
+    world = build(app)
+    client = client_of(web)
+    csrf = await sign_in(client, ACCOUNTS[actor][0], world.passwords[actor])
+    assert (await client.get("/")).status_code == 200
+    return client, csrf
+
+
+async def test_a_session_older_than_its_lifetime_is_sent_back_to_the_login_page(app, monkeypatch):
+    web = create_app(app)
+    client, _ = await signed_in(app, web)
+    later = TimestampSigner.get_timestamp(TimestampSigner("x")) + SESSION_HOURS * 3600 + 60
+    monkeypatch.setattr(TimestampSigner, "get_timestamp", lambda self: later)
+
+    answer = await client.get("/cases")
+
+    assert answer.status_code == 303 and answer.headers["location"].startswith("/login")
+    await client.aclose()
+
+
+async def test_a_tampered_session_cookie_is_refused(app):
+    web = create_app(app)
+    client, _ = await signed_in(app, web)
+    cookie = client.cookies[COOKIE]
+    wrong = []
+    for at in (0, len(cookie) // 2, len(cookie) - 1):
+        async with client_of(web) as forger:
+            forger.cookies.set(COOKIE, flipped(cookie, at))
+            answer = await forger.get("/cases")
+            if answer.status_code != 303 or not answer.headers["location"].startswith("/login"):
+                wrong.append(at)
+    async with client_of(web) as copier:
+        copier.cookies.set(COOKIE, cookie)
+        assert (await copier.get("/cases")).status_code == 200  # the untouched copy works
+    assert wrong == []
+    await client.aclose()
+
+
+async def test_a_deactivated_users_session_and_api_token_stop_working(app):
+    web = create_app(app)
+    client, _ = await signed_in(app, web)
+    with app.uow() as uow:
+        token = api_tokens.issue_token(uow, username="zhang", name="脚本").token
+        uow.session.query(User).filter(User.username == "zhang").update({"active": False})
+        uow.commit()
+
+    page = await client.get("/cases")
+    api = await client.get("/api/v1/cases", headers={"Authorization": f"Bearer {token}"})
+
+    assert page.status_code == 303 and page.headers["location"].startswith("/login")
+    assert api.status_code == 401 and "停用" in api.json()["detail"]
+    await client.aclose()
+
+
+async def test_an_api_token_works_until_revoked_and_a_tampered_one_never(app):
+    build(app)
+    with app.uow() as uow:
+        issued = api_tokens.issue_token(uow, username="zhang", name="脚本")
+        uow.commit()
+    web = create_app(app)
+
+    async def status(token: str) -> tuple[int, str]:
+        async with client_of(web) as client:
+            answer = await client.get("/api/v1/cases", headers={"Authorization": f"Bearer {token}"})
+        return answer.status_code, answer.json().get(
+            "detail", ""
+        ) if answer.status_code != 200 else ""
+
+    assert await status(issued.token) == (200, "")
+    assert await status(flipped(issued.token, len(issued.token) - 3)) == (401, "API 令牌无效")
+    assert await status(issued.token.upper()) == (401, "API 令牌无效")
+    assert (await status(""))[1].startswith("缺少 API 令牌")
+    with app.uow() as uow:
+        api_tokens.revoke_token(uow, token_id=issued.token_id)
+        uow.commit()
+    assert await status(issued.token) == (401, "API 令牌已被撤销")
+    with app.uow() as uow:
+        assert uow.session.get(ApiToken, issued.token_id).revoked_at is not None
+
+
+async def test_a_unit_link_expires_can_be_revoked_and_a_tampered_one_opens_nothing(app):
+    world = build(app)
+    with app.uow() as uow:
+        expiring = links.issue_link(uow, unit_id=1, ttl=timedelta(days=1))
+        uow.commit()
+    today, tomorrow = (
+        create_app(app),
+        create_app(
+            dataclasses.replace(app, clock=Clock(app.clock.now() + timedelta(days=1, minutes=1)))
+        ),
+    )
+
+    async def answer(web, token: str) -> tuple[int, bool]:
+        async with client_of(web) as client:
+            page = await client.get(f"/portal/{token}")
+        return page.status_code, page.text
+
+    assert (await answer(today, expiring.token))[0] == 200
+    status, text = await answer(tomorrow, expiring.token)
+    assert status == 403 and "该链接已过期" in text
+    status, text = await answer(today, flipped(world.link_a, 5))
+    assert status == 403 and "链接无效" in text
+    assert (await answer(today, world.link_a))[0] == 200
+    with app.uow() as uow:
+        gengma = links.resolve_link(uow, world.link_a).unit_id
+        links.revoke_links(uow, unit_id=gengma)
+        uow.commit()
+    status, text = await answer(today, world.link_a)
+    assert status == 403 and "该链接已被撤销" in text
