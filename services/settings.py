@@ -63,7 +63,13 @@ class Settings(BaseSettings):
     check_reach_samples: int = 20  # national rule: ≥ 20 visits a day for a week
     check_reach_window_seconds: float = 600.0  # shortened for rechecks; 604800 = one week
     check_reach_failure_threshold: float = 0.05
-    column_stale_days: dict[str, int] = {"news": 14, "notice": 180, "policy": 180, "other": 30}
+    column_stale_days: dict[str, int] = {
+        "homepage": 14,  # a website target's own page is its homepage (首页不更新: 2 weeks)
+        "news": 14,
+        "notice": 180,
+        "policy": 180,
+        "other": 30,
+    }
     column_stale_days_by_target: dict[str, int] = {}  # target code → days, overrides the type
     check_max_links: int = 300  # links requested per page at most
     check_page_keep_chars: int = 4000  # the trimmed copy of a page kept as evidence

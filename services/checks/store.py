@@ -20,7 +20,7 @@ def request_for(
         target_code=target.code,
         url=target.url,
         domain=target.domain,
-        column_type=target.column_type,
+        column_type=target.column_type or ("homepage" if target.kind == "website" else None),
         category_code=category_code,
         case_id=case_id,
         stale_days=settings.column_stale_days_by_target.get(target.code),

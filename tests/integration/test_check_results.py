@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 
 from cli.main import app as cli_app
 from services import checks
+from services.checks.columns import stale_days
 from services.db.models import CheckResult
 from services.errors import NotFound
 from tests.builders import a_case, a_target
@@ -152,3 +153,12 @@ def test_rectify_check_of_reachability_takes_its_window_from_the_command(app, we
     assert result.exit_code == 0, result.output
     assert "检查结论：已整改" in result.output
     assert "0.2 秒内访问 3 次，失败 0 次，失败率 0.0%" in result.output
+
+
+def test_a_website_page_is_held_to_the_homepage_threshold_of_two_weeks(app, web):
+    with app.uow() as uow:
+        site = a_target(uow, kind="website", url=web.url("/", host=SITE))
+        case = a_case(uow, category="homepage_stale", target_code=site.code)
+        [request] = checks.requests_for_cases(uow, [case.id])
+    assert (request.check, request.column_type) == ("column_fresh", "homepage")
+    assert stale_days(request, app.settings) == 14

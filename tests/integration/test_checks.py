@@ -284,3 +284,10 @@ async def test_a_malformed_link_is_reported_not_a_crash(web, settings):
     outcome = await check("broken_links", "/odd-links", web=web, settings=settings)
     assert outcome.outcome == "present"
     assert [(b["text"], b["kind"]) for b in outcome.details["broken"]] == [("坏地址", "protocol")]
+
+
+async def test_a_redirect_loop_cannot_tell(web, settings):
+    web.route("/loop", Reply(status=302, headers={"Location": "/loop"}))
+    outcome = await check("column_fresh", "/loop", web=web, settings=settings)
+    assert outcome.outcome == "unknown"
+    assert "重定向次数过多" in outcome.summary
