@@ -7,6 +7,7 @@ from datetime import date
 from prefect.client.orchestration import get_client
 from sqlalchemy import select
 
+from flows.dispatch import dispatch_outbox
 from flows.publish import publish_round
 from flows.recheck import quarterly_recheck
 from flows.sweep import overdue_sweep
@@ -14,6 +15,7 @@ from services.db.models import Case, CaseEvent, OutboxMessage, Round, Target
 from services.queries import CaseFilters, list_cases
 from tests.builders import a_round
 from tests.integration.flowkit import at, count, mark
+from tests.support.mailserver import MailServer
 
 NOTICE_DAY = date(2021, 7, 19)
 
@@ -107,3 +109,21 @@ async def test_the_sweep_on_2021_07_30_escalates_exactly_the_overdue_cases_once(
     again = await overdue_sweep(as_of=date(2021, 7, 30))
     assert (again["escalated"], again["units_reminded"]) == (0, 0)
     assert (count(demo, CaseEvent), count(demo, OutboxMessage)) == before
+
+
+async def test_the_dispatch_flow_delivers_each_units_notice_once(demo, monkeypatch):
+    server = MailServer().start()
+    monkeypatch.setenv("RECTIFY_SMTP_PORT", str(server.port))
+    try:
+        await publish_round("2021Q2", as_of=NOTICE_DAY)
+        with demo.uow() as uow:
+            pending = uow.session.scalars(
+                select(OutboxMessage).where(OutboxMessage.status == "pending")
+            ).all()
+            addresses = sorted(m.to_addrs[0] for m in pending)
+        first = await dispatch_outbox()
+        second = await dispatch_outbox()
+    finally:
+        server.stop()
+    assert (first["sent"], second["sent"]) == (len(pending), 0)
+    assert sorted(r.rcpt_tos[0] for r in server.received) == addresses
