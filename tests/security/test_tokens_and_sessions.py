@@ -53,7 +53,7 @@ async def test_a_tampered_session_cookie_is_refused(app):
     client, _ = await signed_in(app, web)
     cookie = client.cookies[COOKIE]
     wrong = []
-    for at in (0, len(cookie) // 2, len(cookie) - 1):
+    for at in (0, 10, len(cookie) - 2):  # a last base64 char may only hold padding bits
         async with client_of(web) as forger:
             forger.cookies.set(COOKIE, flipped(cookie, at))
             answer = await forger.get("/cases")
