@@ -20,7 +20,7 @@ DATE = re.compile(
 #: Only the tags the reader acts on; others stay in the text and are stripped from it.
 TAG = re.compile(
     r"<!--.*?-->|<(/?)(li|tr|dd|dt|ul|ol|table|dl|a|h[1-4]|caption|legend|title|nav|header"
-    r"|footer|main|aside|script|style|noscript|template)\b((?:[^>\"']|\"[^\"]*\"|'[^']*')*)>",
+    r"|footer|main|aside|script|style|noscript|template|div|p|section|article)\b((?:[^>\"']|\"[^\"]*\"|'[^']*')*)>",
     re.DOTALL | re.IGNORECASE,
 )
 OTHER_TAG = re.compile(r"<[^>]*>")
@@ -29,6 +29,10 @@ ROWS = frozenset({"li", "tr", "dd", "dt"})
 LISTS = frozenset({"ul", "ol", "table", "dl"})
 SKIPPED = frozenset({"script", "style", "noscript", "template"})
 HEADINGS = frozenset({"h1", "h2", "h3", "h4", "caption", "legend"})
+#: Lists built of blocks (<div class="item"><a>…</a><span>2021-07-01</span></div>).
+BLOCKS = frozenset({"div", "p", "section", "article"})
+#: "今天是2021年7月19日 星期一" in a page's top bar is a calendar, not an entry.
+CALENDAR = re.compile(r"今天|今日|星期|礼拜|当前日期|当前时间")
 LANDMARKS = frozenset({"nav", "header", "footer", "main", "aside"})
 
 
@@ -70,10 +74,12 @@ class PageReading:
     title: str
     entries: list[Entry]
     links: list[Link]
+    items: list[Entry]  # innermost blocks holding a link and a date
 
     @property
     def dated_entries(self) -> list[Entry]:
-        return [e for e in self.entries if e.dated is not None]
+        """Dated list items and table rows; failing those, dated blocks with a link."""
+        return [e for e in self.entries if e.dated is not None] or self.items
 
 
 def _clean(parts: list[str]) -> str:
@@ -95,10 +101,15 @@ class _Reader:
         self.heading: list[str] | None = None
         self.section = ""
         self.in_title = False
+        self.items: list[Entry] = []
+        self.blocks: list[list[str]] = []
+        self.block_flags: list[list[bool]] = []  # [holds a link, a descendant became an item]
 
     def text(self, data: str) -> None:
         if self.rows:
             self.rows[-1].append(data)
+        if self.blocks:
+            self.blocks[-1].append(data)
         if self.link:
             self.link[2].append(data)
         if self.heading is not None:
@@ -118,10 +129,15 @@ class _Reader:
             self.row_depth.append(self.depth)
         elif tag in LISTS:
             self.depth += 1
+        elif tag in BLOCKS:
+            self.blocks.append([])
+            self.block_flags.append([False, False])
         elif tag == "a":
             match = HREF.search(attrs)
             href = unescape(next(g for g in match.groups() if g is not None)) if match else ""
             self.link = (href, line, []) if href else None
+            if href and self.blocks:
+                self.block_flags[-1][0] = True
         elif tag in HEADINGS:
             self.heading = []
         elif tag == "title":
@@ -136,12 +152,25 @@ class _Reader:
         if self.rows:  # a nested row's text also belongs to its parent
             self.rows[-1].append(text)
         if text and not container:
-            dates = find_dates(text)
+            dates = [] if CALENDAR.search(text) else find_dates(text)
             self.entries.append(Entry(text=text[:200], dated=max(dates) if dates else None))
+
+    def close_block(self) -> None:
+        text = _clean(self.blocks.pop())
+        linked, done = self.block_flags.pop()
+        if not done and linked and not CALENDAR.search(text) and (dates := find_dates(text)):
+            self.items.append(Entry(text=text[:200], dated=max(dates)))
+            done = True
+        if self.blocks:  # the parent holds this block's text, links and items too
+            self.blocks[-1].append(text)
+            flags = self.block_flags[-1]
+            flags[0], flags[1] = flags[0] or linked, flags[1] or done
 
     def end(self, tag: str) -> None:
         if tag in ROWS and self.rows:
             self.close_row()
+        elif tag in BLOCKS and self.blocks:
+            self.close_block()
         elif tag in LISTS:
             while self.row_depth and self.row_depth[-1] >= self.depth:
                 self.close_row()  # rows the list left open end with it
@@ -186,4 +215,8 @@ def read_page(html: str) -> PageReading:
         reader.text(html[position:])
     while reader.rows:
         reader.close_row()
-    return PageReading(title=_clean(reader.title), entries=reader.entries, links=reader.links)
+    while reader.blocks:
+        reader.close_block()
+    return PageReading(
+        title=_clean(reader.title), entries=reader.entries, links=reader.links, items=reader.items
+    )
