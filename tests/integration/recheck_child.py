@@ -1,6 +1,8 @@
-"""A recheck in a process of its own that stops after its first committed batch, to be killed.
+"""A recheck in a process of its own that hangs at a chosen point, to be killed there.
 
-``python -m tests.integration.recheck_child DATABASE_URL AS_OF BATCH_SIZE``
+``python -m tests.integration.recheck_child DATABASE_URL AS_OF BATCH_SIZE POINT`` where POINT is
+``after-commit`` (the first batch committed) or ``mid-batch`` (the second batch's rows written,
+not committed).
 """
 
 from __future__ import annotations
@@ -9,11 +11,30 @@ import sys
 import time
 from datetime import date
 
-from services import rechecks
+from services import batch, rechecks
 from services.bootstrap import build_app
 from services.settings import Settings
 
 ACTOR = "quarterly-recheck/kill-test"
+
+
+def _hang(message: str) -> None:
+    print(message, flush=True)
+    time.sleep(600)
+
+
+def hang_mid_batch() -> None:
+    """Make the second batch hang once its rows are written and before it commits."""
+    write = batch.write
+    calls = []
+
+    def write_then_hang(*args, **kwargs):
+        write(*args, **kwargs)
+        calls.append(1)
+        if len(calls) == 2:
+            _hang("batch written")
+
+    batch.write = write_then_hang
 
 
 def run(database_url: str, as_of: date, batch_size: int, *, pause: bool) -> rechecks.RecheckSummary:
@@ -21,8 +42,7 @@ def run(database_url: str, as_of: date, batch_size: int, *, pause: bool) -> rech
 
     def after_batch(_part: rechecks.RecheckSummary) -> None:
         if pause:
-            print("batch committed", flush=True)
-            time.sleep(600)
+            _hang("batch committed")
 
     app = build_app(Settings(database_url=database_url, secret_key="test-secret"), as_of=as_of)
     try:
@@ -40,4 +60,12 @@ def run(database_url: str, as_of: date, batch_size: int, *, pause: bool) -> rech
 
 
 if __name__ == "__main__":
-    run(sys.argv[1], date.fromisoformat(sys.argv[2]), int(sys.argv[3]), pause=True)
+    point = sys.argv[4]
+    if point == "mid-batch":
+        hang_mid_batch()
+    run(
+        sys.argv[1],
+        date.fromisoformat(sys.argv[2]),
+        int(sys.argv[3]),
+        pause=point == "after-commit",
+    )

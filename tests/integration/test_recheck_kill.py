@@ -55,26 +55,25 @@ def scenario(sqlite_template, tmp_path):
     return path
 
 
-def test_a_recheck_killed_mid_run_and_run_again_ends_like_an_uninterrupted_one(scenario, tmp_path):
+@pytest.mark.parametrize(
+    ("point", "says"), [("after-commit", "batch committed"), ("mid-batch", "batch written")]
+)
+def test_a_recheck_killed_mid_run_and_run_again_ends_like_an_uninterrupted_one(
+    scenario, tmp_path, point, says
+):
     baseline = tmp_path / "baseline.db"
     shutil.copy(scenario, baseline)
     run(f"sqlite:///{baseline}", AS_OF, BATCH, pause=False)
 
+    command = [sys.executable, "-m", "tests.integration.recheck_child", f"sqlite:///{scenario}"]
     child = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "tests.integration.recheck_child",
-            f"sqlite:///{scenario}",
-            AS_OF.isoformat(),
-            str(BATCH),
-        ],
+        [*command, AS_OF.isoformat(), str(BATCH), point],
         cwd=ROOT,
         stdout=subprocess.PIPE,
         text=True,
     )
     try:
-        assert child.stdout.readline().strip() == "batch committed"
+        assert child.stdout.readline().strip() == says
     finally:
         child.send_signal(signal.SIGKILL)
         child.wait(timeout=30)
@@ -86,7 +85,7 @@ def test_a_recheck_killed_mid_run_and_run_again_ends_like_an_uninterrupted_one(s
             select(CaseEvent.case_id).where(CaseEvent.actor == "quarterly-recheck/kill-test")
         ).all()
         open_left = uow.session.scalars(select(Case.id).where(Case.state == "notified")).all()
-    assert moved and len(open_left) > 10  # the first batch only
+    assert moved and len(open_left) > 10  # the first batch only: the second never committed
     killed.close()
 
     again = run(f"sqlite:///{scenario}", AS_OF, BATCH, pause=False)
