@@ -35,14 +35,22 @@ TODAY = date(2021, 7, 19)
 
 
 def _column_page() -> str:
+    """A column page of a typical size: head, scripts, a 40-link menu, 20 dated rows, footer."""
+    menu = "".join(f"<li><a href='/col/{i}/'>栏目{i}</a></li>" for i in range(40))
     rows = "".join(
-        f"<li><a href='/art/{i}.html'>关于做好第{i}项工作的通知</a><span>2021-07-{18 - i % 17:02d}"
-        "</span></li>"
+        f"<li><a href='/art/{i}.html' title='关于做好第{i}项工作的通知'>关于做好第{i}项工作的通知</a>"
+        f"<span class='date'>2021-07-{18 - i % 17:02d}</span></li>"
         for i in range(20)
     )
+    script = "<script>var nav = {" + ",".join(f"'k{i}': {i}" for i in range(300)) + "};</script>"
+    style = "<style>" + "".join(f".c{i}{{margin:{i}px}}" for i in range(300)) + "</style>"
     return (
-        "<html><head><meta charset='utf-8'><title>工作动态</title></head><body>"
-        f"<h2>工作动态</h2><ul class='list'>{rows}</ul></body></html>"
+        "<!DOCTYPE html><html><head><meta charset='utf-8'><title>工作动态_临沧市人民政府</title>"
+        f"{style}{script}</head><body><div class='top'>今天是2021年7月19日 星期一</div>"
+        f"<nav><ul class='menu'>{menu}</ul></nav><div class='main'><h2>工作动态</h2>"
+        f"<ul class='list'>{rows}</ul><div class='pages'>共 20 条 第 1 页</div></div>"
+        "<footer><p>主办：临沧市人民政府办公室 网站标识码：5309000001 滇ICP备00000000号</p>"
+        "</footer></body></html>"
     )
 
 
