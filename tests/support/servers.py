@@ -138,7 +138,9 @@ class FixtureWeb:
                 if not await self._answer(writer, method, host, target, headers):
                     break
         except (asyncio.IncompleteReadError, ConnectionError, ValueError):
-            pass
+            pass  # the client went away or sent garbage: drop the connection
+        except asyncio.CancelledError:
+            return  # the server is stopping; ending quietly keeps asyncio from logging it
         finally:
             self.open_connections -= 1
             writer.close()
