@@ -49,9 +49,17 @@ async def site_reachable(request: CheckRequest, context: CheckContext) -> CheckO
         "page": last_page,
     }
     text = (
-        f"{window:g} 秒内访问 {samples} 次，失败 {failures} 次，失败率 {rate:.1%}"
+        f"{_duration(window)}内访问 {samples} 次，失败 {failures} 次，失败率 {rate:.1%}"
         f"（判定线 {threshold:.0%}）"
     )
     if rate >= threshold:
         return answer(request, "present", f"站点仍无法正常访问：{text}", **figures)
     return answer(request, "fixed", f"站点可正常访问：{text}", **figures)
+
+
+def _duration(seconds: float) -> str:
+    """A window as a person says it: 0.2 秒, 10 分钟, 2 小时, 7 天."""
+    for unit, size in (("天", 86400), ("小时", 3600), ("分钟", 60)):
+        if seconds >= size and seconds % size == 0:
+            return f"{seconds / size:g} {unit}"
+    return f"{seconds:g} 秒"
