@@ -5,11 +5,12 @@ from __future__ import annotations
 from services.checks.model import CheckContext, CheckOutcome, CheckRequest
 from services.checks.pages import read_page
 from services.checks.registry import answer, page_of, register
+from services.settings import Settings
 
 NEWEST_KEPT = 5
 
 
-def stale_days(request: CheckRequest, settings) -> int:
+def stale_days(request: CheckRequest, settings: Settings) -> int:
     """The threshold of the column: the target's own, else its type's, else "other"."""
     if request.stale_days is not None:
         return request.stale_days

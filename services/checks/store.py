@@ -8,11 +8,17 @@ from sqlalchemy.orm import joinedload
 from services.checks.model import CheckOutcome, CheckRequest
 from services.db.models import Case, Category, CheckResult, Target
 from services.errors import NotFound, ValidationFailed
+from services.settings import Settings
 from services.uow import UnitOfWork
 
 
 def request_for(
-    target: Target, *, check: str | None, category_code: str | None, settings, case_id=None
+    target: Target,
+    *,
+    check: str | None,
+    category_code: str | None,
+    settings: Settings,
+    case_id: int | None = None,
 ) -> CheckRequest:
     """The check request for one target (and case, when there is one)."""
     return CheckRequest(

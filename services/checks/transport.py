@@ -73,7 +73,9 @@ class _Tracked(httpx.AsyncByteStream):
 class PerOriginTransport(httpx.AsyncBaseTransport):
     """Dispatch each request to its origin's own small pool (at most ``per_origin`` sockets)."""
 
-    def __init__(self, *, lookup, per_origin: int, max_pools: int):
+    def __init__(
+        self, *, lookup: Callable[[str], Awaitable[Lookup]], per_origin: int, max_pools: int
+    ):
         # Rechecks read public pages: an expired or self-signed certificate still "serves".
         self._ssl = ssl.create_default_context()
         self._ssl.check_hostname = False
