@@ -291,3 +291,16 @@ async def test_a_redirect_loop_cannot_tell(web, settings):
     outcome = await check("column_fresh", "/loop", web=web, settings=settings)
     assert outcome.outcome == "unknown"
     assert "重定向次数过多" in outcome.summary
+
+
+@pytest.mark.parametrize("name", ["broken_links", "site_reachable", "column_blank"])
+async def test_a_check_without_an_address_cannot_tell(name, settings):
+    request = CheckRequest(check=name, target_code="no-url")
+    [outcome] = await run_checks([request], settings=settings, clock=Clock(NOTICE_DAY))
+    assert (outcome.outcome, outcome.summary) == ("unknown", "监测对象未登记网址，无法自动检查")
+
+
+async def test_links_of_a_page_that_does_not_load_cannot_tell(web, settings):
+    outcome = await check("broken_links", "/error", web=web, settings=settings)
+    assert outcome.outcome == "unknown"
+    assert "HTTP 500" in outcome.summary
