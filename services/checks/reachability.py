@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from urllib.parse import urlsplit
 
 from services.checks.fetch import FetchFailed
 from services.checks.model import CannotTell, CheckContext, CheckOutcome, CheckRequest
@@ -17,6 +18,10 @@ async def site_reachable(request: CheckRequest, context: CheckContext) -> CheckO
     """Present when the share of failed visits reaches the threshold; fixed below it."""
     if not request.url:
         raise CannotTell("监测对象未登记网址，无法自动检查")
+    host = urlsplit(request.url).hostname or ""
+    found = await context.fetcher.lookup(host)
+    if found.error:  # our DNS is silent: the site's failures would be ours
+        raise CannotTell(f"域名 {host} 的 DNS 查询没有结论（{found.error}）", dns=found.as_dict())
     settings = context.settings
     samples = max(1, settings.check_reach_samples)
     window = max(0.0, settings.check_reach_window_seconds)

@@ -304,3 +304,13 @@ async def test_links_of_a_page_that_does_not_load_cannot_tell(web, settings):
     outcome = await check("broken_links", "/error", web=web, settings=settings)
     assert outcome.outcome == "unknown"
     assert "HTTP 500" in outcome.summary
+
+
+async def test_reachability_cannot_tell_while_the_dns_server_is_silent(web):
+    silent = FixtureDns().start()
+    port = silent.port
+    silent.stop()
+    settings = check_settings(port, check_dns_timeout_seconds=0.3)
+    outcome = await check("site_reachable", "/news/fresh", web=web, settings=settings)
+    assert outcome.outcome == "unknown"
+    assert "DNS" in outcome.summary
