@@ -11,6 +11,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerifyMismatchError
 from sqlalchemy import func, select
 
+from services import web_sessions
 from services.db.models import Unit, User
 from services.errors import Forbidden, NotFound, ServiceError, ValidationFailed
 from services.uow import UnitOfWork
@@ -206,6 +207,7 @@ def reset_password(uow: UnitOfWork, *, username: str) -> CreatedUser:
     password = generate_password()
     user.password_hash = hash_password(password)
     user.active = True
+    web_sessions.end_all(uow, user_id=user.id)  # whoever knew the old password is signed out
     uow.flush()
     unit = uow.session.get(Unit, user.unit_id) if user.unit_id else None
     return CreatedUser(_view(user, unit), password)

@@ -8,7 +8,7 @@ from typing import Annotated
 
 from fastapi import Depends, Form, Path, Request
 
-from services import users
+from services import users, web_sessions
 from services.errors import NotFound
 from services.uow import UnitOfWork
 from services.users import UserView
@@ -34,6 +34,9 @@ Uow = Annotated[UnitOfWork, Depends(get_uow)]
 def current_user(request: Request, uow: Uow) -> UserView:
     user_id = request.session.get("user_id")
     if not user_id:
+        raise LoginRequired()
+    if web_sessions.user_of(uow, request.session.get("sid")) != user_id:
+        request.session.clear()  # signed out, expired or ended elsewhere: the cookie is dropped
         raise LoginRequired()
     try:
         return users.get_user(uow, user_id)

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse
 
-from services import users
+from services import users, web_sessions
 from web.deps import Csrf, Uow
 from web.templating import render
 
@@ -44,14 +44,17 @@ def login(
         )
     except users.LoginRefused as exc:
         return render(request, "login.html", status_code=400, next=_safe_next(next), error=str(exc))
+    key = web_sessions.start(uow, user_id=user.id)
     uow.commit()
     csrf = request.session.get("csrf")
     request.session.clear()  # a fresh session on sign-in
-    request.session.update(user_id=user.id, csrf=csrf)
+    request.session.update(user_id=user.id, sid=key, csrf=csrf)
     return RedirectResponse(_safe_next(next), status_code=303)
 
 
 @router.post("/logout", dependencies=[Csrf])
-def logout(request: Request):
+def logout(request: Request, uow: Uow):
+    web_sessions.end(uow, request.session.get("sid"))  # a copy of the cookie stops working too
+    uow.commit()
     request.session.clear()
     return RedirectResponse("/login", status_code=303)

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-28 01:27:00.399654
+Create Date: 2026-11-28 01:40:06.764821
 """
 
 from collections.abc import Sequence
@@ -257,6 +257,23 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_verdicts_target_id"), ["target_id"], unique=False)
 
     op.create_table(
+        "web_sessions",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("user_id", sa.Integer(), nullable=False),
+        sa.Column("key_hash", sa.String(length=64), nullable=False),
+        sa.Column("created_at", services.db.types.AwareDateTime(timezone=True), nullable=False),
+        sa.Column("expires_at", services.db.types.AwareDateTime(timezone=True), nullable=False),
+        sa.Column("ended_at", services.db.types.AwareDateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["user_id"], ["users.id"], name=op.f("fk_web_sessions_user_id_users")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_web_sessions")),
+        sa.UniqueConstraint("key_hash", name=op.f("uq_web_sessions_key_hash")),
+    )
+    with op.batch_alter_table("web_sessions", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_web_sessions_user_id"), ["user_id"], unique=False)
+
+    op.create_table(
         "case_events",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("case_id", sa.Integer(), nullable=False),
@@ -424,6 +441,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_case_events_case_id"))
 
     op.drop_table("case_events")
+    with op.batch_alter_table("web_sessions", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_web_sessions_user_id"))
+
+    op.drop_table("web_sessions")
     with op.batch_alter_table("verdicts", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_verdicts_target_id"))
 
