@@ -8,7 +8,7 @@ from datetime import timedelta
 import httpx
 from itsdangerous import TimestampSigner
 
-from services import api_tokens, links
+from services import api_tokens, links, users, web_sessions
 from services.clock import Clock
 from services.db.models import ApiToken, User
 from tests.security.world import ACCOUNTS, build, sign_in
@@ -137,3 +137,43 @@ async def test_a_unit_link_expires_can_be_revoked_and_a_tampered_one_opens_nothi
         uow.commit()
     status, text = await answer(today, world.link_a)
     assert status == 403 and "该链接已被撤销" in text
+
+
+async def test_a_copy_of_the_session_cookie_stops_working_once_its_owner_signs_out(app):
+    web = create_app(app)
+    client, csrf = await signed_in(app, web)
+    copy = client.cookies[COOKIE]
+
+    signed_out = await client.post("/logout", data={"csrf_token": csrf})
+    async with client_of(web) as thief:
+        thief.cookies.set(COOKIE, copy)
+        reused = await thief.get("/cases")
+
+    assert signed_out.status_code == 303
+    assert reused.status_code == 303 and reused.headers["location"].startswith("/login")
+    await client.aclose()
+
+
+async def test_a_password_reset_ends_the_accounts_open_sessions(app):
+    web = create_app(app)
+    client, _ = await signed_in(app, web)
+
+    with app.uow() as uow:
+        users.reset_password(uow, username="zhang")
+        uow.commit()
+    answer = await client.get("/cases")
+
+    assert answer.status_code == 303 and answer.headers["location"].startswith("/login")
+    await client.aclose()
+
+
+async def test_a_session_ends_on_the_server_after_its_lifetime_by_the_apps_clock(app):
+    client, _ = await signed_in(app, create_app(app))
+    later = dataclasses.replace(app, clock=Clock(app.clock.now() + web_sessions.LIFETIME))
+    transport = httpx.ASGITransport(app=create_app(later), raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as same:
+        same.cookies.set(COOKIE, client.cookies[COOKIE])
+        answer = await same.get("/cases")
+
+    assert answer.status_code == 303 and answer.headers["location"].startswith("/login")
+    await client.aclose()
