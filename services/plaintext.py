@@ -15,3 +15,10 @@ def invisible(value: str | None) -> str | None:
     if found is None:
         return None
     return f"第 {found.start() + 1} 个字符是不可见的控制字符（U+{ord(found.group()):04X}）"
+
+
+def inert_for_spreadsheet(value: object) -> object:
+    """Text that a spreadsheet would run as a formula (=, +, -, @) gets a leading apostrophe."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
+        return "'" + value
+    return value

@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 
 from services import rounds
 from services.db.models import Case, CaseEvent, Category, Submission, Target, Unit
+from services.plaintext import inert_for_spreadsheet
 from services.registry import TARGET_KINDS
 from services.uow import UnitOfWork
 from states import Trigger
@@ -118,7 +119,8 @@ def _day(moment, tz) -> date | None:
 
 
 def _cells(row: LedgerRow) -> list:
-    return ["" if v is None else v for v in astuple(row)]
+    """The row's cells; names and descriptions that look like formulas stay inert text."""
+    return ["" if v is None else inert_for_spreadsheet(v) for v in astuple(row)]
 
 
 def ledger_csv(rows: list[LedgerRow]) -> bytes:
