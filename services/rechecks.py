@@ -120,15 +120,22 @@ def recheck_range(
     last_id: int,
     provider: OutcomeProvider,
     actor: str,
+    seal: Callable[[UnitOfWork], None] | None = None,
 ) -> RecheckSummary:
-    """Recheck the candidates with ids in [first_id, last_id] and act on them; one commit."""
+    """Recheck the candidates with ids in [first_id, last_id] and act on them; one commit.
+
+    ``seal(uow)`` runs just before the commit (a shared batch marks itself done there).
+    """
     round_ = get_round(uow, round_code)
 
     def work() -> RecheckSummary:
         query = _candidates(uow, round_).where(Case.id.between(first_id, last_id))
         rows = uow.session.execute(query).all()
         outcomes = provider(uow, [row.id for row in rows])
-        return _act(uow, round_, rows, outcomes, actor=actor)
+        summary = _act(uow, round_, rows, outcomes, actor=actor)
+        if seal is not None:
+            seal(uow)
+        return summary
 
     return batch.retrying(uow, work)
 

@@ -9,6 +9,7 @@ mailing seam keys it by unit and day, so a second sweep the same day adds nothin
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -48,9 +49,17 @@ def overdue_ids(uow: UnitOfWork) -> list[int]:
 
 
 def escalate_range(
-    uow: UnitOfWork, *, first_id: int, last_id: int, actor: str
+    uow: UnitOfWork,
+    *,
+    first_id: int,
+    last_id: int,
+    actor: str,
+    seal: Callable[[UnitOfWork], None] | None = None,
 ) -> batch.BatchResult:
-    """Escalate the overdue cases with ids in [first_id, last_id], once each; one commit."""
+    """Escalate the overdue cases with ids in [first_id, last_id], once each; one commit.
+
+    ``seal(uow)`` runs just before the commit (a shared batch marks itself done there).
+    """
 
     def work() -> batch.BatchResult:
         today = uow.clock.today()
@@ -59,7 +68,10 @@ def escalate_range(
             batch.Move(i, Trigger.ESCALATE, data={"reason": "overdue", "as_of": today.isoformat()})
             for i in ids
         ]
-        return batch.transition_many(uow, moves, actor=actor)
+        result = batch.transition_many(uow, moves, actor=actor)
+        if seal is not None:
+            seal(uow)
+        return result
 
     return batch.retrying(uow, work)
 

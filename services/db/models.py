@@ -382,3 +382,24 @@ class WebSession(Base):
     created_at: Mapped[datetime]
     expires_at: Mapped[datetime]
     ended_at: Mapped[datetime | None]
+
+
+class WorkClaim(Base):
+    """One batch (an id range) of a job that several workers share; claimed under a lease."""
+
+    __tablename__ = "work_claims"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    job: Mapped[str] = mapped_column(String(100))
+    first_id: Mapped[int] = mapped_column(Integer)
+    last_id: Mapped[int] = mapped_column(Integer)
+    #: Who holds it (a worker's token) and until when (epoch seconds of the machines' clocks).
+    holder: Mapped[str | None] = mapped_column(String(100))
+    lease_until: Mapped[float | None]
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    done_at: Mapped[float | None]
+
+    __table_args__ = (
+        UniqueConstraint("job", "first_id", name="batch"),
+        Index("ix_work_claims_job_open", "job", "done_at", "id"),
+    )

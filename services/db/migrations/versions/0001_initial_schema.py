@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-28 01:40:06.764821
+Create Date: 2026-11-28 01:42:43.100709
 """
 
 from collections.abc import Sequence
@@ -75,6 +75,22 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("units", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_units_path"), ["path"], unique=False)
+
+    op.create_table(
+        "work_claims",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("job", sa.String(length=100), nullable=False),
+        sa.Column("first_id", sa.Integer(), nullable=False),
+        sa.Column("last_id", sa.Integer(), nullable=False),
+        sa.Column("holder", sa.String(length=100), nullable=True),
+        sa.Column("lease_until", sa.Double(), nullable=True),
+        sa.Column("attempts", sa.Integer(), nullable=False),
+        sa.Column("done_at", sa.Double(), nullable=True),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_work_claims")),
+        sa.UniqueConstraint("job", "first_id", name="batch"),
+    )
+    with op.batch_alter_table("work_claims", schema=None) as batch_op:
+        batch_op.create_index("ix_work_claims_job_open", ["job", "done_at", "id"], unique=False)
 
     op.create_table(
         "targets",
@@ -474,6 +490,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_targets_unit_id"))
 
     op.drop_table("targets")
+    with op.batch_alter_table("work_claims", schema=None) as batch_op:
+        batch_op.drop_index("ix_work_claims_job_open")
+
+    op.drop_table("work_claims")
     with op.batch_alter_table("units", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_units_path"))
 
