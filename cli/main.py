@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from cli import audit, backup, cases, checks, db, flows, imports, outbox, reports, web
+from cli import audit, backup, cases, checks, db, flows, gen, imports, outbox, reports, web
 from cli.context import STATE
 from services.clock import parse_as_of
 
@@ -39,3 +39,4 @@ checks.register(app)
 app.add_typer(outbox.app, name="outbox")
 web.register(app)
 flows.register(app)
+gen.register(app)
