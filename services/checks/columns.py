@@ -22,7 +22,7 @@ def stale_days(request: CheckRequest, settings: Settings) -> int:
 async def column_fresh(request: CheckRequest, context: CheckContext) -> CheckOutcome:
     """Fixed when the newest dated entry is within the column type's threshold."""
     page = await page_of(request, context)
-    reading = read_page(page.text)
+    reading = read_page(page.text, links=False)
     today = context.today
     dates = sorted({e.dated for e in reading.dated_entries if e.dated}, reverse=True)
     future = [d for d in dates if d > today]
@@ -62,7 +62,7 @@ async def column_fresh(request: CheckRequest, context: CheckContext) -> CheckOut
 async def column_blank(request: CheckRequest, context: CheckContext) -> CheckOutcome:
     """Fixed when the column page lists at least one dated entry."""
     page = await page_of(request, context)
-    reading = read_page(page.text)
+    reading = read_page(page.text, links=False)
     entries = reading.dated_entries
     evidence = {
         "page": page.evidence(keep_chars=context.settings.check_page_keep_chars),

@@ -17,12 +17,14 @@ DATE = re.compile(
     r"(?<!\d)(20\d{2}|19\d{2})\s*(?:[-/.]\s*(\d{1,2})\s*[-/.]\s*(\d{1,2})(?!\d)"
     r"|年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日)"
 )
+_TAG = r"<!--.*?-->|<(/?)({names})\b((?:[^>\"']|\"[^\"]*\"|'[^']*')*)>"
+_STRUCTURE = "li|tr|dd|dt|ul|ol|table|dl|div|p|section|article|script|style|noscript|template"
+_LINKS = "a|h[1-4]|caption|legend|title|nav|header|footer|main|aside"
 #: Only the tags the reader acts on; others stay in the text and are stripped from it.
-TAG = re.compile(
-    r"<!--.*?-->|<(/?)(li|tr|dd|dt|ul|ol|table|dl|a|h[1-4]|caption|legend|title|nav|header"
-    r"|footer|main|aside|script|style|noscript|template|div|p|section|article)\b((?:[^>\"']|\"[^\"]*\"|'[^']*')*)>",
-    re.DOTALL | re.IGNORECASE,
-)
+TAG = re.compile(_TAG.format(names=f"{_STRUCTURE}|{_LINKS}"), re.DOTALL | re.IGNORECASE)
+#: Dates need only the structure (half the tokens of a typical page: links are most of them).
+STRUCTURE_TAG = re.compile(_TAG.format(names=_STRUCTURE), re.DOTALL | re.IGNORECASE)
+A_HREF = re.compile(r"<a\s[^>]*href", re.IGNORECASE)
 OTHER_TAG = re.compile(r"<[^>]*>")
 HREF = re.compile(r"""\bhref\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+))""", re.IGNORECASE)
 ROWS = frozenset({"li", "tr", "dd", "dt"})
@@ -83,13 +85,18 @@ class PageReading:
 
 
 def _clean(parts: list[str]) -> str:
-    return " ".join(unescape(OTHER_TAG.sub(" ", " ".join(parts))).split())
+    return _clean_raw(" ".join(parts))
+
+
+def _clean_raw(raw: str) -> str:
+    return " ".join(unescape(OTHER_TAG.sub(" ", raw)).split())
 
 
 class _Reader:
     """Walks the tokens once, keeping open rows, the open link, the current section."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, links: bool) -> None:
+        self.want_links = links
         self.entries: list[Entry] = []
         self.links: list[Link] = []
         self.title: list[str] = []
@@ -104,6 +111,12 @@ class _Reader:
         self.items: list[Entry] = []
         self.blocks: list[list[str]] = []
         self.block_flags: list[list[bool]] = []  # [holds a link, a descendant became an item]
+
+    def listening(self) -> bool:
+        """Does any open element collect text?"""
+        return bool(self.rows or self.blocks or self.link or self.heading is not None) or (
+            self.in_title
+        )
 
     def text(self, data: str) -> None:
         if self.rows:
@@ -135,7 +148,7 @@ class _Reader:
         elif tag == "a":
             match = HREF.search(attrs)
             href = unescape(next(g for g in match.groups() if g is not None)) if match else ""
-            self.link = (href, line, []) if href else None
+            self.link = (href, line, []) if href and self.want_links else None
             if href and self.blocks:
                 self.block_flags[-1][0] = True
         elif tag in HEADINGS:
@@ -156,8 +169,11 @@ class _Reader:
             self.entries.append(Entry(text=text[:200], dated=max(dates) if dates else None))
 
     def close_block(self) -> None:
-        text = _clean(self.blocks.pop())
+        raw = " ".join(self.blocks.pop())
         linked, done = self.block_flags.pop()
+        if not self.want_links:  # <a> was not tokenized: look for it in the raw text
+            linked = linked or A_HREF.search(raw) is not None
+        text = _clean_raw(raw)
         if not done and linked and not CALENDAR.search(text) and (dates := find_dates(text)):
             self.items.append(Entry(text=text[:200], dated=max(dates)))
             done = True
@@ -188,30 +204,35 @@ class _Reader:
             self.in_title = False
 
 
-def read_page(html: str) -> PageReading:
+def read_page(html: str, *, links: bool = True) -> PageReading:
     """Parse a page leniently: rows (li, tr, dd, dt) with their dates, links, headings."""
-    reader = _Reader()
+    reader = _Reader(links=links)
     position, line, counted = 0, 1, 0
-    while (match := TAG.search(html, position)) is not None:
-        if match.start() > position:
-            reader.text(html[position : match.start()])
-        position = match.end()
+    skipping = ""  # inside a script or style: only its closing tag counts
+    for match in (TAG if links else STRUCTURE_TAG).finditer(html):
         name = match.group(2)
         if name is None:  # a comment
             continue
         tag = name.lower()
-        if match.group(1):
+        closing = bool(match.group(1))
+        if skipping:
+            if closing and tag == skipping:
+                skipping, position = "", match.end()
+            continue
+        start = match.start()
+        if start > position and reader.listening():
+            reader.text(html[position:start])
+        position = match.end()
+        if closing:
             reader.end(tag)
-            continue
-        if tag in SKIPPED:  # jump over the element's content (scripts hold fake dates)
-            closing = re.compile(f"</{tag}", re.IGNORECASE).search(html, position)
-            position = closing.start() if closing else len(html)
-            continue
-        if tag == "a":
-            line += html.count("\n", counted, match.start())
-            counted = match.start()
-        reader.start(tag, match.group(3), line)
-    if position < len(html):
+        elif tag in SKIPPED:  # scripts and styles hold fake dates and tags
+            skipping = tag
+        else:
+            if tag == "a":
+                line += html.count("\n", counted, start)
+                counted = start
+            reader.start(tag, match.group(3), line)
+    if position < len(html) and not skipping:
         reader.text(html[position:])
     while reader.rows:
         reader.close_row()

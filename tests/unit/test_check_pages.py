@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import date
 
+import pytest
+
 from services.checks.charset import decode_page
 from services.checks.pages import find_dates, read_page
 
@@ -74,21 +76,23 @@ def test_unclosed_list_items_end_where_the_next_one_starts():
     ]
 
 
-def test_lists_built_of_blocks_are_read_when_there_are_no_dated_rows():
+@pytest.mark.parametrize("links", [True, False])
+def test_lists_built_of_blocks_are_read_when_there_are_no_dated_rows(links):
     html = (
         "<div class='list'><div class='item'><a href='/1'>甲</a><span>2021-07-01</span></div>"
         "<div class='item'><p><a href='/2'>乙</a></p><span>2021-07-03</span></div></div>"
         "<p>版权所有 2021-01-01</p>"
     )
-    assert [(e.text, e.dated) for e in read_page(html).dated_entries] == [
+    assert [(e.text, e.dated) for e in read_page(html, links=links).dated_entries] == [
         ("甲 2021-07-01", date(2021, 7, 1)),
         ("乙 2021-07-03", date(2021, 7, 3)),
     ]
 
 
-def test_the_date_in_a_page_top_bar_is_not_an_entry():
+@pytest.mark.parametrize("links", [True, False])
+def test_the_date_in_a_page_top_bar_is_not_an_entry(links):
     html = (
         "<div class='top'>今天是2021年7月19日 星期一 <a href='/'>设为首页</a></div>"
         "<ul><li>今日 2021-07-19 <a href='/'>首页</a></li><li><a href='/1'>甲</a> 2021-05-01</li></ul>"
     )
-    assert [e.dated for e in read_page(html).dated_entries] == [date(2021, 5, 1)]
+    assert [e.dated for e in read_page(html, links=links).dated_entries] == [date(2021, 5, 1)]
