@@ -22,6 +22,12 @@ def _visits_for(request: CheckRequest, name: str) -> list[str]:
     return [f"http://{name}/", f"https://{name}/"]
 
 
+def _site_host(request: CheckRequest, name: str) -> str | None:
+    """The host of the target's URL when it is a subdomain of the name (www.…)."""
+    host = httpx.URL(request.url).host.lower() if request.url else ""
+    return host if host.endswith("." + name) else None
+
+
 @register("domain_live")
 async def domain_live(request: CheckRequest, context: CheckContext) -> CheckOutcome:
     """Fixed when the name no longer resolves (NXDOMAIN) or nothing answers on it."""
@@ -29,13 +35,22 @@ async def domain_live(request: CheckRequest, context: CheckContext) -> CheckOutc
     if not name:
         raise CannotTell("监测对象未登记域名或网址，无法自动检查")
     found = await context.fetcher.lookup(name)
-    dns = found.as_dict()
-    if found.error:
-        raise CannotTell(f"域名 {name} 的 DNS 查询没有结论（{found.error}）", dns=dns)
-    if not found.exists:
-        return answer(request, "fixed", f"域名 {name} 已无法解析（NXDOMAIN），视为已注销", dns=dns)
-    if not found.addresses:
-        return answer(request, "fixed", f"域名 {name} 已无地址记录，无法访问", dns=dns)
+    evidence = {"dns": found.as_dict()}
+    site = _site_host(request, name)
+    lookups = [found]
+    if site:  # many sites answer only on www.: the bare name may have no address at all
+        lookups.append(await context.fetcher.lookup(site))
+        evidence["dns_site"] = lookups[-1].as_dict()
+    addresses = [a for lookup in lookups for a in lookup.addresses]
+    if not addresses and any(lookup.error for lookup in lookups):
+        errors = "；".join(lookup.error for lookup in lookups if lookup.error)
+        raise CannotTell(f"域名 {name} 的 DNS 查询没有结论（{errors}）", **evidence)
+    if not any(lookup.exists for lookup in lookups):
+        return answer(
+            request, "fixed", f"域名 {name} 已无法解析（NXDOMAIN），视为已注销", **evidence
+        )
+    if not addresses:
+        return answer(request, "fixed", f"域名 {name} 已无地址记录，无法访问", **evidence)
     keep = context.settings.check_page_keep_chars
     visits = []
     for url in _visits_for(request, name):
@@ -46,21 +61,21 @@ async def domain_live(request: CheckRequest, context: CheckContext) -> CheckOutc
         else:
             visits.append(page.evidence(keep_chars=keep))
     served = [v for v in visits if "status" in v]
-    addresses = "、".join(found.addresses)
+    shown = "、".join(dict.fromkeys(addresses))
     if served:
         first = served[0]
         return answer(
             request,
             "present",
-            f"域名 {name} 仍可解析（{addresses}），且仍提供网页服务"
+            f"域名 {name} 仍可解析（{shown}），且仍提供网页服务"
             f"（HTTP {first['status']}，最终地址 {first['final_url']}）",
-            dns=dns,
             visits=visits,
+            **evidence,
         )
     return answer(
         request,
         "fixed",
-        f"域名 {name} 仍可解析（{addresses}），但网页均无应答",
-        dns=dns,
+        f"域名 {name} 仍可解析（{shown}），但网页均无应答",
         visits=visits,
+        **evidence,
     )

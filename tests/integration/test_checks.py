@@ -314,3 +314,19 @@ async def test_reachability_cannot_tell_while_the_dns_server_is_silent(web):
     outcome = await check("site_reachable", "/news/fresh", web=web, settings=settings)
     assert outcome.outcome == "unknown"
     assert "DNS" in outcome.summary
+
+
+async def test_a_domain_whose_bare_name_has_no_address_but_www_serves_is_present(web, dns):
+    dns.set("bare.test", []).set("www.bare.test", ["127.0.0.1"])
+    request = CheckRequest(
+        check="domain_live",
+        target_code="bare",
+        url=web.url("/news/fresh", host="www.bare.test"),
+        domain="bare.test",
+    )
+    [outcome] = await run_checks(
+        [request], settings=check_settings(dns.port), clock=Clock(NOTICE_DAY)
+    )
+    assert outcome.outcome == "present"
+    assert (outcome.details["dns"]["exists"], outcome.details["dns"]["addresses"]) == (True, [])
+    assert outcome.details["dns_site"]["addresses"] == ["127.0.0.1"]
