@@ -10,7 +10,7 @@ from services.checks.registry import answer, register
 
 
 def _visits_for(request: CheckRequest, name: str) -> list[str]:
-    """The target's own URL on the name (its port kept) or, without one, HTTP and HTTPS."""
+    """The target's own URL on the name (its port kept) or, without one, HTTP(S) and www."""
     if request.url:
         url = httpx.URL(request.url)
         host = url.host.lower()
@@ -19,12 +19,15 @@ def _visits_for(request: CheckRequest, name: str) -> list[str]:
                 other = "https" if url.scheme == "http" else "http"
                 return [str(url), f"{other}://{host}/"]
             return [str(url)]
-    return [f"http://{name}/", f"https://{name}/"]
+    www = [] if name.startswith("www.") else [f"http://www.{name}/"]
+    return [f"http://{name}/", f"https://{name}/", *www]
 
 
 def _site_host(request: CheckRequest, name: str) -> str | None:
-    """The host of the target's URL when it is a subdomain of the name (www.…)."""
-    host = httpx.URL(request.url).host.lower() if request.url else ""
+    """The host of the target's URL when it is a subdomain of the name; else www. of it."""
+    if not request.url:
+        return None if name.startswith("www.") else f"www.{name}"
+    host = httpx.URL(request.url).host.lower()
     return host if host.endswith("." + name) else None
 
 
