@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, fields
 
 from sqlalchemy import select
 
 from services.db.models import Target, Unit
 from services.errors import ValidationFailed
+from services.plaintext import invisible
 from services.uow import UnitOfWork
 
 UNIT_KINDS = {
@@ -58,9 +60,40 @@ class TargetSpec:
     synthetic: bool = False
 
 
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+#: A URL scheme other than http(s) (javascript:, data:, file:...); bare host names are fine.
+OTHER_SCHEME = re.compile(r"^(?!https?:)[a-zA-Z][a-zA-Z0-9+.-]*:")
+
+
+def check_text(spec: UnitSpec | TargetSpec, model: type) -> None:
+    """Codes usable in a unit path, texts that fit their columns, no invisible characters."""
+    what = "单位" if model is Unit else "监测对象"
+    errors = []
+    if not spec.code or re.search(r"[/\s]", spec.code):
+        errors.append(f"{what}代码「{spec.code}」不能为空，也不能含有斜杠或空白")
+    for field in fields(spec):
+        value = getattr(spec, field.name)
+        column = model.__table__.c.get(field.name)
+        if not isinstance(value, str) or column is None:
+            continue
+        label = f"{what} {spec.code[:64]} 的 {field.name}"
+        limit = getattr(column.type, "length", None)
+        if limit and len(value) > limit:
+            errors.append(f"{label} 过长（{len(value)} 字，上限 {limit} 字）")
+        if where := invisible(value):
+            errors.append(f"{label} {where}")
+        if field.name.endswith("email") and value and not EMAIL.match(value):
+            errors.append(f"{label}「{value}」不是有效的邮箱地址")
+        if field.name == "url" and OTHER_SCHEME.match(value):
+            errors.append(f"{label}「{value}」只能是 http:// 或 https:// 网址")
+    if errors:
+        raise ValidationFailed(errors)
+
+
 def upsert_unit(uow: UnitOfWork, spec: UnitSpec) -> Unit:
     """Create or update a unit by code; its path follows its parent's."""
     session = uow.session
+    check_text(spec, Unit)
     if spec.kind not in UNIT_KINDS:
         raise ValidationFailed(
             [f"单位 {spec.code} 的类型「{spec.kind}」无效（可选：{'、'.join(UNIT_KINDS)}）"]
@@ -70,6 +103,9 @@ def upsert_unit(uow: UnitOfWork, spec: UnitSpec) -> Unit:
         parent = session.scalar(select(Unit).where(Unit.code == spec.parent_code))
         if parent is None:
             raise ValidationFailed([f"单位 {spec.code} 的上级单位 {spec.parent_code} 不存在"])
+    namesake = session.scalar(select(Unit).where(Unit.name == spec.name, Unit.code != spec.code))
+    if namesake is not None:
+        raise ValidationFailed([f"单位名称「{spec.name}」已被单位 {namesake.code} 使用"])
     unit = session.scalar(select(Unit).where(Unit.code == spec.code)) or Unit(code=spec.code)
     if parent is not None and unit.id is not None and f"/{spec.code}/" in parent.path:
         raise ValidationFailed(
@@ -86,9 +122,14 @@ def upsert_unit(uow: UnitOfWork, spec: UnitSpec) -> Unit:
         "synthetic",
     ):
         setattr(unit, name, getattr(spec, name))
+    old_path = unit.path if unit.id is not None else None
     unit.parent = parent
     unit.path = (parent.path if parent else "/") + spec.code + "/"
     session.add(unit)
+    if old_path and old_path != unit.path:  # a moved unit takes its whole subtree along
+        below = select(Unit).where(Unit.path.startswith(old_path, autoescape=True))
+        for descendant in session.scalars(below.where(Unit.id != unit.id)):
+            descendant.path = unit.path + descendant.path[len(old_path) :]
     uow.flush()
     return unit
 
@@ -96,6 +137,7 @@ def upsert_unit(uow: UnitOfWork, spec: UnitSpec) -> Unit:
 def upsert_target(uow: UnitOfWork, spec: TargetSpec) -> Target:
     """Create or update a target by code."""
     session = uow.session
+    check_text(spec, Target)
     errors = []
     if spec.kind not in TARGET_KINDS:
         errors.append(f"监测对象 {spec.code} 的类型「{spec.kind}」无效")
