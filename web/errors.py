@@ -8,6 +8,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse
 from starlette.exceptions import HTTPException
+from starlette.routing import Match
 
 from services.api_tokens import TokenRefused
 from services.errors import (
@@ -67,9 +68,18 @@ def _back(request: Request, status: int) -> str | None:
     if parts[0] == "portal":
         # A refused link has nowhere to go back to; otherwise the unit's case list.
         return None if status == 403 and len(parts) <= 2 else f"/portal/{parts[1]}"
-    if request.method != "GET" and len(parts) > 1:
-        return "/" + "/".join(parts[:-1])
+    if request.method != "GET":
+        # The nearest page: the case above an action, else the form's own page, else higher up.
+        above = ["/" + "/".join(parts[:n]) for n in range(len(parts) - 1, 0, -1)]
+        for candidate in [*above[:1], "/" + "/".join(parts), *above[1:]]:
+            if _has_page(request, candidate):
+                return candidate
     return "/"
+
+
+def _has_page(request: Request, path: str) -> bool:
+    scope = {"type": "http", "path": path, "method": "GET", "root_path": "", "app": request.app}
+    return any(route.matches(scope)[0] == Match.FULL for route in request.app.router.routes)
 
 
 def error_response(request: Request, status: int, message: str, errors: list[str] | None = None):
