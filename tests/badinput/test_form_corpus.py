@@ -8,6 +8,7 @@ legitimate inputs that must be kept verbatim and shown escaped.
 from __future__ import annotations
 
 import dataclasses
+import re
 from dataclasses import dataclass, field
 
 import httpx
@@ -97,6 +98,78 @@ SUPERVISOR_REFUSED = [
     Bad("NUL in a note", "控制字符", {"trigger": "escalate", "note": "督办\x00"}),
 ]
 
+#: (where, form, expected fragment): an administrator's registry and round forms.
+ADMIN_REFUSED = [
+    ("/registry/units", {"code": "", "name": "甲", "kind": "city_dept"}, "请求参数无效"),
+    ("/registry/units", {"code": "x1", "name": "甲", "kind": "nonsense"}, "类型「nonsense」无效"),
+    ("/registry/units", {"code": "x2", "name": "甲\x00乙", "kind": "city_dept"}, "控制字符"),
+    ("/registry/units", {"code": "x3", "name": "长" * 300, "kind": "city_dept"}, "过长"),
+    ("/registry/units", {"code": "../../x", "name": "甲", "kind": "city_dept"}, "斜杠"),
+    ("/registry/units", {"code": "x 4", "name": "甲", "kind": "city_dept"}, "空白"),
+    (
+        "/registry/units",
+        {"code": "x5", "name": "耿马县人民政府", "kind": "city_dept"},
+        "已被单位 gengma 使用",
+    ),
+    (
+        "/registry/units",
+        {"code": "x6", "name": "甲", "kind": "city_dept", "parent_code": "nowhere"},
+        "上级单位 nowhere 不存在",
+    ),
+    (
+        "/registry/units",
+        {"code": "x7", "name": "甲", "kind": "city_dept", "contact_email": "not-an-email"},
+        "不是有效的邮箱地址",
+    ),
+    (
+        "/registry/units",
+        {"code": "x8", "name": "<script>x</script>", "kind": "city_dept", "leader_email": "a@b"},
+        "不是有效的邮箱地址",
+    ),
+    (
+        "/registry/targets",
+        {"code": "t1", "unit_code": "nowhere", "kind": "website", "name": "网"},
+        "主办单位 nowhere 不存在",
+    ),
+    (
+        "/registry/targets",
+        {
+            "code": "t2",
+            "unit_code": "gengma",
+            "kind": "website",
+            "name": "网",
+            "url": "javascript:alert(1)",
+        },
+        "只能是 http:// 或 https://",
+    ),
+    (
+        "/registry/targets",
+        {"code": "t3/..", "unit_code": "gengma", "kind": "website", "name": "网"},
+        "斜杠",
+    ),
+    (
+        "/registry/targets",
+        {"code": "t4", "unit_code": "gengma", "kind": "website", "name": "网\u202e站"},
+        "控制字符",
+    ),
+    (
+        "/rounds",
+        {"code": "2021Q9", "period_start": "2021-13-01", "period_end": "2021-12-31"},
+        "日期格式",
+    ),
+    (
+        "/rounds",
+        {"code": "", "period_start": "2021-10-01", "period_end": "2021-12-31"},
+        "请求参数无效",
+    ),
+    (
+        "/rounds",
+        {"code": "2021Q4", "period_start": "2021-12-31", "period_end": "2021-10-01"},
+        "结束日期早于开始日期",
+    ),
+    ("/rounds/nonexistent/publish", {}, "检查轮次 nonexistent 不存在"),
+]
+
 
 @pytest.fixture
 def web(app):
@@ -121,11 +194,18 @@ async def _submit(client, token: str, case_id: int, fields: dict, files: list) -
     return await client.post(url, data=data, files=[("attachments", f) for f in files])
 
 
-def _refused_cleanly(response: httpx.Response, says: str) -> bool:
+BACK = re.compile(r'<a href="([^"]+)">返回</a>')
+
+
+async def _refused_cleanly(client: httpx.AsyncClient, response: httpx.Response, says: str) -> bool:
+    """A 4xx Chinese page saying ``says`` whose 返回 link leads to a page that exists."""
+    back = BACK.search(response.text)
     return (
         400 <= response.status_code < 500
         and "text/html" in response.headers["content-type"]
         and says in response.text
+        and back is not None
+        and (await client.get(back.group(1))).status_code == 200
     )
 
 
@@ -135,7 +215,7 @@ async def test_every_bad_portal_submission_gets_a_chinese_message_and_writes_not
     before, wrong = footprint(app), []
     for bad in PORTAL_REFUSED:
         response = await _submit(client, two_units.token_a, two_units.case_a, bad.fields, bad.files)
-        if not _refused_cleanly(response, bad.says):
+        if not await _refused_cleanly(client, response, bad.says):
             wrong.append(f"{bad.name}: {response.status_code}")
         if footprint(app) != before:
             wrong.append(f"{bad.name}: wrote something")
@@ -198,10 +278,28 @@ async def test_every_bad_supervisor_action_gets_a_chinese_message_and_writes_not
         response = await client.post(
             f"/cases/{two_units.case_a}/transition", data=data | bad.fields
         )
-        if not _refused_cleanly(response, bad.says):
+        if not await _refused_cleanly(client, response, bad.says):
             wrong.append(f"{bad.name}: {response.status_code}")
         if footprint(app) != before:
             wrong.append(f"{bad.name}: wrote something")
             before = footprint(app)
 
     assert wrong == [], f"{len(wrong)} of {len(SUPERVISOR_REFUSED)} bad actions mishandled"
+
+
+async def test_every_bad_registry_or_round_form_gets_a_chinese_message_and_writes_nothing(
+    app, client, two_units
+):
+    created = a_user(app, "li", role="admin")
+    assert (await login(client, "li", created.password)).status_code == 303
+    csrf = csrf_of(await client.get("/registry/units"))
+    before, wrong = footprint(app), []
+    for url, form, says in ADMIN_REFUSED:
+        response = await client.post(url, data=form | {"csrf_token": csrf})
+        if not await _refused_cleanly(client, response, says):
+            wrong.append(f"{url} {form}: {response.status_code}")
+        if footprint(app) != before:
+            wrong.append(f"{url} {form}: wrote something")
+            before = footprint(app)
+
+    assert wrong == [], f"{len(wrong)} of {len(ADMIN_REFUSED)} bad forms mishandled"
