@@ -211,9 +211,7 @@ def read_page(html: str, *, links: bool = True) -> PageReading:
     skipping = ""  # inside a script or style: only its closing tag counts
     for match in (TAG if links else STRUCTURE_TAG).finditer(html):
         name = match.group(2)
-        if name is None:  # a comment
-            continue
-        tag = name.lower()
+        tag = name.lower() if name else ""
         closing = bool(match.group(1))
         if skipping:
             if closing and tag == skipping:
@@ -223,6 +221,8 @@ def read_page(html: str, *, links: bool = True) -> PageReading:
         if start > position and reader.listening():
             reader.text(html[position:start])
         position = match.end()
+        if not tag:  # a comment: its content is no part of the page
+            continue
         if closing:
             reader.end(tag)
         elif tag in SKIPPED:  # scripts and styles hold fake dates and tags

@@ -96,3 +96,9 @@ def test_the_date_in_a_page_top_bar_is_not_an_entry(links):
         "<ul><li>今日 2021-07-19 <a href='/'>首页</a></li><li><a href='/1'>甲</a> 2021-05-01</li></ul>"
     )
     assert [e.dated for e in read_page(html, links=links).dated_entries] == [date(2021, 5, 1)]
+
+
+@pytest.mark.parametrize("links", [True, False])
+def test_dates_inside_comments_are_ignored(links):
+    html = "<ul><li>甲 <!-- 2021-07-18 -->2021-05-01</li></ul>"
+    assert [e.dated for e in read_page(html, links=links).entries] == [date(2021, 5, 1)]
