@@ -104,7 +104,9 @@ def list_cases(uow: UnitOfWork, filters: CaseFilters | None = None) -> list[Case
     if f.state:
         query = query.where(Case.state == f.state)
     if f.round_code:
-        query = query.where(Round.code == f.round_code)
+        # The round's id first, so the planner can use the (round_id, state, id) index.
+        round_id = select(Round.id).where(Round.code == f.round_code).scalar_subquery()
+        query = query.where(Case.round_id == round_id)
     if f.category:
         query = query.where(Case.category_code == f.category)
     if f.unit_code:
@@ -129,7 +131,8 @@ def list_cases(uow: UnitOfWork, filters: CaseFilters | None = None) -> list[Case
         query = query.where(not_superseded())
     if f.after_id:
         query = query.where(Case.id > f.after_id)
-    key = _sort_expression(f.sort)
+    # Overdue cases all have a deadline: sort on the column itself (its partial index).
+    key = Case.deadline if f.overdue and f.sort == "deadline" else _sort_expression(f.sort)
     if f.cursor:
         query = query.where(_after_cursor(key, f))
     if f.descending:

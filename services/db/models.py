@@ -17,6 +17,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -174,7 +175,7 @@ class Case(Base):
     description: Mapped[str] = mapped_column(Text, default="")
     evidence: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     source: Mapped[str] = mapped_column(String(20), default="manual")
-    state: Mapped[str] = mapped_column(String(20), default="found", index=True)
+    state: Mapped[str] = mapped_column(String(20), default="found")
     deadline: Mapped[date | None] = mapped_column(Date, index=True)
     deadline_mode: Mapped[str | None] = mapped_column(String(10))
     notified_at: Mapped[datetime | None]
@@ -199,7 +200,17 @@ class Case(Base):
     __mapper_args__ = {"version_id_col": version}
     __table_args__ = (
         UniqueConstraint("round_id", "target_id", "category_code", name="finding"),
-        Index("ix_cases_round_state", "round_id", "state"),
+        # Keyset pages in id order for a state, or a round and state (bench/README.md, EXPLAIN).
+        Index("ix_cases_state_id", "state", "id"),
+        Index("ix_cases_round_state", "round_id", "state", "id"),
+        # Open cases in deadline order: the overdue list and the dashboard's most overdue.
+        Index(
+            "ix_cases_open_deadline",
+            "deadline",
+            "id",
+            postgresql_where=text("state IN ('notified', 'rectifying', 'escalated')"),
+            sqlite_where=text("state IN ('notified', 'rectifying', 'escalated')"),
+        ),
         # Covering indexes for the dashboard's counts and the overdue filter (bench_web).
         Index("ix_cases_state_unit", "state", "unit_id"),
         Index("ix_cases_state_category", "state", "category_code"),

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-28 01:42:43.100709
+Create Date: 2026-11-28 01:48:05.711911
 """
 
 from collections.abc import Sequence
@@ -244,10 +244,17 @@ def upgrade() -> None:
     with op.batch_alter_table("cases", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_cases_category_code"), ["category_code"], unique=False)
         batch_op.create_index(batch_op.f("ix_cases_deadline"), ["deadline"], unique=False)
-        batch_op.create_index("ix_cases_round_state", ["round_id", "state"], unique=False)
-        batch_op.create_index(batch_op.f("ix_cases_state"), ["state"], unique=False)
+        batch_op.create_index(
+            "ix_cases_open_deadline",
+            ["deadline", "id"],
+            unique=False,
+            postgresql_where=sa.text("state IN ('notified', 'rectifying', 'escalated')"),
+            sqlite_where=sa.text("state IN ('notified', 'rectifying', 'escalated')"),
+        )
+        batch_op.create_index("ix_cases_round_state", ["round_id", "state", "id"], unique=False)
         batch_op.create_index("ix_cases_state_category", ["state", "category_code"], unique=False)
         batch_op.create_index("ix_cases_state_deadline", ["state", "deadline"], unique=False)
+        batch_op.create_index("ix_cases_state_id", ["state", "id"], unique=False)
         batch_op.create_index("ix_cases_state_unit", ["state", "unit_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_cases_unit_id"), ["unit_id"], unique=False)
 
@@ -468,10 +475,15 @@ def downgrade() -> None:
     with op.batch_alter_table("cases", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_cases_unit_id"))
         batch_op.drop_index("ix_cases_state_unit")
+        batch_op.drop_index("ix_cases_state_id")
         batch_op.drop_index("ix_cases_state_deadline")
         batch_op.drop_index("ix_cases_state_category")
-        batch_op.drop_index(batch_op.f("ix_cases_state"))
         batch_op.drop_index("ix_cases_round_state")
+        batch_op.drop_index(
+            "ix_cases_open_deadline",
+            postgresql_where=sa.text("state IN ('notified', 'rectifying', 'escalated')"),
+            sqlite_where=sa.text("state IN ('notified', 'rectifying', 'escalated')"),
+        )
         batch_op.drop_index(batch_op.f("ix_cases_deadline"))
         batch_op.drop_index(batch_op.f("ix_cases_category_code"))
 
