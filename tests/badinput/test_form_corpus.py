@@ -117,16 +117,6 @@ ADMIN_REFUSED = [
         "上级单位 nowhere 不存在",
     ),
     (
-        "/registry/units",
-        {"code": "x7", "name": "甲", "kind": "city_dept", "contact_email": "not-an-email"},
-        "不是有效的邮箱地址",
-    ),
-    (
-        "/registry/units",
-        {"code": "x8", "name": "<script>x</script>", "kind": "city_dept", "leader_email": "a@b"},
-        "不是有效的邮箱地址",
-    ),
-    (
         "/registry/targets",
         {"code": "t1", "unit_code": "nowhere", "kind": "website", "name": "网"},
         "主办单位 nowhere 不存在",
