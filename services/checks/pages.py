@@ -89,7 +89,11 @@ def _clean(parts: list[str]) -> str:
 
 
 def _clean_raw(raw: str) -> str:
-    return " ".join(unescape(OTHER_TAG.sub(" ", raw)).split())
+    if "<" in raw:
+        raw = OTHER_TAG.sub(" ", raw)
+    if "&" in raw:
+        raw = unescape(raw)
+    return " ".join(raw.split())
 
 
 class _Reader:

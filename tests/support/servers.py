@@ -50,6 +50,7 @@ class FixtureWeb:
         self.in_flight: Counter[str] = Counter()
         self.peak_in_flight: Counter[str] = Counter()
         self.peak_total = 0
+        self._total = 0  # requests in flight over all hosts
         self.connections = 0  # TCP connections accepted
         self.open_connections = 0
         self.peak_open_connections = 0
@@ -150,7 +151,8 @@ class FixtureWeb:
             self.requests.append((host, path, headers.get("user-agent", "")))
             self.in_flight[host] += 1
             self.peak_in_flight[host] = max(self.peak_in_flight[host], self.in_flight[host])
-            self.peak_total = max(self.peak_total, sum(self.in_flight.values()))
+            self._total += 1
+            self.peak_total = max(self.peak_total, self._total)
         try:
             reply = self.reply_for(host, path)
             if reply.delay:
@@ -173,6 +175,7 @@ class FixtureWeb:
         finally:
             with self._lock:
                 self.in_flight[host] -= 1
+                self._total -= 1
         return headers.get("connection", "").lower() != "close"
 
 
