@@ -67,21 +67,33 @@ class Outcome:
     reachable: bool = True
 
 
+NextItem = Callable[[], Awaitable["Outgoing | None"]]
+
+
+def from_iterable(items: Iterable[Outgoing]) -> NextItem:
+    """A ``next_item`` for ``deliver`` over items already at hand."""
+    source: Iterator[Outgoing] = iter(items)
+
+    async def next_item() -> Outgoing | None:
+        return next(source, None)
+
+    return next_item
+
+
 async def deliver(
-    items: Iterable[Outgoing],
+    next_item: NextItem,
     *,
     sender: Sender,
     concurrency: int,
     on_outcome: Callable[[Outcome], Awaitable[None]],
 ) -> None:
-    """Send every item over at most ``concurrency`` connections, reporting each outcome."""
-    source: Iterator[Outgoing] = iter(items)
+    """Send every item ``next_item`` gives (until None) over ``concurrency`` connections."""
     unreachable: list[str] = []
 
     async def worker() -> None:
         transport = sender.open()
         try:
-            for item in source:
+            while (item := await next_item()) is not None:
                 if unreachable:
                     await on_outcome(Outcome(item.ref, "retry", unreachable[0], reachable=False))
                     continue

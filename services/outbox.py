@@ -15,7 +15,8 @@ At-least-once, never silently dropped:
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
+from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -177,16 +178,24 @@ async def dispatch_async(
     def uow() -> UnitOfWork:
         return UnitOfWork(app.session_factory, clock=clock, settings=app.settings)
 
-    def items() -> Iterator[Outgoing]:
-        while report.claimed < limit and report.unreachable is None:
-            with uow() as u:
-                rows = claim(u, limit=min(CLAIM_CHUNK, limit - report.claimed), lease=lease)
-            if not rows:
-                return
-            report.claimed += len(rows)
-            for row in rows:
-                attempts[row.id] = row.attempts
-                yield Outgoing(row.id, lambda row=row: _build(row, mailbox=mailbox, clock=clock))
+    def claim_chunk() -> list[Claimed]:
+        wanted = min(CLAIM_CHUNK, limit - report.claimed)
+        if wanted <= 0 or report.unreachable is not None:
+            return []
+        with uow() as u:
+            rows = claim(u, limit=wanted, lease=lease)
+        report.claimed += len(rows)
+        for row in rows:
+            attempts[row.id] = row.attempts
+        return rows
+
+    feed = _Feed(claim_chunk)
+
+    async def next_item() -> Outgoing | None:
+        row = await feed.next()
+        if row is None:
+            return None
+        return Outgoing(row.id, lambda: _build(row, mailbox=mailbox, clock=clock))
 
     def write(outcomes: list[Outcome]) -> None:
         with uow() as u:
@@ -208,13 +217,44 @@ async def dispatch_async(
                 await asyncio.to_thread(write, batch)
 
     try:
-        await deliver(items(), sender=sender, concurrency=concurrency, on_outcome=on_outcome)
+        await deliver(next_item, sender=sender, concurrency=concurrency, on_outcome=on_outcome)
     finally:
         async with lock:
             if pending:
                 write(pending[:])  # also on interruption: what was sent is marked sent
                 pending.clear()
     return report
+
+
+class _Feed:
+    """Claimed rows in order; the next chunk is claimed in a thread before these run out.
+
+    Claiming in the event loop would stall every connection for the length of the query.
+    """
+
+    def __init__(self, claim_chunk: Callable[[], list[Claimed]]):
+        self._claim_chunk = claim_chunk
+        self._rows: deque[Claimed] = deque()
+        self._fetching: asyncio.Task | None = None
+        self._exhausted = False
+
+    async def next(self) -> Claimed | None:
+        while True:
+            if len(self._rows) < CLAIM_CHUNK // 2 and not self._exhausted and not self._fetching:
+                self._fetching = asyncio.create_task(self._fetch())
+            if self._rows:
+                return self._rows.popleft()
+            if self._fetching is None:
+                return None
+            await asyncio.shield(self._fetching)  # a worker's cancellation must not stop it
+
+    async def _fetch(self) -> None:
+        try:
+            rows = await asyncio.to_thread(self._claim_chunk)
+            self._exhausted = not rows
+            self._rows.extend(rows)
+        finally:
+            self._fetching = None
 
 
 def _build(row: Claimed, *, mailbox: Mailbox, clock: Clock) -> Mail:
