@@ -13,9 +13,10 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy.orm import selectinload
 
 from services import mailing
-from services.db.models import Case, CaseEvent, CaseNotice, Category, Round, Submission
+from services.db.models import Case, CaseEvent, CaseNotice, Category, Round, Submission, Unit
 from services.errors import ConcurrencyConflict
 from services.uow import UnitOfWork
 
@@ -149,9 +150,33 @@ class _LazyCase:
     def __init__(self, uow: UnitOfWork, case_id: int):
         self.id = case_id
         self._uow = uow
+        self._case: Case | None = None  # held: the session's identity map keeps weak references
 
     def __getattr__(self, name: str) -> Any:
-        return getattr(self._uow.session.get(Case, self.id), name)
+        if self._case is None:
+            self._case = self._uow.session.get(Case, self.id)
+        return getattr(self._case, name)
+
+
+#: Triggers whose emails read the case, its unit (and parent), target and category.
+_MAILING = {"reject", "escalate", "submit", "notify"}
+
+
+def _preload(uow: UnitOfWork, events: list[dict[str, Any]]) -> list[Case]:
+    """The cases the emails of ``events`` read, with what they read, in a few queries."""
+    ids = {e["case_id"] for e in events if e["trigger"] in _MAILING}
+    if not ids:
+        return []
+    query = (
+        select(Case)
+        .where(Case.id.in_(ids))
+        .options(
+            selectinload(Case.unit).selectinload(Unit.parent),
+            selectinload(Case.target),
+            selectinload(Case.category),
+        )
+    )
+    return list(uow.session.scalars(query))
 
 
 @dataclass(frozen=True)
@@ -209,9 +234,15 @@ def write(uow: UnitOfWork, *, updates: dict, events: list, sink: CoreSink) -> No
     sink.write()
     event_ids = _insert_events(uow, events)
     session.expire_all()
+    loaded = {case.id: case for case in _preload(uow, events)}  # held: weak identity map
+    escalations = []
     for event_id, values in zip(event_ids, events, strict=True):
         event = _EventView(id=event_id, **values)
+        if event.trigger == "escalate":
+            escalations.append((loaded[event.case_id], event))
+            continue
         mailing.queue_for_transition(uow, case=_LazyCase(uow, event.case_id), event=event)
+    mailing.queue_escalations(uow, escalations)
     uow.flush()
 
 
