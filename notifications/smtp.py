@@ -101,7 +101,12 @@ class SmtpTransport:
             if exc.code == 421:
                 await self._drop()
             raise TemporaryFailure(f"邮件服务器暂时拒收：{exc.code} {exc.message}") from exc
-        except (SMTPServerDisconnected, SMTPTimeoutError, OSError) as exc:
+        except (TimeoutError, SMTPTimeoutError) as exc:
+            await self._drop()  # the transaction's state is unknown: start afresh next time
+            raise TemporaryFailure(
+                f"邮件服务器在 {self.config.timeout:g} 秒内未完成投递（超时），稍后重试"
+            ) from exc
+        except (SMTPServerDisconnected, OSError) as exc:
             await self._drop()
             raise TemporaryFailure(f"与邮件服务器的连接中断：{_describe(exc)}") from exc
         except (ValueError, SMTPNotSupported) as exc:

@@ -227,6 +227,20 @@ def test_a_row_with_a_malformed_address_fails_with_that_reason_and_the_others_go
     assert len(sender.messages) == 2
 
 
+def test_a_server_that_stops_answering_times_out_and_the_mail_waits_for_a_retry(app, mail_server):
+    _one_notice_per_unit(app, units=2)
+    mail_server.delay = 2.0
+    settings = app.settings.model_copy(
+        update={"smtp_port": mail_server.port, "smtp_timeout_seconds": 0.3}
+    )
+
+    report = outbox.dispatch(app, sender=outbox.smtp_sender(settings))
+
+    assert (report.sent, report.retried) == (0, 2)
+    [first, _] = _by_status(app)["pending"]
+    assert first.last_error == "邮件服务器在 0.3 秒内未完成投递（超时），稍后重试"
+
+
 def test_a_temporary_failure_of_one_message_does_not_stop_the_others(app):
     _one_notice_per_unit(app, units=3)
     sender = FakeSender()

@@ -6,6 +6,7 @@ of them (``fail_after``), and be stopped and started again on the same port.
 
 from __future__ import annotations
 
+import asyncio
 import email
 import socket
 import threading
@@ -43,6 +44,8 @@ class _Handler:
         return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
+        if self.server.delay:
+            await asyncio.sleep(self.server.delay)
         with self.server.lock:
             limit = self.server.fail_after
             if limit is not None and len(self.server.received) >= limit:
@@ -70,6 +73,7 @@ class MailServer:
         self.received: list[Received] = []
         self.refuse: dict[str, str] = {}
         self.fail_after: int | None = None
+        self.delay = 0.0  # seconds before answering DATA (a slow or hung server)
         self.lock = threading.Lock()
         self._controller: Controller | None = None
 
