@@ -16,7 +16,9 @@ from services.checks.charset import decode_page
 from services.checks.resolve import Lookup, lookup, make_resolver
 from services.checks.transport import PerOriginTransport
 
-KEPT_HEADERS = ("content-type", "content-length", "server", "last-modified", "date", "location")
+KEPT_HEADERS = frozenset(
+    {"content-type", "content-length", "server", "last-modified", "date", "location"}
+)
 MAX_BODY = 5 * 1024 * 1024
 #: Origins whose connections are kept open, per overall request slot (bounds open sockets).
 POOLS_PER_REQUEST_SLOT = 5
@@ -150,7 +152,7 @@ class Fetcher:
                 url=url,
                 final_url=str(response.url),
                 status=response.status_code,
-                headers={k: response.headers[k] for k in KEPT_HEADERS if k in response.headers},
+                headers={k: v for k, v in response.headers.items() if k in KEPT_HEADERS},
                 redirects=[str(r.headers.get("location", "")) for r in response.history],
                 body=body,
                 text=text,
