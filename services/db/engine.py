@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event
@@ -9,6 +10,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from services.db import append_only
+from services.errors import ValidationFailed
 
 
 def make_engine(url: str, **kwargs) -> Engine:
@@ -20,9 +22,34 @@ def make_engine(url: str, **kwargs) -> Engine:
         kwargs.setdefault("connect_args", {"timeout": 30})
         engine = create_engine(url, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
-        return engine
-    kwargs.setdefault("pool_pre_ping", True)
-    return create_engine(url, **kwargs)
+    else:
+        kwargs.setdefault("pool_pre_ping", True)
+        engine = create_engine(url, **kwargs)
+    event.listen(engine, "before_cursor_execute", _refuse_nul)
+    return engine
+
+
+#: Bulk loads of more rows than this come from the system, not from a person's input: unchecked.
+_BULK = 500
+
+
+def _refuse_nul(_conn, _cursor, _statement, parameters, _context, executemany) -> None:
+    """A NUL character in any text is refused alike on both backends (PostgreSQL cannot store
+    one and answered with a driver error, i.e. a 500, wherever a form, query or file had it)."""
+    if executemany and len(parameters) > _BULK:
+        return
+    if any("\x00" in value for value in _texts(parameters)):
+        raise ValidationFailed(["输入内容含有空字符（U+0000），请删除后重试"])
+
+
+def _texts(parameters) -> Iterator[str]:
+    """Every text value among statement parameters (a dict, a sequence, or many of them)."""
+    values = parameters.values() if isinstance(parameters, dict) else parameters or ()
+    for value in values:
+        if isinstance(value, str):
+            yield value
+        elif isinstance(value, dict | list | tuple):
+            yield from _texts(value)
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
