@@ -176,7 +176,7 @@ class Case(Base):
     evidence: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     source: Mapped[str] = mapped_column(String(20), default="manual")
     state: Mapped[str] = mapped_column(String(20), default="found")
-    deadline: Mapped[date | None] = mapped_column(Date, index=True)
+    deadline: Mapped[date | None] = mapped_column(Date)
     deadline_mode: Mapped[str | None] = mapped_column(String(10))
     notified_at: Mapped[datetime | None]
     escalation_level: Mapped[int] = mapped_column(Integer, default=0)
@@ -211,10 +211,10 @@ class Case(Base):
             postgresql_where=text("state IN ('notified', 'rectifying', 'escalated')"),
             sqlite_where=text("state IN ('notified', 'rectifying', 'escalated')"),
         ),
-        # Covering indexes for the dashboard's counts and the overdue filter (bench_web).
+        # Covering indexes for the dashboard's counts (bench_web). Every index costs each
+        # state change a write: deadlines are read through ix_cases_open_deadline only.
         Index("ix_cases_state_unit", "state", "unit_id"),
         Index("ix_cases_state_category", "state", "category_code"),
-        Index("ix_cases_state_deadline", "state", "deadline"),
         CheckConstraint(
             "state IN ('found', 'notified', 'rectifying', 'submitted', 'verified', 'escalated')",
             name="state",

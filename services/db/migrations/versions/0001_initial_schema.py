@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-28 01:48:05.711911
+Create Date: 2026-11-28 01:57:32.596457
 """
 
 from collections.abc import Sequence
@@ -243,7 +243,6 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("cases", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_cases_category_code"), ["category_code"], unique=False)
-        batch_op.create_index(batch_op.f("ix_cases_deadline"), ["deadline"], unique=False)
         batch_op.create_index(
             "ix_cases_open_deadline",
             ["deadline", "id"],
@@ -253,7 +252,6 @@ def upgrade() -> None:
         )
         batch_op.create_index("ix_cases_round_state", ["round_id", "state", "id"], unique=False)
         batch_op.create_index("ix_cases_state_category", ["state", "category_code"], unique=False)
-        batch_op.create_index("ix_cases_state_deadline", ["state", "deadline"], unique=False)
         batch_op.create_index("ix_cases_state_id", ["state", "id"], unique=False)
         batch_op.create_index("ix_cases_state_unit", ["state", "unit_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_cases_unit_id"), ["unit_id"], unique=False)
@@ -476,7 +474,6 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_cases_unit_id"))
         batch_op.drop_index("ix_cases_state_unit")
         batch_op.drop_index("ix_cases_state_id")
-        batch_op.drop_index("ix_cases_state_deadline")
         batch_op.drop_index("ix_cases_state_category")
         batch_op.drop_index("ix_cases_round_state")
         batch_op.drop_index(
@@ -484,7 +481,6 @@ def downgrade() -> None:
             postgresql_where=sa.text("state IN ('notified', 'rectifying', 'escalated')"),
             sqlite_where=sa.text("state IN ('notified', 'rectifying', 'escalated')"),
         )
-        batch_op.drop_index(batch_op.f("ix_cases_deadline"))
         batch_op.drop_index(batch_op.f("ix_cases_category_code"))
 
     op.drop_table("cases")
