@@ -228,7 +228,8 @@ def _queue_submission(uow: UnitOfWork, *, key: str, case: Case, event: CaseEvent
     if supervisor:
         base = uow.settings.base_url.rstrip("/")
         review = context | {"case_url": f"{base}/cases/{case.id}"}
-        to, invalid = split_addresses(supervisor)
+        to, _ = split_addresses(supervisor)
+        problem = f"监管人员邮箱（RECTIFY_SUPERVISOR_EMAIL）格式不正确：{supervisor}"
         _write(
             uow,
             key=f"{key}:supervisor",
@@ -236,7 +237,7 @@ def _queue_submission(uow: UnitOfWork, *, key: str, case: Case, event: CaseEvent
             context=review,
             to=to,
             cc=[],
-            problem="" if to else f"监管人员邮箱（RECTIFY_SUPERVISOR_EMAIL）格式不正确：{invalid}",
+            problem="" if to else problem,
             case_id=case.id,
             unit_id=case.unit_id,
             round_id=case.round_id,
