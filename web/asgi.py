@@ -1,0 +1,21 @@
+"""ASGI factory for several server processes, settings from ``RECTIFY_*``.
+
+``uvicorn --factory web.asgi:make_app --workers 4 --host 127.0.0.1 --port 8000`` behind a
+reverse proxy; each process warms its own dashboard snapshot at start.
+"""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from services import dashboard
+from services.bootstrap import build_app
+from web.app import create_app
+
+
+def make_app() -> FastAPI:
+    """One server process's web app on the configured database."""
+    application = build_app()
+    web = create_app(application)
+    dashboard.warm_dashboard(open_uow=application.uow, cache=web.state.dashboard_cache)
+    return web
