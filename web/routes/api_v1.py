@@ -104,7 +104,9 @@ def case_submissions(case_id: RowId, uow: Uow, user: ApiUser) -> list[queries.Su
 
 
 @router.post("/cases/{case_id}/transitions", summary="执行案件操作")
-def transition(case_id: RowId, body: TransitionIn, uow: Uow, user: ApiUser) -> cases.TransitionResult:
+def transition(
+    case_id: RowId, body: TransitionIn, uow: Uow, user: ApiUser
+) -> cases.TransitionResult:
     return case_actions.act(
         uow,
         user=user,
