@@ -11,7 +11,8 @@ from itsdangerous import TimestampSigner
 from services import api_tokens, links, users, web_sessions
 from services.clock import Clock
 from services.db.models import ApiToken, User
-from tests.security.world import ACCOUNTS, build, sign_in
+from tests.builders import a_unit
+from tests.security.world import sign_in
 from web.app import SESSION_HOURS, create_app
 
 COOKIE = "rectify_session"
@@ -28,10 +29,20 @@ def flipped(text: str, at: int) -> str:
     return text[:at] + ("A" if char != "A" else "B") + text[at + 1 :]
 
 
-async def signed_in(app, web, actor: str = "supervisor") -> tuple[httpx.AsyncClient, str]:
-    world = build(app)
+def small_world(app) -> tuple[str, str]:
+    """One county with a portal link and one supervisor 'zhang': (link, password)."""
+    with app.uow() as uow:
+        county = a_unit(uow, "gengma", kind="county_gov")
+        link = links.issue_link(uow, unit_id=county.id).token
+        password = users.create_user(uow, username="zhang", role="supervisor").password
+        uow.commit()
+    return link, password
+
+
+async def signed_in(app, web) -> tuple[httpx.AsyncClient, str]:
+    _, password = small_world(app)
     client = client_of(web)
-    csrf = await sign_in(client, ACCOUNTS[actor][0], world.passwords[actor])
+    csrf = await sign_in(client, "zhang", password)
     assert (await client.get("/")).status_code == 200
     return client, csrf
 
@@ -83,7 +94,7 @@ async def test_a_deactivated_users_session_and_api_token_stop_working(app):
 
 
 async def test_an_api_token_works_until_revoked_and_a_tampered_one_never(app):
-    build(app)
+    small_world(app)
     with app.uow() as uow:
         issued = api_tokens.issue_token(uow, username="zhang", name="脚本")
         uow.commit()
@@ -109,7 +120,7 @@ async def test_an_api_token_works_until_revoked_and_a_tampered_one_never(app):
 
 
 async def test_a_unit_link_expires_can_be_revoked_and_a_tampered_one_opens_nothing(app):
-    world = build(app)
+    link_a, _ = small_world(app)
     with app.uow() as uow:
         expiring = links.issue_link(uow, unit_id=1, ttl=timedelta(days=1))
         uow.commit()
@@ -128,14 +139,14 @@ async def test_a_unit_link_expires_can_be_revoked_and_a_tampered_one_opens_nothi
     assert (await answer(today, expiring.token))[0] == 200
     status, text = await answer(tomorrow, expiring.token)
     assert status == 403 and "该链接已过期" in text
-    status, text = await answer(today, flipped(world.link_a, 5))
+    status, text = await answer(today, flipped(link_a, 5))
     assert status == 403 and "链接无效" in text
-    assert (await answer(today, world.link_a))[0] == 200
+    assert (await answer(today, link_a))[0] == 200
     with app.uow() as uow:
-        gengma = links.resolve_link(uow, world.link_a).unit_id
+        gengma = links.resolve_link(uow, link_a).unit_id
         links.revoke_links(uow, unit_id=gengma)
         uow.commit()
-    status, text = await answer(today, world.link_a)
+    status, text = await answer(today, link_a)
     assert status == 403 and "该链接已被撤销" in text
 
 
