@@ -18,6 +18,7 @@ from sqlalchemy.orm import selectinload
 from services import mailing
 from services.db.models import Case, CaseEvent, CaseNotice, Category, Round, Submission, Unit
 from services.errors import ConcurrencyConflict
+from services.mail_views import case_views
 from services.uow import UnitOfWork
 
 CASES = Case.__table__
@@ -158,8 +159,9 @@ class _LazyCase:
         return getattr(self._case, name)
 
 
-#: Triggers whose emails read the case, its unit (and parent), target and category.
-_MAILING = {"reject", "escalate", "submit", "notify"}
+#: Triggers whose emails read the case, its unit (and parent), target and category (ORM);
+#: escalations read plain views (``services.mail_views``).
+_MAILING = {"reject", "submit", "notify"}
 
 
 def _preload(uow: UnitOfWork, events: list[dict[str, Any]]) -> list[Case]:
@@ -234,12 +236,13 @@ def write(uow: UnitOfWork, *, updates: dict, events: list, sink: CoreSink) -> No
     sink.write()
     event_ids = _insert_events(uow, events)
     session.expire_all()
-    loaded = {case.id: case for case in _preload(uow, events)}  # held: weak identity map
+    loaded = _preload(uow, [e for e in events if e["trigger"] != "escalate"])  # noqa: F841 — held
+    views = case_views(uow, {e["case_id"] for e in events if e["trigger"] == "escalate"})
     escalations = []
     for event_id, values in zip(event_ids, events, strict=True):
         event = _EventView(id=event_id, **values)
         if event.trigger == "escalate":
-            escalations.append((loaded[event.case_id], event))
+            escalations.append((views[event.case_id], event))
             continue
         mailing.queue_for_transition(uow, case=_LazyCase(uow, event.case_id), event=event)
     mailing.queue_escalations(uow, escalations)
