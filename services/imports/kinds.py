@@ -116,6 +116,9 @@ ROUNDS = TableKind(
         Column("nm_registered", ("新增登记新媒体", "nm_registered"), integer),
         Column("nm_wechat_closed", ("关停注销微信公众号", "nm_wechat_closed"), integer),
         Column("nm_other_deregistered", ("注销其他新媒体", "nm_other_deregistered"), integer),
+        # Whether the round's notice prints these follow-up paragraphs (default: yes).
+        Column("print_unreported", ("通报未报送单位", "print_unreported"), boolean),
+        Column("print_still_unfixed", ("通报复查仍未整改", "print_still_unfixed"), boolean),
     ),
 )
 

@@ -111,7 +111,27 @@ def apply_rounds(uow: UnitOfWork, rows: list[Row], report: ImportReport) -> None
         existing = rounds.get_round(uow, spec.code, required=False)
         before = None if existing is None else {k: getattr(existing, k) for k in ROUND_FIELDS}
         round_ = rounds.upsert_round(uow, spec)
-        report.tick("rounds", outcome_of(before, {k: getattr(round_, k) for k in ROUND_FIELDS}))
+        changed = _choose_followups(round_, row)
+        after = {k: getattr(round_, k) for k in ROUND_FIELDS}
+        report.tick("rounds", "updated" if changed and before else outcome_of(before, after))
+
+
+def _choose_followups(round_: Round, row: Row) -> bool:
+    """Record which follow-up paragraphs the round's notice prints; True when that changed."""
+    chosen = {
+        paragraph: row[column]
+        for paragraph, column in (
+            ("unreported", "print_unreported"),
+            ("still_unfixed", "print_still_unfixed"),
+        )
+        if row[column] is not None
+    }
+    texts = dict(round_.notice_texts or {})
+    merged = {**(texts.get("followups") or {}), **chosen}
+    if merged == (texts.get("followups") or {}):
+        return False
+    round_.notice_texts = {**texts, "followups": merged}
+    return True
 
 
 def apply_verdicts(uow: UnitOfWork, rows: list[Row], report: ImportReport) -> None:

@@ -100,10 +100,28 @@ def still_unfixed(uow: UnitOfWork, round_: Round) -> tuple[StillUnfixed, ...]:
     return tuple(StillUnfixed(*row) for row in rows)
 
 
-def followups(uow: UnitOfWork, round_: Round, *, as_of: date) -> Followups:
-    """The three beyond-the-seed lists of a round's notice."""
+#: The paragraphs a notice prints unless its round says otherwise (Round.notice_texts).
+PARAGRAPHS = ("praised", "unreported", "still_unfixed")
+
+
+def printed(round_: Round) -> frozenset[str]:
+    """Which follow-up paragraphs the round's notice prints: all, unless the office chose.
+
+    ``Round.notice_texts["followups"]`` maps a paragraph to false to leave it out, as an
+    office may when the problem is already named with its history in section 二.
+    """
+    chosen = (round_.notice_texts or {}).get("followups") or {}
+    return frozenset(p for p in PARAGRAPHS if chosen.get(p, True))
+
+
+def followups(
+    uow: UnitOfWork, round_: Round, *, as_of: date, printed: frozenset[str] = frozenset(PARAGRAPHS)
+) -> Followups:
+    """The beyond-the-seed lists of a round's notice, those the round prints."""
     return Followups(
-        praised=praised(uow, round_),
-        unreported_units=unreported_units(uow, round_, as_of=as_of),
-        still_unfixed=still_unfixed(uow, round_),
+        praised=praised(uow, round_) if "praised" in printed else (),
+        unreported_units=(
+            unreported_units(uow, round_, as_of=as_of) if "unreported" in printed else ()
+        ),
+        still_unfixed=still_unfixed(uow, round_) if "still_unfixed" in printed else (),
     )

@@ -28,7 +28,7 @@ from services.reports.wording import (
 from services.uow import UnitOfWork
 
 #: Keys of Round.notice_texts that are settings, not texts.
-SETTING_KEYS = ("pass_rate",)
+SETTING_KEYS = ("pass_rate", "followups")
 BLOCK_KINDS = (
     "office",
     "doc_number",
@@ -124,7 +124,9 @@ def build_notice(
     sections = problem_sections(
         uow, round_, notice_day=notice_day, quarter=quarter_name(round_.period_start)
     )
-    follow = followups_service.followups(uow, round_, as_of=notice_day)
+    follow = followups_service.followups(
+        uow, round_, as_of=notice_day, printed=followups_service.printed(round_)
+    )
     env = _environment(template_dir)
     words = {
         "quarter_label": quarter_label(round_.period_start),

@@ -222,6 +222,25 @@ def test_units_that_reported_in_time_and_empty_followups_are_not_printed(app):
     assert "通报表扬" not in notice.text
 
 
+def test_a_round_can_choose_not_to_print_the_unreported_and_still_unfixed_paragraphs(app):
+    with app.uow() as uow:
+        a_quarter_with_problems(uow)
+        late = a_previous_quarter(uow, fixed=False)
+        reported(uow, late, on=date(2021, 5, 3))
+        a_repeat_domain_case(uow, notify_in_q2=False)
+        round_ = rounds.get_round(uow, Q2)
+        round_.notice_texts = {"followups": {"unreported": False, "still_unfixed": False}}
+        notice = build_notice(uow, Q2)
+        round_.notice_texts = {"followups": {"still_unfixed": False}}
+        only_unreported = build_notice(uow, Q2)
+
+    assert "未按期报送" not in notice.text and "仍未整改" not in notice.text
+    assert "以下单位未按期报送2021年一季度整改情况" in only_unreported.text
+    assert "仍未整改" not in only_unreported.text
+    # The problem itself is still named in section 二 with its notice history.
+    assert "工业园区" in notice.text
+
+
 def test_round_texts_override_the_requirements_and_a_missing_previous_round_drops_its_paragraph(
     app,
 ):
