@@ -131,22 +131,45 @@ class _Holder:
     state: str
 
 
+_NEEDS_PROOF = "未经复查证明已整改，须先由责任单位提交整改材料"
+
+
+def _run_machine(state: str, trigger: str, proven_fixed: bool) -> CaseState | str:
+    """Ask the machine: the state ``trigger`` leads to, or the refusal reason ("" if none)."""
+    holder = _Holder(str(state))
+    try:
+        moved = _MACHINE.events[str(trigger)].trigger(holder, proven_fixed=proven_fixed)
+    except MachineError:
+        return ""
+    return CaseState(holder.state) if moved else _NEEDS_PROOF
+
+
+#: Every answer of the machine, asked once at import. The machine has no callbacks and its
+#: only condition reads ``proven_fixed``, so (state, trigger, proof) decides each move; the
+#: batched paths fire tens of thousands of moves a second and pay a lookup, not a run
+#: (tests/unit/test_lifecycle.py checks the table against the machine for every key).
+_OUTCOMES: dict[tuple[str, str, bool], CaseState | str] = {
+    (str(s), str(t), proof): _run_machine(s, t, proof)
+    for s in CaseState
+    for t in Trigger
+    for proof in (False, True)
+}
+
+
 def fire(
     state: str, trigger: str, *, case_id: int | None = None, proven_fixed: bool = False
 ) -> CaseState:
     """Return the state ``trigger`` leads to from ``state``, or raise InvalidTransition."""
-    event = _MACHINE.events.get(str(trigger))
-    if event is None:
-        raise InvalidTransition(case_id=case_id, state=state, trigger=trigger, reason="未知操作")
-    holder = _Holder(str(state))
-    try:
-        moved = event.trigger(holder, proven_fixed=proven_fixed)
-    except MachineError:
-        raise InvalidTransition(case_id=case_id, state=state, trigger=trigger) from None
-    if not moved:
-        reason = "未经复查证明已整改，须先由责任单位提交整改材料"
+    outcome = _OUTCOMES.get((str(state), str(trigger), bool(proven_fixed)))
+    if outcome is None:
+        if str(trigger) not in _MACHINE.events:
+            reason = "未知操作"
+        else:
+            reason = "未知状态"
         raise InvalidTransition(case_id=case_id, state=state, trigger=trigger, reason=reason)
-    return CaseState(holder.state)
+    if isinstance(outcome, CaseState):
+        return outcome
+    raise InvalidTransition(case_id=case_id, state=state, trigger=trigger, reason=outcome)
 
 
 def allowed_triggers(state: str) -> list[Trigger]:

@@ -3,6 +3,7 @@
 import pytest
 
 from states import CaseState, InvalidTransition, Trigger, allowed_triggers, fire
+from states.lifecycle import _run_machine
 
 ALLOWED = {
     ("found", "notify"): "notified",
@@ -62,3 +63,20 @@ def test_allowed_triggers_lists_what_a_person_may_do():
     assert allowed_triggers("found") == ["notify"]
     assert allowed_triggers("submitted") == ["verify", "reject"]
     assert allowed_triggers("verified") == []
+
+
+@pytest.mark.parametrize("proven_fixed", [False, True])
+@pytest.mark.parametrize(("state", "trigger"), ALL_MOVES)
+def test_fire_answers_exactly_what_the_transitions_machine_answers(state, trigger, proven_fixed):
+    machine = _run_machine(state, trigger, proven_fixed)
+    if isinstance(machine, CaseState):
+        assert fire(state, trigger, proven_fixed=proven_fixed) == machine
+    else:
+        with pytest.raises(InvalidTransition) as refused:
+            fire(state, trigger, proven_fixed=proven_fixed)
+        assert refused.value.reason == machine
+
+
+def test_an_unknown_state_is_refused_not_guessed():
+    with pytest.raises(InvalidTransition, match="未知状态"):
+        fire("archived", "notify", case_id=7)
