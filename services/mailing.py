@@ -36,7 +36,12 @@ EVENT_LABELS = {
 
 
 def queue_for_transition(uow: UnitOfWork, *, case: Case, event: CaseEvent) -> None:
-    """Write the outbox rows ``event`` causes (reject, escalate, submit, a single notify)."""
+    """Write the outbox rows ``event`` causes (reject, escalate, submit, a single notify).
+
+    A step replayed from an import (``data.imported``) mailed when it happened: none now.
+    """
+    if (event.data or {}).get("imported"):
+        return
     key = f"case:{case.id}:{event.trigger}:{event.id}"
     if event.trigger == Trigger.REJECT:
         context = _case_context(uow, case) | {

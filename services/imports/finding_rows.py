@@ -8,7 +8,6 @@ from contextlib import contextmanager
 from datetime import date
 
 from sqlalchemy import select
-from sqlalchemy.event import listen, remove
 
 from services import cases
 from services.clock import Clock
@@ -17,10 +16,8 @@ from services.db.models import (
     CaseEvent,
     CaseNotice,
     Category,
-    OutboxMessage,
     Round,
     Target,
-    UnitLink,
 )
 from services.imports.report import ImportReport
 from services.imports.round_rows import Known, check_round_ref, check_target_ref
@@ -143,24 +140,6 @@ def clock_at(uow: UnitOfWork, day: date | None) -> Iterator[None]:
         uow.clock = saved
 
 
-@contextmanager
-def _no_mail(uow: UnitOfWork) -> Iterator[None]:
-    """A step imported from the past mailed then: drop the outbox rows and links it writes."""
-    written: list[object] = []
-
-    def collect(session, _context, _instances) -> None:
-        written.extend(o for o in session.new if isinstance(o, OutboxMessage | UnitLink))
-
-    listen(uow.session, "before_flush", collect)
-    try:
-        yield
-    finally:
-        remove(uow.session, "before_flush", collect)
-    for row in written:
-        uow.session.delete(row)
-    uow.flush()
-
-
 def apply_finding(
     uow: UnitOfWork, row: Row, report: ImportReport, *, by_key: dict[Key, Case]
 ) -> None:
@@ -200,7 +179,7 @@ def apply_history(
         report.tick("events", "unchanged", min(already, len(steps)))
         for row in steps[already:]:
             data = {"imported": True} | ({"reason": row["reason"]} if row["reason"] else {})
-            with clock_at(uow, row["date"]), _no_mail(uow):
+            with clock_at(uow, row["date"]):
                 cases.transition(
                     uow,
                     case_id=case.id,
