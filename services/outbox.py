@@ -106,8 +106,23 @@ def claim(uow: UnitOfWork, *, limit: int, lease: timedelta = LEASE) -> list[Clai
     return sorted(rows, key=lambda r: r.id)
 
 
-def record(uow: UnitOfWork, outcomes: list[Outcome], *, attempts: dict[int, int]) -> None:
-    """Write outcomes back: sent, pending again with backoff, or failed with the reason."""
+#: What a sent message's context keeps in place of the unit's portal link.
+SENT_LINK = "（链接已随邮件发出，系统只保存其摘要）"
+
+
+def record(
+    uow: UnitOfWork,
+    outcomes: list[Outcome],
+    *,
+    attempts: dict[int, int],
+    links: dict[int, dict] | None = None,
+) -> None:
+    """Write outcomes back: sent, pending again with backoff, or failed with the reason.
+
+    A sent message's portal link leaves the database with it: only the token's hash is
+    kept (``unit_links``), so the context of a sent row forgets the URL (``links`` holds
+    the claimed contexts that carry one).
+    """
     now = uow.clock.now()
     table = OutboxMessage.__table__
     at = table.c.sent_at.type
@@ -126,6 +141,18 @@ def record(uow: UnitOfWork, outcomes: list[Outcome], *, attempts: dict[int, int]
     mine = and_(table.c.id == bindparam("_id"), table.c.status == "sending")
     claim_held = and_(mine, table.c.attempts == bindparam("_tries"))
     if sent:
+        forget = [
+            {"_id": row["_id"], "_ctx": {**links[row["_id"]], "portal_url": SENT_LINK}}
+            for row in sent
+            if row["_id"] in (links or {})
+        ]
+        if forget:
+            stmt = (
+                update(table)
+                .where(mine)
+                .values(context=bindparam("_ctx", type_=table.c.context.type))
+            )
+            conn.execute(stmt, forget)
         stmt = update(table).where(mine)
         values = {"status": "sent", "sent_at": bindparam("_now", type_=at)}
         conn.execute(stmt.values(**values, last_error=bindparam("_note")), sent)
@@ -172,6 +199,7 @@ async def dispatch_async(
     mailbox = Mailbox(app.settings.mail_from, app.settings.mail_from_name)
     report = DispatchReport()
     attempts: dict[int, int] = {}
+    links: dict[int, dict] = {}  # contexts carrying a unit's portal link, by row id
     pending: list[Outcome] = []
     lock = asyncio.Lock()
 
@@ -187,6 +215,8 @@ async def dispatch_async(
         report.claimed += len(rows)
         for row in rows:
             attempts[row.id] = row.attempts
+            if (row.context or {}).get("portal_url"):
+                links[row.id] = row.context
         return rows
 
     feed = _Feed(claim_chunk)
@@ -199,7 +229,7 @@ async def dispatch_async(
 
     def write(outcomes: list[Outcome]) -> None:
         with uow() as u:
-            record(u, outcomes, attempts=attempts)
+            record(u, outcomes, attempts=attempts, links=links)
 
     async def on_outcome(outcome: Outcome) -> None:
         report.sent += outcome.status == "sent"

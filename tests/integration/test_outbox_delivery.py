@@ -8,8 +8,9 @@ from sqlalchemy import select
 from notifications.message import message_id
 from notifications.smtp import SmtpSender
 from services import cases, mailing, outbox, outbox_admin
-from services.db.models import Unit
+from services.db.models import OutboxMessage, Unit
 from services.errors import ValidationFailed
+from services.links import resolve_link
 from tests.builders import a_case, a_round, a_target, a_unit
 from tests.support.mailserver import MailServer
 
@@ -95,6 +96,21 @@ def test_a_published_round_delivers_one_chinese_email_per_unit_listing_its_cases
     [gengma] = mail_server.to("gm@units.test")
     assert "共1个问题" in gengma.message["Subject"]
     assert {r.status for r in _rows(app)} == {"sent"}
+
+
+def test_a_sent_email_leaves_no_usable_portal_link_in_the_database(app, mail_server):
+    ids = _notified_cases_of_two_units(app)
+    _queue_round_notices(app, ids)
+    outbox.dispatch(app, sender=smtp(app, mail_server))
+
+    [yongde] = mail_server.to("yd@units.test")
+    token = next(w for w in yongde.text.split() if "/portal/" in w).rsplit("/", 1)[1]
+    with app.uow() as uow:
+        stored = [str(c) for c in uow.session.scalars(select(OutboxMessage.context))]
+    assert stored and all(token not in context for context in stored)
+    assert all("/portal/" not in context for context in stored)
+    with app.uow() as uow:  # the link itself still opens the unit's portal
+        assert resolve_link(uow, token).unit.code == "yongde"
 
 
 def test_a_rejection_reaches_the_unit_with_the_reason_escaped_in_html(app, mail_server):
