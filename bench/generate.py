@@ -231,7 +231,8 @@ def generate(engine: Engine, *, units: int, cases: int, seed: int = 1) -> Genera
     tables = ((Unit, unit_rows), (Target, target_rows))
     for model, rows in tables:
         _bulk(engine, model.__table__, list(rows[0]), _rows(rows, list(rows[0])))
-    round_ids = dict(engine.connect().execute(select(Round.code, Round.id)).all())
+    with engine.connect() as conn:
+        round_ids = dict(conn.execute(select(Round.code, Round.id)).all())
     verdicts = (
         (round_ids[code], t["id"], True)
         for code in ROUNDS
