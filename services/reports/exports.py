@@ -48,10 +48,12 @@ def notice_download(uow: UnitOfWork, round_code: str, *, fmt: str) -> Download:
     return Download(f"{round_code}通报.{fmt}", NOTICE_FORMATS[fmt], content)
 
 
-def ledger_download(uow: UnitOfWork, round_code: str, *, fmt: str) -> Download:
-    """The round's rectification ledger (整改台账) as csv or xlsx."""
+def ledger_download(
+    uow: UnitOfWork, round_code: str, *, fmt: str, scope_path: str | None = None
+) -> Download:
+    """The round's rectification ledger (整改台账) as csv or xlsx, of a unit subtree if given."""
     _check(fmt, LEDGER_FORMATS)
-    rows = ledger_rows(uow, round_code)
+    rows = ledger_rows(uow, round_code, scope_path=scope_path)
     if fmt == "csv":
         content = ledger_csv(rows)
     else:

@@ -53,8 +53,10 @@ class LedgerRow:
     notices_province: int
 
 
-def ledger_rows(uow: UnitOfWork, round_code: str) -> list[LedgerRow]:
-    """One row per case of the round, ordered by unit then case number."""
+def ledger_rows(
+    uow: UnitOfWork, round_code: str, *, scope_path: str | None = None
+) -> list[LedgerRow]:
+    """One row per case of the round (in the unit subtree ``scope_path``), by unit then case."""
     round_ = rounds.get_round(uow, round_code)
     session = uow.session
     first_submission = dict(
@@ -87,6 +89,7 @@ def ledger_rows(uow: UnitOfWork, round_code: str) -> list[LedgerRow]:
         .join(Target, Target.id == Case.target_id)
         .join(Category, Category.code == Case.category_code)
         .where(Case.round_id == round_.id)
+        .where(Unit.path.startswith(scope_path) if scope_path else True)
         .order_by(Unit.path, Case.id)
     ).all()
     tz = uow.clock.now().tzinfo

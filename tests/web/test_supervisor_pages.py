@@ -72,6 +72,22 @@ async def test_a_county_supervisor_sees_only_the_cases_of_that_county(app, web):
         assert refused.status_code == 403 and "管辖范围" in refused.text
 
 
+async def test_a_county_supervisor_downloads_the_ledger_of_that_county_only(app, web):
+    with app.uow() as uow:
+        county = a_unit(uow, "gengma", name="耿马县人民政府", kind="county_gov")
+        other = a_unit(uow, "cangyuan", name="沧源县人民政府", kind="county_gov")
+        a_case(uow, target_code=a_target(uow, unit_code=county.code, name="耿马网站").code)
+        a_case(uow, target_code=a_target(uow, unit_code=other.code, name="沧源网站").code)
+        uow.commit()
+    created = a_user(app, "gm", unit_code=county.code)
+    async with client_for(web) as client:
+        await login(client, "gm", created.password)
+        ledger = await client.get("/rounds/2021Q2/ledger.csv")
+    text = ledger.content.decode("utf-8-sig")
+    assert ledger.status_code == 200
+    assert "耿马网站" in text and "沧源网站" not in text
+
+
 async def test_the_list_filters_sorts_pages_and_exports(app, supervisor):
     with app.uow() as uow:
         unit = a_unit(uow, "linxiang", name="临翔区人民政府", kind="county_gov")

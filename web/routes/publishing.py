@@ -66,7 +66,8 @@ def notice(round_code: str, fmt: str, uow: Uow, user: CurrentUser):
 
 @router.get("/rounds/{round_code}/ledger.{fmt}")
 def ledger(round_code: str, fmt: str, uow: Uow, user: CurrentUser):
-    return _download(exports.ledger_download(uow, round_code, fmt=fmt))
+    # A county's supervisor gets the ledger of that county's cases only.
+    return _download(exports.ledger_download(uow, round_code, fmt=fmt, scope_path=user.scope_path))
 
 
 def _download(download: exports.Download) -> Response:
