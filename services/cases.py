@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from services import effects, mailing
 from services.db.models import Case, CaseEvent, CaseNotice, Category, Round, Submission, Target
-from services.errors import NotFound, ValidationFailed
+from services.errors import ConcurrencyConflict, NotFound, ValidationFailed
 from services.uow import UnitOfWork
 from states import CaseState, fire
 
@@ -136,8 +136,6 @@ def transition(
     """Fire ``trigger`` on a case: state, side fields, its event and its emails, unflushed-safe."""
     case = get_case(uow, case_id)
     if expected_version is not None and case.version != expected_version:
-        from services.errors import ConcurrencyConflict
-
         raise ConcurrencyConflict(
             f"案件 {case_id} 已被他人修改（版本 {case.version}，您看到的是 {expected_version}），请刷新后重试"
         )
