@@ -9,7 +9,7 @@ import typer
 from cli.context import console, handled_errors, open_app, print_json, print_table
 from services import cases as case_service
 from services import queries
-from states.lifecycle import STATE_LABELS, Trigger
+from states.lifecycle import EVENT_LABELS, SEVERITY_LABELS, STATE_LABELS, Trigger
 
 case_app = typer.Typer(help="单个案件：查看与流转", no_args_is_help=True)
 
@@ -86,7 +86,7 @@ def show(case_id: int, as_json: bool = typer.Option(False, "--json", help="输�
         return
     row = detail.case
     console.print(
-        f"[bold]案件 {row.id}[/bold]  {row.round}  {row.category_name}（{'单项否决' if row.severity == 'veto' else '扣分项'}）",
+        f"[bold]案件 {row.id}[/bold]  {row.round}  {row.category_name}（{SEVERITY_LABELS.get(row.severity, row.severity)}）",
         highlight=False,
     )
     console.print(f"责任单位：{row.unit}    监测对象：{row.target}", highlight=False)
@@ -115,7 +115,7 @@ def show(case_id: int, as_json: bool = typer.Option(False, "--json", help="输�
         [
             [
                 e.at.astimezone().strftime("%Y-%m-%d %H:%M"),
-                e.trigger,
+                EVENT_LABELS.get(e.trigger, e.trigger),
                 f"{e.from_state or '—'} → {e.to_state}",
                 e.actor,
                 e.note or "",

@@ -24,15 +24,9 @@ from services.db.models import Case, CaseEvent, OutboxMessage, Round, Submission
 from services.errors import NotFound, ValidationFailed
 from services.links import issue_link
 from services.uow import UnitOfWork
-from states.lifecycle import TRIGGER_LABELS, Trigger
+from states.lifecycle import EVENT_LABELS, Trigger
 
 REMINDER_KINDS = ("before", "due", "after")
-EVENT_LABELS = {
-    "created": "发现问题",
-    "extend_deadline": "延长整改期限",
-    "record_notice": "记录通报",
-    **{str(trigger): label for trigger, label in TRIGGER_LABELS.items()},
-}
 
 
 def queue_for_transition(uow: UnitOfWork, *, case: Case, event: CaseEvent) -> None:

@@ -57,6 +57,14 @@ TRIGGER_LABELS: dict[Trigger, str] = {
     Trigger.REJECT: "退回",
     Trigger.ESCALATE: "升级督办",
 }
+#: How a case's history names each entry: its transitions and the acts that change no state.
+EVENT_LABELS: dict[str, str] = {
+    "created": "立案",
+    **{str(trigger): label for trigger, label in TRIGGER_LABELS.items()},
+    "extend_deadline": "延长整改期限",
+    "record_notice": "记录通报",
+}
+SEVERITY_LABELS: dict[str, str] = {"veto": "单项否决", "deduction": "扣分项"}
 
 
 def _proven_fixed(event) -> bool:

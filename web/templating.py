@@ -13,16 +13,9 @@ from markupsafe import Markup
 
 from services.clock import SHANGHAI
 from services.registry import TARGET_KINDS, TARGET_STATUSES, UNIT_KINDS
-from states.lifecycle import STATE_LABELS, TRIGGER_LABELS
+from states.lifecycle import EVENT_LABELS, SEVERITY_LABELS, STATE_LABELS, TRIGGER_LABELS
 
-SEVERITY_LABELS = {"veto": "单项否决", "deduction": "扣分项"}
 ACTOR_KINDS = {"user": "监管人员", "unit": "责任单位", "system": "系统"}
-EVENT_LABELS = {
-    **{str(k): v for k, v in TRIGGER_LABELS.items()},
-    "created": "立案",
-    "extend_deadline": "延长期限",
-    "record_notice": "记录通报",
-}
 REVIEW_LABELS = {"accepted": "核验通过", "rejected": "退回整改", None: "待审核"}
 
 

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import FileResponse, RedirectResponse, Response
 
 from services import case_actions, queries, registry_queries, submissions
+from states.lifecycle import EVENT_LABELS
 from web import exports
 from web.deps import Csrf, CurrentUser, RowId, Uow
 from web.templating import flash, render
@@ -186,6 +187,4 @@ def _attachment_header(filename: str) -> dict[str, str]:
 
 
 def _label(trigger: str) -> str:
-    from web.templating import EVENT_LABELS
-
     return EVENT_LABELS.get(trigger, trigger)
