@@ -17,7 +17,7 @@ from notifications.message import (
     message_id,
     split_addresses,
 )
-from notifications.render import TEMPLATES, cn_date, render
+from notifications.render import TEMPLATES, cn_date, environment, render
 
 SENT_ON = date(2021, 7, 19)
 CASE = {
@@ -145,6 +145,16 @@ def test_a_missing_value_is_an_error_not_a_blank_in_the_email():
 
     with pytest.raises(UndefinedError):
         render("rejection", context, sent_on=SENT_ON)
+
+
+def test_a_dict_field_reads_as_in_jinja_and_a_dict_method_stays_a_method():
+    template = environment().from_string(
+        "{{ d.title }}|{{ d.keys() | list | length }}|{{ d.absent is defined }}"
+    )
+
+    assert template.render(d={"title": "标题", "keys": "键"}) == "标题|2|False"
+    with pytest.raises(UndefinedError):
+        environment().from_string("{{ d.absent }}").render(d={})
 
 
 def test_dates_read_the_chinese_way():
