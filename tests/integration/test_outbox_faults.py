@@ -2,21 +2,27 @@
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from collections import Counter
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
 
+from notifications.delivery import PermanentFailure
+from notifications.message import Mailbox, encode_mail
+from notifications.render import Rendered
 from services import cases, outbox, outbox_admin
 from services.clock import Clock
 from services.db.models import OutboxMessage
+from services.settings import Settings
 from tests.builders import a_case, a_target, a_unit
 from tests.fakes import FakeSender
 from tests.support.mailserver import MailServer
 
 UNITS = 6
+NOW = datetime(2021, 7, 19, 1, 0, tzinfo=UTC)
 
 
 @pytest.fixture
@@ -100,6 +106,39 @@ def test_a_recipient_refused_with_550_fails_that_row_with_the_answer_and_the_res
     assert "邮件服务器拒收" in failed.last_error
     assert len(mail_server.received) == UNITS - 1
     assert mail_server.to("u2@units.test") == []
+
+
+def test_one_connection_carries_on_after_refused_recipients(mail_server):
+    """A partly refused message goes with a note; a wholly refused one fails and the
+    envelope is reset, so the same connection delivers the next message."""
+    sender = outbox.smtp_sender(
+        Settings(secret_key="t", smtp_host="127.0.0.1", smtp_port=mail_server.port)
+    )
+    mail_server.refuse["gone@units.test"] = "550 5.1.1 <gone@units.test>: Recipient unknown"
+
+    def mail(key: str, to: list[str], cc: list[str]):
+        rendered = Rendered(subject="测试", text="正文\n", html="<p>正文</p>")
+        sender_box = Mailbox("rectify@localhost", "办公室")
+        return encode_mail(rendered, key=key, sender=sender_box, to=to, cc=cc, date=NOW)
+
+    async def send_three() -> tuple[str, Exception, str]:
+        transport = sender.open()
+        try:
+            note = await transport.send(mail("a", ["a@units.test"], ["gone@units.test"]))
+            with pytest.raises(PermanentFailure) as refused:
+                await transport.send(mail("b", ["gone@units.test"], []))
+            return note, refused.value, await transport.send(mail("c", ["c@units.test"], []))
+        finally:
+            await transport.close()
+
+    note, refused, last = asyncio.run(send_three())
+
+    assert (
+        note == "部分收件人被拒收：gone@units.test：550 5.1.1 <gone@units.test>: Recipient unknown"
+    )
+    assert "邮件服务器拒收" in str(refused) and "gone@units.test" in str(refused)
+    assert last == ""
+    assert [r.rcpt_tos for r in mail_server.received] == [["a@units.test"], ["c@units.test"]]
 
 
 def test_a_server_failing_mid_batch_leaves_the_rest_for_later_and_sends_nothing_twice(
