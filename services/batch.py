@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from operator import attrgetter
 from typing import Any, TypeVar
 
 from services import cases, effects
@@ -20,6 +21,7 @@ from services.uow import UnitOfWork
 from states import InvalidTransition, fire
 
 T = TypeVar("T")
+_fields = attrgetter(*FIELDS)  # a row's FIELDS as a tuple
 
 
 @dataclass(frozen=True)
@@ -63,6 +65,7 @@ def transition_many(
     """
     if actor_kind not in cases.ACTOR_KINDS or not actor.strip():
         raise ValidationFailed([f"操作人无效：{actor}（{actor_kind}）"])
+    actor = actor.strip()
     uow.flush()
     rows = dict(known or {})
     rows |= load_rows(uow, {m.case_id for m in moves} - set(rows))
@@ -70,7 +73,7 @@ def transition_many(
     sink = CoreSink(uow, list(rows))
     result, events = BatchResult(), []
     updates: dict[tuple[int, tuple[str, ...]], list[dict[str, Any]]] = {}
-    waves: dict[int, int] = {}  # a case's second move in the batch is written after its first
+    waves: dict[int, int] = {}
     for move in moves:
         row = rows.get(move.case_id)
         if row is None:
@@ -86,7 +89,7 @@ def transition_many(
             result.refused.append((row.id, str(exc)))
             continue
         from_state = row.state
-        before = [getattr(row, name) for name in FIELDS]
+        before = _fields(row)
         data = effects.apply(
             row,
             trigger=str(move.trigger),
@@ -98,14 +101,13 @@ def transition_many(
             sink=sink,
         )
         row.state = str(to_state)
-        changed = tuple(
-            name for name, old in zip(FIELDS, before, strict=True) if getattr(row, name) != old
-        )
-        params = {f"b_{name}": getattr(row, name) for name in changed}
-        params |= {"b_id": row.id, "b_version": row.version, "b_new_version": row.version + 1}
-        params["b_updated_at"] = moment.now
-        wave = waves[row.id] = waves.get(row.id, -1) + 1
-        updates.setdefault((wave, changed), []).append(params)
+        after = _fields(row)
+        changed = tuple(n for n, old, new in zip(FIELDS, before, after, strict=True) if old != new)
+        params = {n: new for n, old, new in zip(FIELDS, before, after, strict=True) if old != new}
+        params |= {"id": row.id, "version": row.version, "new_version": row.version + 1}
+        params["updated_at"] = moment.now
+        wave = waves[row.id] = waves.get(row.id, -1) + 1  # its second move, written after
+        updates.setdefault((wave, (*changed, "updated_at")), []).append(params)
         row.version += 1
         events.append(
             {
@@ -113,7 +115,7 @@ def transition_many(
                 "trigger": str(move.trigger),
                 "from_state": from_state,
                 "to_state": row.state,
-                "actor": actor.strip(),
+                "actor": actor,
                 "actor_kind": actor_kind,
                 "at": moment.now,
                 "note": move.note,

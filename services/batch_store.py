@@ -6,7 +6,6 @@ statements per batch, inside the caller's transaction.
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -16,6 +15,7 @@ from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.orm import selectinload
 
 from services import mailing
+from services.db import bulk
 from services.db.models import Case, CaseEvent, CaseNotice, Category, Round, Submission, Unit
 from services.errors import ConcurrencyConflict
 from services.mail_views import case_views
@@ -36,20 +36,18 @@ FIELDS = (
     "notices_province",
 )
 LOADED = ("id", "version", "round_id", "category_code", "unit_id", *FIELDS)
-
-
-@functools.cache
-def update_of(fields: tuple[str, ...]):
-    """The versioned UPDATE writing ``fields`` (and updated_at, version), for executemany."""
-    return (
-        update(CASES)
-        .where(CASES.c.id == bindparam("b_id"), CASES.c.version == bindparam("b_version"))
-        .values(
-            **{name: bindparam(f"b_{name}") for name in fields},
-            updated_at=bindparam("b_updated_at"),
-            version=bindparam("b_new_version"),
-        )
-    )
+EVENT_COLUMNS = (
+    "case_id",
+    "trigger",
+    "from_state",
+    "to_state",
+    "actor",
+    "actor_kind",
+    "at",
+    "note",
+    "data",
+)
+NOTICE_COLUMNS = ("case_id", "level", "issuer", "notified_on", "reference")
 
 
 _REVIEW = (
@@ -94,7 +92,10 @@ class CoreSink:
         self.reviews: list[dict[str, Any]] = []
         latest = (
             select(SUBMISSIONS.c.case_id, func.max(SUBMISSIONS.c.id))
-            .where(SUBMISSIONS.c.case_id.in_(case_ids), SUBMISSIONS.c.review_result.is_(None))
+            .where(
+                bulk.ids_in(uow.session, SUBMISSIONS.c.case_id, case_ids),
+                SUBMISSIONS.c.review_result.is_(None),
+            )
             .group_by(SUBMISSIONS.c.case_id)
         )
         self.pending = dict(uow.session.execute(latest).all()) if case_ids else {}
@@ -139,8 +140,7 @@ class CoreSink:
 
     def write(self) -> None:
         """Write the collected notices and reviews, one executemany each."""
-        if self.notices:
-            self.uow.session.execute(insert(NOTICES), self.notices)
+        bulk.insert_rows(self.uow.session, NOTICES, NOTICE_COLUMNS, self.notices)
         if self.reviews:
             self.uow.session.execute(_REVIEW, self.reviews)
 
@@ -159,19 +159,14 @@ class _LazyCase:
         return getattr(self._case, name)
 
 
-#: Triggers whose emails read the case, its unit (and parent), target and category (ORM);
-#: escalations read plain views (``services.mail_views``).
-_MAILING = {"reject", "submit", "notify"}
-
-
-def _preload(uow: UnitOfWork, events: list[dict[str, Any]]) -> list[Case]:
-    """The cases the emails of ``events`` read, with what they read, in a few queries."""
-    ids = {e["case_id"] for e in events if e["trigger"] in _MAILING}
+def _preload(uow: UnitOfWork, ids: set[int]) -> list[Case]:
+    """The cases whose emails read the ORM case, its unit (and parent), target and category,
+    with all of these, in a few queries (escalations read plain ``services.mail_views``)."""
     if not ids:
         return []
     query = (
         select(Case)
-        .where(Case.id.in_(ids))
+        .where(bulk.ids_in(uow.session, Case.id, ids))
         .options(
             selectinload(Case.unit).selectinload(Unit.parent),
             selectinload(Case.target),
@@ -206,7 +201,9 @@ def load_rows(uow: UnitOfWork, case_ids: Iterable[int]) -> dict[int, Row]:
     ids = list(case_ids)
     if not ids:
         return {}
-    result = uow.session.execute(select(*ROW_COLUMNS).where(CASES.c.id.in_(ids)))
+    result = uow.session.execute(
+        select(*ROW_COLUMNS).where(bulk.ids_in(uow.session, CASES.c.id, ids))
+    )
     return rows_from(uow, result.all())
 
 
@@ -223,49 +220,64 @@ def rows_from(uow: UnitOfWork, selected: list) -> dict[int, Row]:
 
 
 def write(uow: UnitOfWork, *, updates: dict, events: list, sink: CoreSink) -> None:
+    """Write a batch: versioned case updates, notices and reviews, events, then their emails.
+
+    ``updates`` maps (wave, changed fields) to row dicts for ``bulk.update_versioned``.
+    """
     session = uow.session
     expected = changed = 0
-    for (_wave, fields), params in sorted(updates.items()):
-        changed += session.execute(update_of(fields), params).rowcount
-        expected += len(params)
+    for (_wave, fields), rows in sorted(updates.items()):
+        changed += bulk.update_versioned(session, CASES, fields, rows)
+        expected += len(rows)
     if changed != expected:
         session.rollback()
         raise ConcurrencyConflict(
             f"本批 {expected} 次变更中有 {expected - changed} 个案件已被他人修改；本批未保存"
         )
     sink.write()
-    event_ids = _insert_events(uow, events)
+    mailed = {e["case_id"] for e in events if mailing.mails(e["trigger"], e["data"])}
+    event_ids = _insert_events(uow, events, read_back=mailed)
     session.expire_all()
-    loaded = _preload(uow, [e for e in events if e["trigger"] != "escalate"])  # noqa: F841 — held
-    views = case_views(uow, {e["case_id"] for e in events if e["trigger"] == "escalate"})
+    if not mailed:
+        return
+    mailed_events = [e for e in events if e["case_id"] in mailed]
+    escalated = {e["case_id"] for e in mailed_events if e["trigger"] == "escalate"}
+    mailed_here = {e["case_id"] for e in mailed_events if e["trigger"] != "escalate"}
+    loaded = _preload(uow, mailed_here)  # noqa: F841 — held by the session's weak identity map
+    views = case_views(uow, escalated)
     escalations = []
-    for event_id, values in zip(event_ids, events, strict=True):
+    for event_id, values in zip(event_ids, mailed_events, strict=True):
         event = _EventView(id=event_id, **values)
         if event.trigger == "escalate":
             escalations.append((views[event.case_id], event))
-            continue
-        mailing.queue_for_transition(uow, case=_LazyCase(uow, event.case_id), event=event)
+        else:
+            mailing.queue_for_transition(uow, case=_LazyCase(uow, event.case_id), event=event)
     mailing.queue_escalations(uow, escalations)
     uow.flush()
 
 
-def _insert_events(uow: UnitOfWork, events: list[dict[str, Any]]) -> list[int]:
-    """Insert the events (plain executemany) and return their ids in the same order.
+def _insert_events(
+    uow: UnitOfWork, events: list[dict[str, Any]], *, read_back: set[int]
+) -> list[int]:
+    """Insert the events; the ids of those of the ``read_back`` cases, in insertion order.
 
     ``INSERT .. RETURNING`` in parameter order degrades to one statement per row on SQLite;
     instead the new ids are read back: a transaction's rows for the batch's cases get
     ascending ids in the order they were inserted, on SQLite and PostgreSQL alike.
     """
     session = uow.session
-    before = session.scalar(select(func.coalesce(func.max(EVENTS.c.id), 0)))
-    session.execute(insert(EVENTS), events)
-    case_ids = {e["case_id"] for e in events}
+    before = session.scalar(select(func.coalesce(func.max(EVENTS.c.id), 0))) if read_back else 0
+    bulk.insert_rows(session, EVENTS, EVENT_COLUMNS, events)
+    if not read_back:
+        return []
     query = (
         select(EVENTS.c.id, EVENTS.c.case_id)
-        .where(EVENTS.c.id > before, EVENTS.c.case_id.in_(case_ids))
+        .where(EVENTS.c.id > before, bulk.ids_in(session, EVENTS.c.case_id, read_back))
         .order_by(EVENTS.c.id)
     )
     rows = session.execute(query).all()
-    if [case_id for _, case_id in rows] != [e["case_id"] for e in events]:
+    if [case_id for _, case_id in rows] != [
+        e["case_id"] for e in events if e["case_id"] in read_back
+    ]:
         raise ConcurrencyConflict("写入案件历史时与其他操作冲突；本批未保存")
     return [event_id for event_id, _ in rows]

@@ -29,12 +29,23 @@ from states.lifecycle import EVENT_LABELS, Trigger
 REMINDER_KINDS = ("before", "due", "after")
 
 
-def queue_for_transition(uow: UnitOfWork, *, case: Case, event: CaseEvent) -> None:
-    """Write the outbox rows ``event`` causes (reject, escalate, submit, a single notify).
+def mails(trigger: str, data: dict | None) -> bool:
+    """Whether an event of ``trigger`` with ``data`` causes an email (``queue_for_transition``).
 
-    A step replayed from an import (``data.imported``) mailed when it happened: none now.
+    A step replayed from an import (``data.imported``) mailed when it happened: none now;
+    a notify of a round's publication is mailed in the unit's round notice instead.
     """
-    if (event.data or {}).get("imported"):
+    data = data or {}
+    if data.get("imported"):
+        return False
+    if trigger == Trigger.NOTIFY:
+        return not data.get("publication")
+    return trigger in (Trigger.REJECT, Trigger.ESCALATE, Trigger.SUBMIT)
+
+
+def queue_for_transition(uow: UnitOfWork, *, case: Case, event: CaseEvent) -> None:
+    """Write the outbox rows ``event`` causes (reject, escalate, submit, a single notify)."""
+    if not mails(event.trigger, event.data):
         return
     key = f"case:{case.id}:{event.trigger}:{event.id}"
     if event.trigger == Trigger.REJECT:
@@ -48,7 +59,7 @@ def queue_for_transition(uow: UnitOfWork, *, case: Case, event: CaseEvent) -> No
         _queue_escalation(uow, key=key, case=case, event=event)
     elif event.trigger == Trigger.SUBMIT:
         _queue_submission(uow, key=key, case=case, event=event)
-    elif event.trigger == Trigger.NOTIFY and not (event.data or {}).get("publication"):
+    elif event.trigger == Trigger.NOTIFY:
         context = _case_context(uow, case) | _portal(uow, case.unit, round_id=case.round_id)
         _queue(uow, key=key, template="case_notice", context=context, to=case.unit, case=case)
 

@@ -20,6 +20,7 @@ from typing import Protocol
 from sqlalchemy import and_, func, not_, select
 
 from services import batch, batch_store, cases
+from services.db import bulk
 from services.db.models import Case, CheckResult, Round, Target, Unit
 from services.errors import NotFound
 from services.queries import not_superseded
@@ -195,7 +196,7 @@ def _act(uow: UnitOfWork, round_: Round, rows, outcomes: dict, *, actor: str) ->
 
 def _codes(uow: UnitOfWork, model: type, ids: set[int]) -> dict[int, str]:
     """Codes of units or targets by id, in one query."""
-    query = select(model.id, model.code).where(model.id.in_(ids))
+    query = select(model.id, model.code).where(bulk.ids_in(uow.session, model.id, ids))
     return dict(uow.session.execute(query).all()) if ids else {}
 
 

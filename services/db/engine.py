@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event
@@ -38,18 +37,19 @@ def _refuse_nul(_conn, _cursor, _statement, parameters, _context, executemany) -
     one and answered with a driver error, i.e. a 500, wherever a form, query or file had it)."""
     if executemany and len(parameters) > _BULK:
         return
-    if any("\x00" in value for value in _texts(parameters)):
+    if _contains_nul(parameters):
         raise ValidationFailed(["输入内容含有空字符（U+0000），请删除后重试"])
 
 
-def _texts(parameters) -> Iterator[str]:
-    """Every text value among statement parameters (a dict, a sequence, or many of them)."""
-    values = parameters.values() if isinstance(parameters, dict) else parameters or ()
-    for value in values:
-        if isinstance(value, str):
-            yield value
-        elif isinstance(value, dict | list | tuple):
-            yield from _texts(value)
+def _contains_nul(value) -> bool:
+    """Whether any text among statement parameters (a dict, a sequence, nested) has a NUL."""
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        value = value.values()
+    elif not isinstance(value, list | tuple):
+        return False
+    return any(map(_contains_nul, value))
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
