@@ -16,12 +16,26 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import and_, bindparam, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Text,
+    and_,
+    bindparam,
+    cast,
+    false,
+    func,
+    literal,
+    literal_column,
+    or_,
+    select,
+    update,
+)
+from sqlalchemy.dialects.postgresql import JSONB
 
 from notifications.delivery import Outcome, Outgoing, Sender, deliver
 from notifications.message import Mail, Mailbox, encode_mail
@@ -115,22 +129,24 @@ def record(
     outcomes: list[Outcome],
     *,
     attempts: dict[int, int],
-    links: dict[int, dict] | None = None,
+    links: Collection[int] = (),
 ) -> None:
     """Write outcomes back: sent, pending again with backoff, or failed with the reason.
 
     A sent message's portal link leaves the database with it: only the token's hash is
     kept (``unit_links``), so the context of a sent row forgets the URL (``links`` holds
-    the claimed contexts that carry one).
+    the ids of the claimed rows whose context carries one). The database edits the stored
+    JSON in the same UPDATE that marks the row sent.
     """
     now = uow.clock.now()
     table = OutboxMessage.__table__
     at = table.c.sent_at.type
-    sent, retry, failed = [], [], []
+    sent, sent_with_link, retry, failed = [], [], [], []
     for o in outcomes:
         tries = attempts.get(o.ref, 1)
         if o.status == "sent":
-            sent.append({"_id": o.ref, "_now": now, "_note": o.detail or None})
+            row = {"_id": o.ref, "_now": now, "_note": o.detail or None}
+            (sent_with_link if o.ref in links else sent).append(row)
         elif o.status == "retry" and tries < MAX_ATTEMPTS:
             delay = min(BACKOFF_CAP, BACKOFF_BASE * 2 ** (tries - 1))
             retry.append({"_id": o.ref, "_tries": tries, "_next": now + delay, "_note": o.detail})
@@ -140,22 +156,16 @@ def record(
     conn = uow.session.connection()
     mine = and_(table.c.id == bindparam("_id"), table.c.status == "sending")
     claim_held = and_(mine, table.c.attempts == bindparam("_tries"))
+    done = {
+        "status": "sent",
+        "sent_at": bindparam("_now", type_=at),
+        "last_error": bindparam("_note"),
+    }
+    if sent_with_link:
+        forget = _link_forgotten(table.c.context, conn.dialect.name)
+        conn.execute(update(table).where(mine).values(**done, context=forget), sent_with_link)
     if sent:
-        forget = [
-            {"_id": row["_id"], "_ctx": {**links[row["_id"]], "portal_url": SENT_LINK}}
-            for row in sent
-            if row["_id"] in (links or {})
-        ]
-        if forget:
-            stmt = (
-                update(table)
-                .where(mine)
-                .values(context=bindparam("_ctx", type_=table.c.context.type))
-            )
-            conn.execute(stmt, forget)
-        stmt = update(table).where(mine)
-        values = {"status": "sent", "sent_at": bindparam("_now", type_=at)}
-        conn.execute(stmt.values(**values, last_error=bindparam("_note")), sent)
+        conn.execute(update(table).where(mine).values(**done), sent)
     if retry:
         stmt = update(table).where(claim_held)
         values = {"status": "pending", "next_attempt_at": bindparam("_next", type_=at)}
@@ -164,6 +174,15 @@ def record(
         stmt = update(table).where(claim_held)
         conn.execute(stmt.values(status="failed", last_error=bindparam("_note")), failed)
     uow.commit()
+
+
+def _link_forgotten(context: ColumnElement, dialect: str) -> ColumnElement:
+    """The stored context with ``portal_url`` replaced by ``SENT_LINK``, edited in SQL."""
+    if dialect == "postgresql":
+        path = literal_column("'{portal_url}'::text[]")
+        value = func.to_jsonb(cast(literal(SENT_LINK), Text))
+        return cast(func.jsonb_set(cast(context, JSONB), path, value, false()), context.type)
+    return func.json_replace(context, "$.portal_url", SENT_LINK)
 
 
 def dispatch(
@@ -199,7 +218,7 @@ async def dispatch_async(
     mailbox = Mailbox(app.settings.mail_from, app.settings.mail_from_name)
     report = DispatchReport()
     attempts: dict[int, int] = {}
-    links: dict[int, dict] = {}  # contexts carrying a unit's portal link, by row id
+    links: set[int] = set()  # rows whose context carries a unit's portal link
     pending: list[Outcome] = []
     lock = asyncio.Lock()
 
@@ -216,7 +235,7 @@ async def dispatch_async(
         for row in rows:
             attempts[row.id] = row.attempts
             if (row.context or {}).get("portal_url"):
-                links[row.id] = row.context
+                links.add(row.id)
         return rows
 
     feed = _Feed(claim_chunk)

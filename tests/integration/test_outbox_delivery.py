@@ -106,9 +106,14 @@ def test_a_sent_email_leaves_no_usable_portal_link_in_the_database(app, mail_ser
     [yongde] = mail_server.to("yd@units.test")
     token = next(w for w in yongde.text.split() if "/portal/" in w).rsplit("/", 1)[1]
     with app.uow() as uow:
-        stored = [str(c) for c in uow.session.scalars(select(OutboxMessage.context))]
+        contexts = uow.session.scalars(select(OutboxMessage.context)).all()
+    stored = [str(c) for c in contexts]
     assert stored and all(token not in context for context in stored)
     assert all("/portal/" not in context for context in stored)
+    # the database edited the stored JSON: the rest of the context is as it was
+    assert {c["portal_url"] for c in contexts} == {outbox.SENT_LINK}
+    assert {c["unit_name"] for c in contexts} == {"永德县人民政府", "耿马傣族佤族自治县人民政府"}
+    assert all(len(c["cases"]) in (1, 2) for c in contexts)
     with app.uow() as uow:  # the link itself still opens the unit's portal
         assert resolve_link(uow, token).unit.code == "yongde"
 
