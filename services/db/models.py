@@ -300,7 +300,7 @@ class OutboxMessage(Base):
     context: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     to_addrs: Mapped[list[Any]] = mapped_column(JSON, default=list)
     cc_addrs: Mapped[list[Any]] = mapped_column(JSON, default=list)
-    status: Mapped[str] = mapped_column(String(20), default="pending", index=True)
+    status: Mapped[str] = mapped_column(String(20), default="pending")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime | None]
     last_error: Mapped[str | None] = mapped_column(Text)
@@ -312,6 +312,9 @@ class OutboxMessage(Base):
 
     __table_args__ = (
         CheckConstraint("status IN ('pending', 'sending', 'sent', 'failed')", name="status"),
+        # The dispatcher's claim reads (status, next_attempt_at) from the index alone, not
+        # every due row from the table; lists by status use it too.
+        Index("ix_outbox_status_due", "status", "next_attempt_at"),
     )
 
 

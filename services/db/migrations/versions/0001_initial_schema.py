@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-28 01:57:32.596457
+Create Date: 2026-11-28 03:23:10.085182
 """
 
 from collections.abc import Sequence
@@ -386,7 +386,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("outbox", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_outbox_case_id"), ["case_id"], unique=False)
-        batch_op.create_index(batch_op.f("ix_outbox_status"), ["status"], unique=False)
+        batch_op.create_index("ix_outbox_status_due", ["status", "next_attempt_at"], unique=False)
 
     op.create_table(
         "submissions",
@@ -445,7 +445,7 @@ def downgrade() -> None:
 
     op.drop_table("submissions")
     with op.batch_alter_table("outbox", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_outbox_status"))
+        batch_op.drop_index("ix_outbox_status_due")
         batch_op.drop_index(batch_op.f("ix_outbox_case_id"))
 
     op.drop_table("outbox")
