@@ -15,11 +15,11 @@ At-least-once, never silently dropped:
 from __future__ import annotations
 
 import asyncio
+import json
 from collections import deque
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
@@ -60,7 +60,9 @@ class Claimed:
     id: int
     key: str
     template: str
-    context: dict[str, Any]
+    #: The context as stored (JSON text), decoded just before rendering: a chunk waiting
+    #: in memory holds strings, not thousands of dicts for the garbage collector to walk.
+    context: str
     to_addrs: list[str]
     cc_addrs: list[str]
     attempts: int
@@ -113,7 +115,9 @@ def claim(uow: UnitOfWork, *, limit: int, lease: timedelta = LEASE) -> list[Clai
         update(OutboxMessage.__table__)
         .where(t.id.in_(pick), due)
         .values(status="sending", attempts=t.attempts + 1, next_attempt_at=now + lease)
-        .returning(t.id, t.key, t.template, t.context, t.to_addrs, t.cc_addrs, t.attempts)
+        .returning(
+            t.id, t.key, t.template, cast(t.context, Text), t.to_addrs, t.cc_addrs, t.attempts
+        )
     )
     rows = [Claimed(*row) for row in uow.session.connection().execute(stmt).all()]
     uow.commit()
@@ -234,8 +238,6 @@ async def dispatch_async(
         report.claimed += len(rows)
         for row in rows:
             attempts[row.id] = row.attempts
-            if (row.context or {}).get("portal_url"):
-                links.add(row.id)
         return rows
 
     feed = _Feed(claim_chunk)
@@ -244,7 +246,7 @@ async def dispatch_async(
         row = await feed.next()
         if row is None:
             return None
-        return Outgoing(row.id, lambda: _build(row, mailbox=mailbox, clock=clock))
+        return Outgoing(row.id, lambda: _build(row, mailbox=mailbox, clock=clock, links=links))
 
     def write(outcomes: list[Outcome]) -> None:
         with uow() as u:
@@ -306,10 +308,14 @@ class _Feed:
             self._fetching = None
 
 
-def _build(row: Claimed, *, mailbox: Mailbox, clock: Clock) -> Mail:
+def _build(row: Claimed, *, mailbox: Mailbox, clock: Clock, links: set[int]) -> Mail:
+    """The message's bytes; notes in ``links`` a row whose context carries a portal link."""
     if not row.to_addrs:
         raise ValueError("没有有效的收件人地址")
-    rendered = render(row.template, row.context, sent_on=clock.today())
+    context = json.loads(row.context)
+    if context.get("portal_url"):
+        links.add(row.id)
+    rendered = render(row.template, context, sent_on=clock.today())
     return encode_mail(
         rendered, key=row.key, sender=mailbox, to=row.to_addrs, cc=row.cc_addrs, date=clock.now()
     )
