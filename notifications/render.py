@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import MutableMapping
 from dataclasses import dataclass
 from datetime import date, datetime
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -36,6 +37,7 @@ class Rendered:
     html: str
 
 
+@lru_cache(maxsize=4096)  # every email shows a few dates, mostly the same few deadlines
 def cn_date(value: date | str | None) -> str:
     """2021-07-29 → 2021年7月29日 (accepts the ISO strings stored in outbox contexts)."""
     if value is None or value == "":
@@ -75,6 +77,14 @@ class _Environment(Environment):
             except KeyError:
                 pass
         return super().getattr(obj, attribute)
+
+    def make_globals(self, d: MutableMapping[str, Any] | None) -> MutableMapping[str, Any]:
+        """A template's globals as a plain dict rather than a ChainMap over the environment's.
+
+        Every render and include copies them into a new context; iterating a ChainMap there
+        costs more than the copy. The environment's globals are never changed after setup.
+        """
+        return {**self.globals, **(d or {})}
 
 
 @cache
