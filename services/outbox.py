@@ -145,12 +145,12 @@ def record(
     now = uow.clock.now()
     table = OutboxMessage.__table__
     at = table.c.sent_at.type
-    sent, sent_with_link, retry, failed = [], [], [], []
+    sent: dict[tuple[bool, str | None], list[int]] = {}  # (has a link, note) → row ids
+    retry, failed = [], []
     for o in outcomes:
         tries = attempts.get(o.ref, 1)
         if o.status == "sent":
-            row = {"_id": o.ref, "_now": now, "_note": o.detail or None}
-            (sent_with_link if o.ref in links else sent).append(row)
+            sent.setdefault((o.ref in links, o.detail or None), []).append(o.ref)
         elif o.status == "retry" and tries < MAX_ATTEMPTS:
             delay = min(BACKOFF_CAP, BACKOFF_BASE * 2 ** (tries - 1))
             retry.append({"_id": o.ref, "_tries": tries, "_next": now + delay, "_note": o.detail})
@@ -160,16 +160,15 @@ def record(
     conn = uow.session.connection()
     mine = and_(table.c.id == bindparam("_id"), table.c.status == "sending")
     claim_held = and_(mine, table.c.attempts == bindparam("_tries"))
-    done = {
-        "status": "sent",
-        "sent_at": bindparam("_now", type_=at),
-        "last_error": bindparam("_note"),
-    }
-    if sent_with_link:
-        forget = _link_forgotten(table.c.context, conn.dialect.name)
-        conn.execute(update(table).where(mine).values(**done, context=forget), sent_with_link)
-    if sent:
-        conn.execute(update(table).where(mine).values(**done), sent)
+    for (with_link, note), ids in sent.items():  # one UPDATE per 500 rows, mostly
+        done = {"status": "sent", "sent_at": now, "last_error": note}
+        if with_link:
+            done["context"] = _link_forgotten(table.c.context, conn.dialect.name)
+        for start in range(0, len(ids), CLAIM_CHUNK):
+            held = and_(
+                table.c.id.in_(ids[start : start + CLAIM_CHUNK]), table.c.status == "sending"
+            )
+            conn.execute(update(table).where(held).values(**done))
     if retry:
         stmt = update(table).where(claim_held)
         values = {"status": "pending", "next_attempt_at": bindparam("_next", type_=at)}
