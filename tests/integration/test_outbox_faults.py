@@ -108,6 +108,24 @@ def test_a_recipient_refused_with_550_fails_that_row_with_the_answer_and_the_res
     assert mail_server.to("u2@units.test") == []
 
 
+def test_a_message_one_of_whose_recipients_is_refused_is_sent_with_that_note(app, mail_server):
+    _one_notice_per_unit(app)
+    with app.uow() as uow:
+        row = uow.session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)).all()[1]
+        row.to_addrs = [*row.to_addrs, "gone@units.test"]
+        uow.commit()
+    mail_server.refuse["gone@units.test"] = "550 5.1.1 <gone@units.test>: Recipient unknown"
+
+    report = outbox.dispatch(app, sender=smtp(app, mail_server))
+
+    assert (report.sent, report.failed) == (UNITS, 0)
+    rows = _by_status(app)["sent"]
+    assert [r.last_error for r in rows if r.id != row.id] == [None] * (UNITS - 1)
+    [noted] = [r for r in rows if r.id == row.id]
+    assert noted.last_error.startswith("部分收件人被拒收：gone@units.test：550")
+    assert len(mail_server.received) == UNITS
+
+
 def test_one_connection_carries_on_after_refused_recipients(mail_server):
     """A partly refused message goes with a note; a wholly refused one fails and the
     envelope is reset, so the same connection delivers the next message."""
