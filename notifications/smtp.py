@@ -13,14 +13,16 @@ from aiosmtplib import (
     SMTPNotSupported,
     SMTPRecipientRefused,
     SMTPRecipientsRefused,
-    SMTPResponse,
     SMTPResponseException,
+    SMTPSenderRefused,
     SMTPServerDisconnected,
+    SMTPStatus,
     SMTPTimeoutError,
 )
+from aiosmtplib.email import quote_address
 
 from notifications.delivery import PermanentFailure, TemporaryFailure, Unreachable
-from notifications.message import Mail
+from notifications.message import Mail, is_valid_address
 
 
 @dataclass(frozen=True)
@@ -52,6 +54,7 @@ class SmtpTransport:
     def __init__(self, config: SmtpConfig):
         self.config = config
         self._client: aiosmtplib.SMTP | None = None
+        self._mail_from = b"FROM:" + quote_address(config.sender).encode("ascii")
 
     async def _connected(self) -> aiosmtplib.SMTP:
         if self._client is not None and self._client.is_connected:
@@ -69,6 +72,11 @@ class SmtpTransport:
         )
         try:
             await client.connect()
+            if client.is_ehlo_or_helo_needed:  # now, so that the first MAIL gives its SIZE
+                try:
+                    await client.ehlo()
+                except SMTPHeloError:
+                    await client.helo()
         except SMTPAuthenticationError as exc:
             raise Unreachable(
                 f"SMTP 登录失败（{exc.code} {exc.message}），请检查用户名和密码"
@@ -112,29 +120,33 @@ class SmtpTransport:
         except (ValueError, SMTPNotSupported) as exc:
             raise PermanentFailure(f"收件地址无法投递：{exc}") from exc
         if refused:
-            answers = "；".join(f"{addr}：{r.code} {r.message}" for addr, r in refused.items())
+            answers = "；".join(f"{r.recipient}：{r.code} {r.message}" for r in refused)
             return f"部分收件人被拒收：{answers}"
         return ""
 
-    async def _transaction(self, client: aiosmtplib.SMTP, mail: Mail) -> dict[str, SMTPResponse]:
+    async def _transaction(self, client: aiosmtplib.SMTP, mail: Mail) -> list[SMTPRecipientRefused]:
         """MAIL, RCPT for each recipient, DATA: what ``client.sendmail`` does, less its waste.
 
-        ``sendmail`` parses every address twice and runs its line-ending regex over the whole
-        message twice (once only to announce its size); ``encode_mail`` has already checked
-        the addresses and written CRLF lines, so the SIZE is the length of the bytes, and
-        ``mail``/``rcpt``/``data`` still check each address and normalise the data once.
-        As in ``sendmail``: refused recipients are returned unless all are refused, and the
-        envelope is reset (RSET) after a refusal so the connection can carry the next message.
+        ``sendmail`` (and ``mail``/``rcpt``) parse every address with ``email.utils`` at each
+        command, and ``sendmail`` runs its line-ending regex over the whole message twice (once
+        only to announce its size). Here the sender is checked once per connection
+        (``quote_address``), each recipient by ``is_valid_address`` before anything is sent
+        (no space, bracket or line break can reach a command line), and the SIZE is the
+        length of the bytes ``encode_mail`` wrote with CRLF lines. As in ``sendmail``: refused
+        recipients are returned unless all are refused, and the envelope is reset (RSET) after
+        a refusal so the connection can carry the next message.
         """
-        size = [f"SIZE={len(mail.data)}"] if client.supports_extension("size") else []
+        rcpt_to = [_rcpt_to(address) for address in mail.recipients]
+        size = [b"SIZE=%d" % len(mail.data)] if client.supports_extension("size") else []
         try:
-            await client.mail(self.config.sender, options=size, timeout=None)
+            answer = await client.execute_command(b"MAIL", self._mail_from, *size, timeout=None)
+            if answer.code != SMTPStatus.completed:
+                raise SMTPSenderRefused(answer.code, answer.message, self.config.sender)
             refused: list[SMTPRecipientRefused] = []
-            for recipient in mail.recipients:
-                try:
-                    await client.rcpt(recipient, timeout=None)
-                except SMTPRecipientRefused as exc:
-                    refused.append(exc)
+            for address, command in zip(mail.recipients, rcpt_to, strict=True):
+                answer = await client.execute_command(b"RCPT", command, timeout=None)
+                if answer.code not in (SMTPStatus.completed, SMTPStatus.will_forward):
+                    refused.append(SMTPRecipientRefused(answer.code, answer.message, address))
             if len(refused) == len(mail.recipients):
                 raise SMTPRecipientsRefused(refused)
             await client.data(mail.data, timeout=None)
@@ -144,7 +156,7 @@ class SmtpTransport:
             except (ConnectionError, SMTPResponseException):
                 pass  # the connection is gone or confused: the original error says more
             raise
-        return {r.recipient: SMTPResponse(r.code, r.message) for r in refused}
+        return refused
 
     async def _drop(self) -> None:
         client, self._client = self._client, None
@@ -159,6 +171,13 @@ class SmtpTransport:
             await client.quit()
         except (SMTPResponseException, SMTPServerDisconnected, SMTPTimeoutError, OSError):
             client.close()  # the server went first; the connection is gone either way
+
+
+def _rcpt_to(address: str) -> bytes:
+    """``TO:<address>`` for an address ``encode_mail`` accepted (no spaces, brackets, CR/LF)."""
+    if not is_valid_address(address):
+        raise ValueError(f"收件地址格式不正确：{address}")
+    return b"TO:<" + address.encode("ascii") + b">"
 
 
 def _describe(exc: BaseException) -> str:

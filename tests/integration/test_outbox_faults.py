@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from notifications.delivery import PermanentFailure
-from notifications.message import Mailbox, encode_mail
+from notifications.message import Mail, Mailbox, encode_mail
 from notifications.render import Rendered
 from services import cases, outbox, outbox_admin
 from services.clock import Clock
@@ -127,36 +127,45 @@ def test_a_message_one_of_whose_recipients_is_refused_is_sent_with_that_note(app
 
 
 def test_one_connection_carries_on_after_refused_recipients(mail_server):
-    """A partly refused message goes with a note; a wholly refused one fails and the
-    envelope is reset, so the same connection delivers the next message."""
+    """A partly refused message goes with a note; a wholly refused one, or one with an address
+    that cannot go on a command line, fails and leaves no envelope open, so the same
+    connection delivers the next message. Each MAIL FROM announces the message's size."""
     sender = outbox.smtp_sender(
         Settings(secret_key="t", smtp_host="127.0.0.1", smtp_port=mail_server.port)
     )
     mail_server.refuse["gone@units.test"] = "550 5.1.1 <gone@units.test>: Recipient unknown"
 
-    def mail(key: str, to: list[str], cc: list[str]):
+    def mail(key: str, to: list[str], cc: list[str]) -> Mail:
         rendered = Rendered(subject="测试", text="正文\n", html="<p>正文</p>")
         sender_box = Mailbox("rectify@localhost", "办公室")
         return encode_mail(rendered, key=key, sender=sender_box, to=to, cc=cc, date=NOW)
 
-    async def send_three() -> tuple[str, Exception, str]:
+    first = mail("a", ["a@units.test"], ["gone@units.test"])
+    smuggled = Mail(["x@units.test> NOTIFY=NEVER"], first.data, first.message_id)
+
+    async def send_four() -> tuple[str, Exception, Exception, str]:
         transport = sender.open()
         try:
-            note = await transport.send(mail("a", ["a@units.test"], ["gone@units.test"]))
+            note = await transport.send(first)
             with pytest.raises(PermanentFailure) as refused:
                 await transport.send(mail("b", ["gone@units.test"], []))
-            return note, refused.value, await transport.send(mail("c", ["c@units.test"], []))
+            with pytest.raises(PermanentFailure) as malformed:
+                await transport.send(smuggled)
+            last = await transport.send(mail("c", ["c@units.test"], []))
+            return note, refused.value, malformed.value, last
         finally:
             await transport.close()
 
-    note, refused, last = asyncio.run(send_three())
+    note, refused, malformed, last = asyncio.run(send_four())
 
     assert (
         note == "部分收件人被拒收：gone@units.test：550 5.1.1 <gone@units.test>: Recipient unknown"
     )
     assert "邮件服务器拒收" in str(refused) and "gone@units.test" in str(refused)
+    assert "收件地址无法投递" in str(malformed)
     assert last == ""
     assert [r.rcpt_tos for r in mail_server.received] == [["a@units.test"], ["c@units.test"]]
+    assert mail_server.received[0].mail_options == (f"SIZE={len(first.data)}",)
 
 
 def test_a_server_failing_mid_batch_leaves_the_rest_for_later_and_sends_nothing_twice(

@@ -22,6 +22,7 @@ class Received:
     mail_from: str
     rcpt_tos: list[str]
     message: EmailMessage
+    mail_options: tuple[str, ...] = ()  # ESMTP parameters of MAIL FROM (e.g. SIZE=…)
 
     @property
     def text(self) -> str:
@@ -52,7 +53,12 @@ class _Handler:
                 return "421 4.3.2 Service not available, closing transmission channel"
             message = email.message_from_bytes(envelope.content, policy=policy.default)
             self.server.received.append(
-                Received(envelope.mail_from, list(envelope.rcpt_tos), message)
+                Received(
+                    envelope.mail_from,
+                    list(envelope.rcpt_tos),
+                    message,
+                    tuple(envelope.mail_options),
+                )
             )
         return "250 Message accepted for delivery"
 
