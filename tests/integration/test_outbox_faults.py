@@ -241,6 +241,42 @@ def test_a_crash_between_sending_and_marking_resends_with_the_same_message_id(ap
     assert list(_by_status(app)) == ["sent"]
 
 
+class _Killed(Exception):
+    """The dispatcher's process dies (nothing after this point is written)."""
+
+
+def test_a_dispatcher_dying_before_a_chunk_of_marks_is_written_resends_those_recognisably(
+    app, mail_server, monkeypatch
+):
+    """Outcomes are written in chunks: the rows of a chunk not yet written stay claimed, and
+    once their lease expires they go again, with the Message-ID they had."""
+    _one_notice_per_unit(app)
+    monkeypatch.setattr(outbox, "RECORD_EVERY", 4)
+    record, written = outbox.record, []
+
+    def record_once_then_die(uow, outcomes, **options):
+        if written:
+            raise _Killed
+        written.append(len(outcomes))
+        record(uow, outcomes, **options)
+
+    monkeypatch.setattr(outbox, "record", record_once_then_die)
+    with pytest.raises(_Killed):
+        outbox.dispatch(app, sender=smtp(app, mail_server), concurrency=1)
+    monkeypatch.setattr(outbox, "record", record)
+
+    assert written == [4] and len(mail_server.received) == UNITS
+    statuses = _by_status(app)
+    assert (len(statuses["sent"]), len(statuses["sending"])) == (4, UNITS - 4)
+    assert outbox.dispatch(app, sender=smtp(app, mail_server)).claimed == 0  # leased
+    rerun = outbox.dispatch(app, sender=smtp(app, mail_server), clock=later(app, minutes=11))
+
+    assert rerun.sent == UNITS - 4
+    ids = Counter(mail_server.message_ids())
+    assert len(ids) == UNITS and sorted(ids.values()) == [1] * 4 + [2] * (UNITS - 4)
+    assert list(_by_status(app)) == ["sent"]
+
+
 def test_two_dispatchers_at_once_deliver_each_message_exactly_once(app, mail_server):
     _one_notice_per_unit(app, units=16)
     reports = []
