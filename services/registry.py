@@ -7,6 +7,7 @@ from dataclasses import dataclass, fields
 
 from sqlalchemy import select
 
+from notifications.message import split_addresses
 from services.db.models import Target, Unit
 from services.errors import ValidationFailed
 from services.plaintext import invisible
@@ -60,15 +61,17 @@ class TargetSpec:
     synthetic: bool = False
 
 
+#: A unit's address fields, by their names on the forms and in import files.
+EMAIL_FIELDS = {"contact_email": "联系人邮箱", "leader_email": "负责人邮箱"}
+
 #: A URL scheme other than http(s) (javascript:, data:, file:...); bare host names are fine.
 OTHER_SCHEME = re.compile(r"^(?!https?:)[a-zA-Z][a-zA-Z0-9+.-]*:")
 
 
 def check_text(spec: UnitSpec | TargetSpec, model: type) -> None:
-    """Codes usable in a unit path, texts that fit their columns, no invisible characters.
-
-    Email addresses are not judged here: a bad one shows as a failed message in the outbox.
-    """
+    """Codes usable in a unit path, texts that fit their columns, no invisible characters,
+    email addresses that can be sent to (one or more; an empty field is allowed, and a
+    unit without an address shows as a failed message in the outbox)."""
     what = "单位" if model is Unit else "监测对象"
     errors = []
     if not spec.code or re.search(r"[/\s]", spec.code):
@@ -86,8 +89,19 @@ def check_text(spec: UnitSpec | TargetSpec, model: type) -> None:
             errors.append(f"{label} {where}")
         if field.name == "url" and OTHER_SCHEME.match(value):
             errors.append(f"{label}「{value}」只能是 http:// 或 https:// 网址")
+        if field.name in EMAIL_FIELDS and (problem := email_problem(value)):
+            errors.append(f"{what} {spec.code[:64]} 的{EMAIL_FIELDS[field.name]}：{problem}")
     if errors:
         raise ValidationFailed(errors)
+
+
+def email_problem(value: str | None) -> str | None:
+    """What is wrong with an address field, in Chinese, or None."""
+    _, invalid = split_addresses(value)
+    if not invalid:
+        return None
+    pieces = "、".join(f"「{piece[:100]}」" for piece in invalid[:3])
+    return f"{pieces}不是有效的邮箱地址（应形如 bgs@example.gov.cn，多个地址用分号分隔）"
 
 
 def upsert_unit(uow: UnitOfWork, spec: UnitSpec) -> Unit:

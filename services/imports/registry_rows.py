@@ -38,9 +38,9 @@ def check_units(uow: UnitOfWork, rows: list[Row], problems: Problems) -> list[Ro
         other = code_by_name.get(row["name"])
         if other and other != row["code"] and other not in in_file:
             problems.add(row.at("name"), f"单位名称「{row['name']}」已被单位 {other} 使用")
-        for name in ("contact_email", "leader_email"):
-            if row[name] and "@" not in row[name]:
-                problems.add(row.at(name), f"「{row[name]}」不是有效的邮箱地址")
+        for name in registry.EMAIL_FIELDS:
+            if problem := registry.email_problem(row[name]):
+                problems.add(row.at(name), problem)
     return _parents_first(rows, in_file, problems)
 
 

@@ -110,7 +110,8 @@ def test_an_invalid_row_writes_nothing_and_each_error_names_file_row_and_column(
 
     assert refused.value.errors == [
         "units.csv：第 3 行「上级单位代码」列：上级单位「nowhere」不存在（文件和系统中都没有）",
-        "units.csv：第 3 行「联系人邮箱」列：「yongde-at-lincang」不是有效的邮箱地址",
+        "units.csv：第 3 行「联系人邮箱」列：「yongde-at-lincang」不是有效的邮箱地址"
+        "（应形如 bgs@example.gov.cn，多个地址用分号分隔）",
         "units.csv：第 5 行「类型」列："
         "「乡镇」无效（可选：city_dept、city_gov、county_gov、other、park_committee）",
         "units.csv：第 5 行「单位代码」列：与第 3 行重复（单位代码「yongde」）",

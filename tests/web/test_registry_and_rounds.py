@@ -59,6 +59,26 @@ async def test_a_supervisor_cannot_edit_the_registry(app, supervisor):
     assert _units(app) == []
 
 
+async def test_a_unit_form_refuses_an_address_mail_could_not_reach(app, admin):
+    page = await admin.get("/registry/units")
+    form = {"code": "gengma", "name": "耿马县人民政府", "kind": "county_gov"}
+    refused = await admin.post(
+        "/registry/units",
+        data=form | {"contact_email": "gm@units.test；耿马办公室", "csrf_token": csrf_of(page)},
+    )
+    saved = await admin.post(
+        "/registry/units",
+        data=form
+        | {"contact_email": "gm@units.test；office@units.test", "csrf_token": csrf_of(page)},
+    )
+    assert refused.status_code == 400
+    assert "联系人邮箱" in refused.text and "「耿马办公室」不是有效的邮箱地址" in refused.text
+    assert saved.status_code == 303
+    with app.uow() as uow:
+        unit = uow.session.scalar(select(Unit).where(Unit.code == "gengma"))
+        assert unit.contact_email == "gm@units.test；office@units.test"
+
+
 async def test_an_admin_edits_a_unit_and_a_round(app, admin):
     page = await admin.get("/registry/units")
     saved = await admin.post(
