@@ -7,23 +7,13 @@ from datetime import date, datetime, timedelta, timezone
 import pytest
 from sqlalchemy import select
 
+from services.batch_store import EVENT_COLUMNS
 from services.db import bulk
 from services.db.models import Case, CaseEvent
 from services.errors import ValidationFailed
 from tests.builders import a_case
 
 CST = timezone(timedelta(hours=8))
-EVENT_COLUMNS = (
-    "case_id",
-    "trigger",
-    "from_state",
-    "to_state",
-    "actor",
-    "actor_kind",
-    "at",
-    "note",
-    "data",
-)
 
 
 def _event(case_id: int, **values) -> dict:
