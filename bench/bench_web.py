@@ -267,7 +267,7 @@ def _filters(**extra) -> queries.CaseFilters:
 def _offset_page(uow, *, offset: int) -> None:
     """The deep page as OFFSET would fetch it (the same joins and filters as page_cases)."""
     query = (
-        queries._case_rows_query()
+        queries.case_rows_query()
         .where(Case.state == "notified", Round.code == "2021Q3")
         .order_by(Case.id)
         .offset(offset)

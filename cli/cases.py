@@ -7,8 +7,8 @@ from datetime import date
 import typer
 
 from cli.context import console, handled_errors, open_app, print_json, print_table
+from services import case_detail, queries
 from services import cases as case_service
-from services import queries
 from states.lifecycle import EVENT_LABELS, SEVERITY_LABELS, STATE_LABELS, Trigger
 
 case_app = typer.Typer(help="单个案件：查看与流转", no_args_is_help=True)
@@ -80,7 +80,7 @@ def list_cases(
 def show(case_id: int, as_json: bool = typer.Option(False, "--json", help="输出 JSON")) -> None:
     """Show one case with its repeat chain and history."""
     with handled_errors(), open_app() as application, application.uow() as uow:
-        detail = queries.case_detail(uow, case_id)
+        detail = case_detail.case_detail(uow, case_id)
     if as_json:
         print_json(detail)
         return

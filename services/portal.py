@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from services import links, queries
+from services import case_detail, links, queries
 from services.db.models import Case, Unit
 from services.errors import Forbidden, NotFound
 from services.uow import UnitOfWork
@@ -30,11 +30,11 @@ def unit_cases(uow: UnitOfWork, *, unit_id: int) -> list[queries.CaseRow]:
     return queries.list_cases(uow, queries.CaseFilters(unit_id=unit_id, descending=True))
 
 
-def unit_case(uow: UnitOfWork, *, unit_id: int, case_id: int) -> queries.CaseDetail:
+def unit_case(uow: UnitOfWork, *, unit_id: int, case_id: int) -> case_detail.CaseDetail:
     """One of the unit's cases; another unit's case is refused."""
     case = uow.session.get(Case, case_id)
     if case is None:
         raise NotFound(f"案件 {case_id} 不存在")
     if case.unit_id != unit_id:
         raise Forbidden("该案件不属于本单位，无权查看或提交")
-    return queries.case_detail(uow, case_id)
+    return case_detail.case_detail(uow, case_id)

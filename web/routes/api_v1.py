@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Header, Query
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
-from services import api_tokens, case_actions, cases, queries, registry_queries
+from services import api_tokens, case_actions, case_detail, cases, queries, registry_queries
 from services.users import UserView
 from web.deps import MAX_ID, RowId, Uow
 from web.routes.cases import list_filters
@@ -89,18 +89,18 @@ def list_cases(
 
 
 @router.get("/cases/{case_id}", summary="案件详情")
-def get_case(case_id: RowId, uow: Uow, user: ApiUser) -> queries.CaseDetail:
-    return queries.case_detail(uow, case_id, scope_path=user.scope_path)
+def get_case(case_id: RowId, uow: Uow, user: ApiUser) -> case_detail.CaseDetail:
+    return case_detail.case_detail(uow, case_id, scope_path=user.scope_path)
 
 
 @router.get("/cases/{case_id}/events", summary="案件处理记录")
-def case_events(case_id: RowId, uow: Uow, user: ApiUser) -> list[queries.EventView]:
-    return queries.case_detail(uow, case_id, scope_path=user.scope_path).events
+def case_events(case_id: RowId, uow: Uow, user: ApiUser) -> list[case_detail.EventView]:
+    return case_detail.case_detail(uow, case_id, scope_path=user.scope_path).events
 
 
 @router.get("/cases/{case_id}/submissions", summary="责任单位提交的整改材料")
-def case_submissions(case_id: RowId, uow: Uow, user: ApiUser) -> list[queries.SubmissionView]:
-    return queries.case_detail(uow, case_id, scope_path=user.scope_path).submissions
+def case_submissions(case_id: RowId, uow: Uow, user: ApiUser) -> list[case_detail.SubmissionView]:
+    return case_detail.case_detail(uow, case_id, scope_path=user.scope_path).submissions
 
 
 @router.post("/cases/{case_id}/transitions", summary="执行案件操作")

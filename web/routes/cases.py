@@ -8,7 +8,7 @@ from urllib.parse import quote, urlencode
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import FileResponse, RedirectResponse, Response
 
-from services import case_actions, queries, registry_queries, submissions
+from services import case_actions, case_detail, queries, registry_queries, submissions
 from states.lifecycle import EVENT_LABELS
 from web import exports
 from web.deps import Csrf, CurrentUser, RowId, Uow
@@ -133,7 +133,7 @@ def bulk(
 
 @router.get("/cases/{case_id}")
 def case_page(request: Request, case_id: RowId, uow: Uow, user: CurrentUser):
-    detail = queries.case_detail(uow, case_id, scope_path=user.scope_path)
+    detail = case_detail.case_detail(uow, case_id, scope_path=user.scope_path)
     manual = [str(t) for t in case_actions.MANUAL_TRIGGERS]
     return render(
         request,
