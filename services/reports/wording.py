@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from datetime import date
 
+# 2021年7月19日: dates are worded alike in notices and emails.
+from notifications.render import cn_date as cn_date
+
 DIGITS = "零一二三四五六七八九"
 
 
@@ -21,11 +24,6 @@ def cn_numeral(n: int) -> str:
 def cn_times(n: int) -> str:
     """How many times, as a notice says it: 一次, 两次, 三次."""
     return f"{'两' if n == 2 else cn_numeral(n)}次"
-
-
-def cn_date(day: date) -> str:
-    """2021年7月19日 (no leading zeros)."""
-    return f"{day.year}年{day.month}月{day.day}日"
 
 
 def quarter_of(day: date) -> int:
