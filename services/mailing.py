@@ -23,6 +23,7 @@ from notifications.message import split_addresses
 from services.db.models import Case, CaseEvent, OutboxMessage, Round, Submission, Unit
 from services.errors import NotFound, ValidationFailed
 from services.links import issue_link
+from services.registry import EMAIL_FIELDS
 from services.uow import UnitOfWork
 from states.lifecycle import EVENT_LABELS, Trigger
 
@@ -115,7 +116,6 @@ def queue_reminder_digest(
 
 def recipients_of(unit: Unit | None, *, field: str = "contact_email") -> tuple[list[str], str]:
     """A unit's valid addresses in ``field``, or none and the reason in Chinese."""
-    labels = {"contact_email": "联系人邮箱", "leader_email": "领导邮箱"}
     if unit is None:
         return [], "没有上级单位，无法确定督办邮件的收件人"
     raw = getattr(unit, field)
@@ -123,8 +123,8 @@ def recipients_of(unit: Unit | None, *, field: str = "contact_email") -> tuple[l
     if valid:
         return valid, ""
     if invalid:
-        return [], f"单位「{unit.name}」的{labels[field]}格式不正确（{raw}），邮件未发送"
-    return [], f"单位「{unit.name}」没有填写{labels[field]}，邮件未发送"
+        return [], f"单位「{unit.name}」的{EMAIL_FIELDS[field]}格式不正确（{raw}），邮件未发送"
+    return [], f"单位「{unit.name}」没有填写{EMAIL_FIELDS[field]}，邮件未发送"
 
 
 def _queue_escalation(uow: UnitOfWork, *, key: str, case: Case, event: CaseEvent) -> None:

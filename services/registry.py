@@ -61,8 +61,8 @@ class TargetSpec:
     synthetic: bool = False
 
 
-#: A unit's address fields, by their names on the forms and in import files.
-EMAIL_FIELDS = {"contact_email": "联系人邮箱", "leader_email": "负责人邮箱"}
+#: A unit's address fields and their names on the unit form, in import files and in errors.
+EMAIL_FIELDS = {"contact_email": "联系人邮箱", "leader_email": "领导邮箱"}
 
 #: A URL scheme other than http(s) (javascript:, data:, file:...); bare host names are fine.
 OTHER_SCHEME = re.compile(r"^(?!https?:)[a-zA-Z][a-zA-Z0-9+.-]*:")

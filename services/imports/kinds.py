@@ -71,8 +71,8 @@ UNITS = TableKind(
         Column("short_name", ("简称", "short_name"), text),
         Column("contact_name", ("联系人", "contact_name"), text),
         Column("contact_email", ("联系人邮箱", "contact_email"), text),
-        Column("leader_name", ("负责人", "leader_name"), text),
-        Column("leader_email", ("负责人邮箱", "leader_email"), text),
+        Column("leader_name", ("领导", "负责人", "leader_name"), text),
+        Column("leader_email", ("领导邮箱", "负责人邮箱", "leader_email"), text),
         _SYNTHETIC,
     ),
 )
