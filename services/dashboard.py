@@ -10,7 +10,7 @@ from sqlalchemy import Select, func, select
 
 from services import rounds
 from services.db.models import Case, Category, Round, Unit
-from services.queries import OVERDUE_STATES, CaseFilters, CaseRow, list_cases, not_superseded
+from services.queries import CaseFilters, CaseRow, in_overdue_states, list_cases, not_superseded
 from services.reports.trends import trend_rows, trend_svg
 from services.snapshots import SnapshotCache
 from services.uow import UnitOfWork
@@ -133,7 +133,7 @@ def dashboard(
         _scoped(
             select(func.count()).select_from(Case),
             scope_path,
-        ).where(Case.state.in_(OVERDUE_STATES), Case.deadline < today, not_superseded())
+        ).where(in_overdue_states(), Case.deadline < today, not_superseded())
     )
     escalated = list_cases(
         uow,

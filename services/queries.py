@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import Select, and_, exists, func, literal, or_, select
+from sqlalchemy import Select, and_, bindparam, exists, func, literal, or_, select
 from sqlalchemy.orm import aliased
 
 from services.db.models import Case, Category, Round, Target, Unit
@@ -80,6 +80,17 @@ def case_rows_query() -> Select:
     )
 
 
+def in_overdue_states():
+    """``state IN ('notified', 'rectifying', 'escalated')``, the states written out as literals.
+
+    SQLite reads the partial index ``ix_cases_open_deadline`` only for a query that repeats
+    the index's WHERE term as it is: with bound parameters it walked ``(state, …)`` and
+    sorted (229 ms for the overdue list at 1M cases).
+    """
+    states = bindparam("overdue_states", OVERDUE_STATES, expanding=True, literal_execute=True)
+    return Case.state.in_(states)
+
+
 def not_superseded():
     """A case is current unless a later round's case continues its repeat chain."""
     later = aliased(Case)
@@ -105,7 +116,7 @@ def list_cases(uow: UnitOfWork, filters: CaseFilters | None = None) -> list[Case
             raise NotFound(f"单位 {f.unit_code} 不存在")
         query = query.where(Unit.path.startswith(unit.path))
     if f.overdue:
-        query = query.where(Case.state.in_(OVERDUE_STATES), Case.deadline < today, not_superseded())
+        query = query.where(in_overdue_states(), Case.deadline < today, not_superseded())
     if f.escalated:
         query = query.where(Case.state == CaseState.ESCALATED)
     if f.text:

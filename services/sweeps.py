@@ -17,7 +17,7 @@ from sqlalchemy import or_, select
 
 from services import batch, mailing
 from services.db.models import Case, Unit
-from services.queries import OVERDUE_STATES, not_superseded
+from services.queries import in_overdue_states, not_superseded
 from services.uow import UnitOfWork
 from states import Trigger
 
@@ -35,7 +35,7 @@ class SweepSummary:
 def _overdue(today: date):
     return (
         select(Case.id)
-        .where(Case.state.in_(OVERDUE_STATES), Case.deadline < today, not_superseded())
+        .where(in_overdue_states(), Case.deadline < today, not_superseded())
         .where(
             or_(Case.escalated_for_deadline.is_(None), Case.escalated_for_deadline != Case.deadline)
         )
@@ -95,7 +95,7 @@ def queue_reminders(uow: UnitOfWork) -> dict[str, int]:
     window = [today.fromordinal(today.toordinal() + d) for d in [0, -1, *days_before]]
     rows = uow.session.execute(
         select(Case.unit_id, Case.id, Case.deadline)
-        .where(Case.state.in_(OVERDUE_STATES), Case.deadline.in_(window), not_superseded())
+        .where(in_overdue_states(), Case.deadline.in_(window), not_superseded())
         .order_by(Case.unit_id, Case.id)
     ).all()
     per_unit: dict[int, list[tuple[int, str]]] = {}

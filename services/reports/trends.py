@@ -9,7 +9,7 @@ from html import escape
 from sqlalchemy import func, select
 
 from services.db.models import Case, Round
-from services.queries import OVERDUE_STATES, not_superseded
+from services.queries import in_overdue_states, not_superseded
 from services.registry import TARGET_KINDS
 from services.reports.stats import RATED_KINDS, kind_stats, rate_settings
 from services.uow import UnitOfWork
@@ -55,7 +55,7 @@ def _row(uow: UnitOfWork, round_: Round, *, today) -> TrendRow:
         rates={kind: stats[kind].rate for kind in RATED_KINDS},
         cases=_count(uow, round_),
         open=_count(uow, round_, Case.state != CaseState.VERIFIED, current),
-        overdue=_count(uow, round_, Case.state.in_(OVERDUE_STATES), Case.deadline < today, current),
+        overdue=_count(uow, round_, in_overdue_states(), Case.deadline < today, current),
         escalated=_count(uow, round_, Case.escalation_level > 0),
     )
 

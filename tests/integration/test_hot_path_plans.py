@@ -1,7 +1,7 @@
 """The case list's pages and the overdue sweep's selection read the cases through indexes.
 
-On PostgreSQL every one of them; on SQLite the filtered list pages (SQLite walks the table in
-id order for an unfiltered first page and for the sweep, which it stops early or reads once).
+On PostgreSQL every one of them; on SQLite the filtered list pages and the sweep (SQLite walks
+the table in id order for an unfiltered first page, and stops after one page).
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ PATHS = {
         "case_list_overdue",
         "overdue_sweep_selection",
     ),
-    "sqlite": ("case_list_state_round", "case_list_overdue"),
+    "sqlite": ("case_list_state_round", "case_list_overdue", "overdue_sweep_selection"),
 }
 
 
