@@ -51,6 +51,17 @@ def test_inserted_rows_read_back_like_orm_rows(app):
     assert read == [tuple(r.values()) for r in [*written, _event(case_id)]]
 
 
+def test_a_column_empty_in_every_row_is_written_as_nulls(app):
+    with app.uow() as uow:
+        case_id = a_case(uow).id
+        rows = [_event(case_id, from_state=None, note=None) for _ in range(3)]
+        bulk.insert_rows(uow.session, CaseEvent.__table__, EVENT_COLUMNS, rows)
+        uow.commit()
+    with app.uow() as uow:
+        written = uow.session.scalars(select(CaseEvent).where(CaseEvent.trigger == "verify"))
+        assert [(e.from_state, e.note) for e in written] == [(None, None)] * 3
+
+
 def test_versioned_update_changes_only_rows_at_the_expected_version(app):
     with app.uow() as uow:
         current, stale = a_case(uow), a_case(uow)
