@@ -139,7 +139,7 @@ class CoreSink:
         return submission_id
 
     def write(self) -> None:
-        """Write the collected notices and reviews, one executemany each."""
+        """Write the collected notices (``bulk.insert_rows``) and reviews (executemany)."""
         bulk.insert_rows(self.uow.session, NOTICES, NOTICE_COLUMNS, self.notices)
         if self.reviews:
             self.uow.session.execute(_REVIEW, self.reviews)
