@@ -34,7 +34,7 @@ CHAIN_SHARE, STRAGGLER_SHARE = 0.05, 0.01
 CASE_COLUMNS = (
     "id round_id target_id unit_id category_code severity description evidence source state "
     "deadline deadline_mode notified_at escalation_level escalated_for_deadline notices_city "
-    "notices_province previous_case_id synthetic created_at updated_at version"
+    "notices_province previous_case_id superseded synthetic created_at updated_at version"
 ).split()
 
 
@@ -177,6 +177,7 @@ def _cases(
                 0 if found else depth[j] + 1,
                 0,
                 case_id - per_round if chained[r][j] and j < count else None,
+                superseded and j < min(per_round, total - (r + 1) * per_round),
                 True,
                 created,
                 created,

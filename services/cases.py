@@ -106,6 +106,8 @@ def open_case(
         created_at=now,
         updated_at=now,
     )
+    if previous is not None:
+        previous.superseded = True  # the problem is followed in the new case from now on
     session.add(case)
     uow.flush()
     _add_event(

@@ -6,8 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import Select, and_, bindparam, exists, func, literal, or_, select
-from sqlalchemy.orm import aliased
+from sqlalchemy import Select, and_, bindparam, func, literal, or_, select
 
 from services.db.models import Case, Category, Round, Target, Unit
 from services.deadlines import overdue_days
@@ -93,8 +92,7 @@ def in_overdue_states():
 
 def not_superseded():
     """A case is current unless a later round's case continues its repeat chain."""
-    later = aliased(Case)
-    return ~exists().where(later.previous_case_id == Case.id)
+    return ~Case.superseded
 
 
 def list_cases(uow: UnitOfWork, filters: CaseFilters | None = None) -> list[CaseRow]:

@@ -186,6 +186,9 @@ class Case(Base):
     notices_city: Mapped[int] = mapped_column(Integer, default=0)
     notices_province: Mapped[int] = mapped_column(Integer, default=0)
     previous_case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), unique=True)
+    #: A later round's case continues this one (its ``previous_case_id``): the problem is
+    #: followed there, so lists, counts, the sweep and the recheck leave this one out.
+    superseded: Mapped[bool] = mapped_column(Boolean, default=False)
     synthetic: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
@@ -203,13 +206,19 @@ class Case(Base):
         # Keyset pages in id order for a state, or a round and state (bench/README.md, EXPLAIN).
         Index("ix_cases_state_id", "state", "id"),
         Index("ix_cases_round_state", "round_id", "state", "id"),
-        # Open cases in deadline order: the overdue list and the dashboard's most overdue.
+        # Current open cases in deadline order: the overdue list, the dashboard's most overdue
+        # and the sweep (the terms as ``queries.in_overdue_states`` and ``not_superseded``
+        # render them, so that SQLite matches them too).
         Index(
             "ix_cases_open_deadline",
             "deadline",
             "id",
-            postgresql_where=text("state IN ('notified', 'rectifying', 'escalated')"),
-            sqlite_where=text("state IN ('notified', 'rectifying', 'escalated')"),
+            postgresql_where=text(
+                "state IN ('notified', 'rectifying', 'escalated') AND NOT superseded"
+            ),
+            sqlite_where=text(
+                "state IN ('notified', 'rectifying', 'escalated') AND superseded = 0"
+            ),
         ),
         # Covering indexes for the dashboard's counts (bench_web). Every index costs each
         # state change a write: deadlines are read through ix_cases_open_deadline only.

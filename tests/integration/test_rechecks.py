@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import datetime, time, timedelta
+
 from sqlalchemy import select
 
-from services import cases, rechecks
+from services import cases, queries, rechecks
+from services.clock import SHANGHAI, Clock
 from services.db.models import Case, CaseEvent, OutboxMessage
 from tests.builders import a_case, a_round, a_target, a_unit
 from tests.integration.flowkit import count, mark
@@ -74,6 +77,22 @@ def test_a_first_repeat_below_the_threshold_is_notified_but_not_escalated(app):
     with app.uow() as uow:
         new = uow.session.scalar(select(Case).where(Case.previous_case_id == old.id))
         assert (new.state, new.notices_city) == ("notified", 2)
+
+
+def test_the_continued_case_leaves_the_overdue_list_and_the_new_one_takes_its_place(app):
+    with app.uow() as uow:
+        old = a_case(uow, state="notified")
+        mark(uow, old, "present")
+        a_round(uow, "2021Q3")
+        uow.commit()
+    _recheck(app, "2021Q3")
+    late = app.clock.today() + timedelta(days=400)
+    with app.uow() as uow:
+        new = uow.session.scalar(select(Case).where(Case.previous_case_id == old.id))
+        assert (uow.session.get(Case, old.id).superseded, new.superseded) == (True, False)
+        uow.clock = Clock(datetime.combine(late, time(9), tzinfo=SHANGHAI))
+        overdue = queries.list_cases(uow, queries.CaseFilters(overdue=True))
+        assert [row.id for row in overdue] == [new.id]
 
 
 def test_cases_no_check_can_decide_are_listed_for_a_supervisor(app):

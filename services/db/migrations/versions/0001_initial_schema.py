@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-28 03:23:10.085182
+Create Date: 2026-11-28 04:04:52.450415
 """
 
 from collections.abc import Sequence
@@ -217,6 +217,7 @@ def upgrade() -> None:
         sa.Column("notices_city", sa.Integer(), nullable=False),
         sa.Column("notices_province", sa.Integer(), nullable=False),
         sa.Column("previous_case_id", sa.Integer(), nullable=True),
+        sa.Column("superseded", sa.Boolean(), nullable=False),
         sa.Column("synthetic", sa.Boolean(), nullable=False),
         sa.Column("created_at", services.db.types.AwareDateTime(timezone=True), nullable=False),
         sa.Column("updated_at", services.db.types.AwareDateTime(timezone=True), nullable=False),
@@ -247,8 +248,12 @@ def upgrade() -> None:
             "ix_cases_open_deadline",
             ["deadline", "id"],
             unique=False,
-            postgresql_where=sa.text("state IN ('notified', 'rectifying', 'escalated')"),
-            sqlite_where=sa.text("state IN ('notified', 'rectifying', 'escalated')"),
+            postgresql_where=sa.text(
+                "state IN ('notified', 'rectifying', 'escalated') AND NOT superseded"
+            ),
+            sqlite_where=sa.text(
+                "state IN ('notified', 'rectifying', 'escalated') AND superseded = 0"
+            ),
         )
         batch_op.create_index("ix_cases_round_state", ["round_id", "state", "id"], unique=False)
         batch_op.create_index("ix_cases_state_category", ["state", "category_code"], unique=False)
@@ -478,8 +483,12 @@ def downgrade() -> None:
         batch_op.drop_index("ix_cases_round_state")
         batch_op.drop_index(
             "ix_cases_open_deadline",
-            postgresql_where=sa.text("state IN ('notified', 'rectifying', 'escalated')"),
-            sqlite_where=sa.text("state IN ('notified', 'rectifying', 'escalated')"),
+            postgresql_where=sa.text(
+                "state IN ('notified', 'rectifying', 'escalated') AND NOT superseded"
+            ),
+            sqlite_where=sa.text(
+                "state IN ('notified', 'rectifying', 'escalated') AND superseded = 0"
+            ),
         )
         batch_op.drop_index(batch_op.f("ix_cases_category_code"))
 
