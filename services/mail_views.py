@@ -12,6 +12,7 @@ from types import SimpleNamespace
 from sqlalchemy import select
 from sqlalchemy.orm import aliased
 
+from services.db import bulk
 from services.db.models import Case, Category, Target, Unit
 from services.uow import UnitOfWork
 
@@ -46,7 +47,7 @@ def case_views(uow: UnitOfWork, case_ids: set[int]) -> dict[int, SimpleNamespace
         .outerjoin(parent, parent.id == Unit.parent_id)
         .join(Target, Target.id == Case.target_id)
         .join(Category, Category.code == Case.category_code)
-        .where(Case.id.in_(case_ids))
+        .where(bulk.ids_in(uow.session, Case.id, case_ids))
     )
     return {row.id: _view(row) for row in uow.session.execute(query)}
 

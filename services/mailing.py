@@ -20,6 +20,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 
 from notifications.message import split_addresses
+from services.db import bulk
 from services.db.models import Case, CaseEvent, OutboxMessage, Round, Submission, Unit
 from services.errors import NotFound, ValidationFailed
 from services.links import issue_link
@@ -182,7 +183,7 @@ def queue_escalations(uow: UnitOfWork, pairs: list[tuple[Case, Any]]) -> int:
     history: dict[int, list[CaseEvent]] = {}
     query = (
         select(CaseEvent)
-        .where(CaseEvent.case_id.in_(ids))
+        .where(bulk.ids_in(uow.session, CaseEvent.case_id, ids))
         .order_by(CaseEvent.case_id, CaseEvent.at, CaseEvent.id)
     )
     for e in uow.session.scalars(query):

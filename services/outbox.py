@@ -43,6 +43,7 @@ from notifications.render import render
 from notifications.smtp import SmtpConfig, SmtpSender
 from services.bootstrap import App
 from services.clock import Clock
+from services.db import bulk
 from services.db.models import OutboxMessage
 from services.settings import Settings
 from services.uow import UnitOfWork
@@ -166,7 +167,8 @@ def record(
             done["context"] = _link_forgotten(table.c.context, conn.dialect.name)
         for start in range(0, len(ids), CLAIM_CHUNK):
             held = and_(
-                table.c.id.in_(ids[start : start + CLAIM_CHUNK]), table.c.status == "sending"
+                bulk.ids_in(uow.session, table.c.id, ids[start : start + CLAIM_CHUNK]),
+                table.c.status == "sending",
             )
             conn.execute(update(table).where(held).values(**done))
     if retry:

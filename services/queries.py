@@ -3,11 +3,13 @@ objects); the case page is ``services.case_detail``."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import Select, and_, bindparam, func, literal, or_, select
 
+from services.db import bulk
 from services.db.models import Case, Category, Round, Target, Unit
 from services.deadlines import overdue_days
 from services.errors import NotFound, ValidationFailed
@@ -88,6 +90,15 @@ def in_overdue_states():
     """
     states = bindparam("overdue_states", OVERDUE_STATES, expanding=True, literal_execute=True)
     return Case.state.in_(states)
+
+
+def codes_by_id(uow: UnitOfWork, model: type, ids: Iterable[int]) -> dict[int, str]:
+    """Codes of units or targets by id, in one query (for summaries a supervisor reads)."""
+    wanted = set(ids)
+    if not wanted:
+        return {}
+    query = select(model.id, model.code).where(bulk.ids_in(uow.session, model.id, wanted))
+    return dict(uow.session.execute(query).all())
 
 
 def not_superseded():

@@ -23,7 +23,7 @@ from services import batch, batch_store, cases
 from services.db import bulk
 from services.db.models import Case, CheckResult, Round, Target, Unit
 from services.errors import NotFound
-from services.queries import not_superseded
+from services.queries import codes_by_id, not_superseded
 from services.rounds import get_round, previous_round
 from services.uow import UnitOfWork
 from states import OPEN_STATES, CaseState, Trigger
@@ -45,7 +45,10 @@ def latest_check_result(uow: UnitOfWork, case_ids: list[int]) -> dict[int, str]:
     now = uow.clock.now()
     latest = (
         select(CheckResult.case_id, func.max(CheckResult.id).label("id"))
-        .where(CheckResult.case_id.in_(case_ids), CheckResult.checked_at <= now)
+        .where(
+            bulk.ids_in(uow.session, CheckResult.case_id, case_ids),
+            CheckResult.checked_at <= now,
+        )
         .group_by(CheckResult.case_id)
         .subquery()
     )
@@ -146,7 +149,7 @@ def _act(uow: UnitOfWork, round_: Round, rows, outcomes: dict, *, actor: str) ->
     threshold = uow.settings.repeat_offender_threshold
     moves: list[batch.Move] = []
     unit_of: dict[int, str] = {}
-    unit_codes = _codes(uow, Unit, {row.unit_id for row in rows})
+    unit_codes = codes_by_id(uow, Unit, {row.unit_id for row in rows})
     for row in rows:
         case_id, state, round_id, unit_code = (
             row.id,
@@ -166,7 +169,7 @@ def _act(uow: UnitOfWork, round_: Round, rows, outcomes: dict, *, actor: str) ->
         elif outcome == "present" and round_id != round_.id:
             finding = cases.Finding(
                 round_code=round_.code,
-                target_code=_codes(uow, Target, {row.target_id})[row.target_id],
+                target_code=codes_by_id(uow, Target, {row.target_id})[row.target_id],
                 category_code=row.category_code,
                 source=RECHECK_SOURCE,
                 previous_case_id=case_id,
@@ -192,12 +195,6 @@ def _act(uow: UnitOfWork, round_: Round, rows, outcomes: dict, *, actor: str) ->
             summary.escalated += 1
             _count(summary, unit_of[moved.case_id], "escalated")
     return summary
-
-
-def _codes(uow: UnitOfWork, model: type, ids: set[int]) -> dict[int, str]:
-    """Codes of units or targets by id, in one query."""
-    query = select(model.id, model.code).where(bulk.ids_in(uow.session, model.id, ids))
-    return dict(uow.session.execute(query).all()) if ids else {}
 
 
 def _count(summary: RecheckSummary, unit_code: str, key: str) -> None:

@@ -17,7 +17,7 @@ from sqlalchemy import or_, select
 
 from services import batch, mailing
 from services.db.models import Case, Unit
-from services.queries import in_overdue_states, not_superseded
+from services.queries import codes_by_id, in_overdue_states, not_superseded
 from services.uow import UnitOfWork
 from states import Trigger
 
@@ -114,13 +114,6 @@ def queue_reminders(uow: UnitOfWork) -> dict[str, int]:
     return counts
 
 
-def unit_codes(uow: UnitOfWork, unit_ids: set[int]) -> dict[int, str]:
-    """Unit codes by id, for summaries a supervisor reads."""
-    if not unit_ids:
-        return {}
-    return dict(uow.session.execute(select(Unit.id, Unit.code).where(Unit.id.in_(unit_ids))).all())
-
-
 def sweep(uow: UnitOfWork, *, actor: str, batch_size: int = 1000) -> SweepSummary:
     """The whole sweep in one call (what the flow does, without Prefect)."""
     summary = SweepSummary(day=uow.clock.today().isoformat())
@@ -137,7 +130,7 @@ def sweep(uow: UnitOfWork, *, actor: str, batch_size: int = 1000) -> SweepSummar
 
 def add_escalations(uow: UnitOfWork, summary: SweepSummary, result: batch.BatchResult) -> None:
     """Count one batch's escalations into ``summary``, per unit."""
-    codes = unit_codes(uow, {m.unit_id for m in result.moved})
+    codes = codes_by_id(uow, Unit, {m.unit_id for m in result.moved})
     for moved in result.moved:
         code = codes[moved.unit_id]
         summary.escalated_per_unit[code] = summary.escalated_per_unit.get(code, 0) + 1

@@ -6,6 +6,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from services.checks.model import CheckOutcome, CheckRequest
+from services.db import bulk
 from services.db.models import Case, Category, CheckResult, Target
 from services.errors import NotFound, ValidationFailed
 from services.settings import Settings
@@ -37,7 +38,7 @@ def requests_for_cases(uow: UnitOfWork, case_ids: list[int]) -> list[CheckReques
     """One request per case, its check taken from the case's category (None: manual)."""
     rows = uow.session.scalars(
         select(Case)
-        .where(Case.id.in_(case_ids))
+        .where(bulk.ids_in(uow.session, Case.id, case_ids))
         .options(joinedload(Case.target), joinedload(Case.category))
     ).all()
     by_id = {case.id: case for case in rows}
@@ -73,7 +74,9 @@ def save_outcomes(uow: UnitOfWork, outcomes: list[CheckOutcome], *, run_ref: str
     """Store each outcome as a CheckResult row with the case (the caller commits)."""
     case_ids = {o.case_id for o in outcomes if o.case_id is not None}
     targets_of_cases = dict(
-        uow.session.execute(select(Case.id, Case.target_id).where(Case.id.in_(case_ids))).all()
+        uow.session.execute(
+            select(Case.id, Case.target_id).where(bulk.ids_in(uow.session, Case.id, case_ids))
+        ).all()
     )
     codes = {o.target_code for o in outcomes if o.case_id is None}
     targets_by_code = dict(
