@@ -24,8 +24,8 @@ from services.checks import CheckRequest, run_checks
 from services.checks.fetch import Fetcher
 from services.checks.model import CheckContext
 from services.checks.runner import run_one
-from services.clock import Clock
-from services.settings import Settings
+from services.core.clock import Clock
+from services.core.settings import Settings
 
 PAGES = 5_000
 SITES = 500

@@ -36,11 +36,11 @@ from sqlalchemy import insert, select, update
 from notifications.message import Mail, Mailbox, encode_mail
 from notifications.render import render
 from notifications.smtp import SmtpConfig, SmtpSender
-from services import outbox
 from services.bootstrap import App, build_app
+from services.core.settings import Settings
 from services.db.migrate import upgrade
 from services.db.models import OutboxMessage
-from services.settings import Settings
+from services.mail import outbox
 
 ROWS = 10_000
 CONNECTIONS = 8

@@ -5,7 +5,7 @@ Measured: the batched service path the ``quarterly_recheck`` flow's tasks call
 effects, versioned executemany, events, mailing seam, one commit per batch). Prefect's own
 cost is a few milliseconds per task on top (PREFECT-NOTES). Baselines in the same run:
 (a) the limit, SQLAlchemy Core executemany of the same writes without domain logic;
-(b) a naive loop, one ORM load + ``cases.transition`` + commit per case, on a sample.
+(b) a naive loop, one ORM load + ``transitions.transition`` + commit per case, on a sample.
 """
 
 from __future__ import annotations
@@ -19,14 +19,15 @@ from pathlib import Path
 
 from sqlalchemy import bindparam, insert, select, update
 
-from services import cases, rechecks
 from services.bootstrap import App
-from services.catalogue import ensure_seeded
-from services.clock import SHANGHAI, Clock
+from services.cases import transitions
+from services.core.clock import SHANGHAI, Clock
+from services.core.settings import Settings
 from services.db.engine import make_engine, make_session_factory
 from services.db.migrate import upgrade
 from services.db.models import Case, CaseEvent, Category, Round, Target, Unit
-from services.settings import Settings
+from services.registry.catalogue import ensure_seeded
+from services.rounds import rechecks
 
 CASES = 100_000
 NAIVE_SAMPLE = 2_000
@@ -200,7 +201,7 @@ def _naive(path: Path, sample: int) -> tuple[_Timer, int]:
 def _naive_one(app: App, case_id: int) -> None:
     """One ORM load, one transition, one commit."""
     with app.uow() as uow:
-        cases.transition(
+        transitions.transition(
             uow,
             case_id=case_id,
             trigger="verify",

@@ -26,14 +26,16 @@ from pathlib import Path
 from sqlalchemy import bindparam, create_engine, func, insert, select, text, update
 
 from bench.generate import AS_OF, RECHECK_ROUND, generate
-from services import dashboard, queries, rechecks, shared_runs, sweeps
 from services.bootstrap import App, build_app
-from services.catalogue import ensure_seeded
-from services.clock import SHANGHAI
+from services.cases import queries
+from services.core.clock import SHANGHAI
+from services.core.settings import Settings
+from services.core.snapshots import SnapshotCache
 from services.db.migrate import upgrade
 from services.db.models import Case, CaseEvent
-from services.settings import Settings
-from services.snapshots import SnapshotCache
+from services.registry.catalogue import ensure_seeded
+from services.reports import dashboard
+from services.rounds import rechecks, shared_runs, sweeps
 from states import OPEN_STATES
 
 CASES = 1_000_000

@@ -26,15 +26,16 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 from sqlalchemy import insert, select
 
-from services import dashboard as board_service
-from services import queries, users
+from services.access import users
 from services.bootstrap import App
-from services.catalogue import ensure_seeded
-from services.clock import SHANGHAI, Clock
+from services.cases import queries
+from services.core.clock import SHANGHAI, Clock
+from services.core.settings import Settings
 from services.db.engine import make_engine, make_session_factory
 from services.db.migrate import upgrade
 from services.db.models import Case, Category, Round, Target, Unit, Verdict
-from services.settings import Settings
+from services.registry.catalogue import ensure_seeded
+from services.reports import dashboard as board_service
 
 CASES = 1_000_000
 ROUNDS = ("2020Q4", "2021Q1", "2021Q2", "2021Q3")

@@ -14,9 +14,11 @@ from datetime import date
 
 from sqlalchemy import event
 
-from services import dashboard, queries, rechecks, sweeps
 from services.bootstrap import App, build_app
-from services.settings import Settings
+from services.cases import queries
+from services.core.settings import Settings
+from services.reports import dashboard
+from services.rounds import rechecks, sweeps
 
 AS_OF_DAY = "2021-10-20"
 

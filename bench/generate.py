@@ -19,9 +19,9 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import func, insert, select, text
 from sqlalchemy.engine import Engine
 
-from services.clock import SHANGHAI
+from services.core.clock import SHANGHAI
+from services.core.errors import ValidationFailed
 from services.db.models import Case, Category, Round, Target, Unit, Verdict
-from services.errors import ValidationFailed
 
 AS_OF = date(2021, 10, 20)
 NOW = datetime(2021, 10, 20, 9, 0, tzinfo=SHANGHAI)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from cli.context import console, err_console, handled_errors, open_app, print_json, print_table
-from services import audit
+from services.cases import audit
 
 app = typer.Typer(help="审计：核对案件状态与历史记录", no_args_is_help=True)
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 
 from cli.context import console, err_console, handled_errors, open_app
-from services import backup
+from services.ops import backup
 
 
 def register(app: typer.Typer) -> None:

@@ -7,8 +7,9 @@ from datetime import date
 import typer
 
 from cli.context import console, handled_errors, open_app, print_json, print_table
-from services import case_detail, queries
-from services import cases as case_service
+from services.cases import detail as case_detail
+from services.cases import queries
+from services.cases import transitions as case_service
 from states.lifecycle import EVENT_LABELS, SEVERITY_LABELS, STATE_LABELS, Trigger
 
 case_app = typer.Typer(help="单个案件：查看与流转", no_args_is_help=True)

@@ -16,7 +16,7 @@ from rich.console import Console
 from rich.table import Table
 
 from services.bootstrap import App, build_app
-from services.errors import ServiceError
+from services.core.errors import ServiceError
 from states import InvalidTransition
 
 console = Console()

@@ -5,8 +5,8 @@ from __future__ import annotations
 import typer
 
 from cli.context import console, open_app
-from services.catalogue import ensure_seeded
 from services.db.migrate import current, upgrade
+from services.registry.catalogue import ensure_seeded
 
 app = typer.Typer(help="数据库", no_args_is_help=True)
 

@@ -7,8 +7,8 @@ import asyncio
 import typer
 
 from cli.context import STATE, console, handled_errors, open_app, print_json
-from services.recheck_outcomes import PROVIDERS, provider_named
-from services.rounds import get_round
+from services.rounds.outcomes import PROVIDERS, provider_named
+from services.rounds.rounds import get_round
 
 round_app = typer.Typer(help="检查轮次", no_args_is_help=True)
 

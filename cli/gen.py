@@ -8,7 +8,7 @@ import typer
 
 from bench.generate import generate
 from cli.context import console, handled_errors, open_app
-from services.catalogue import ensure_seeded
+from services.registry.catalogue import ensure_seeded
 
 
 def register(app: typer.Typer) -> None:

@@ -9,8 +9,9 @@ from pathlib import Path
 import typer
 
 from cli.context import console, err_console, handled_errors, open_app, print_json, print_table
-from services import demo, imports
-from services.errors import ValidationFailed
+from services import imports
+from services.core.errors import ValidationFailed
+from services.ops import demo
 
 import_app = typer.Typer(
     help="导入单位、监测对象和检查发现的问题（CSV 或 XLSX）", no_args_is_help=True

@@ -6,7 +6,7 @@ import typer
 
 from cli import audit, backup, cases, checks, db, flows, gen, imports, outbox, reports, web
 from cli.context import STATE
-from services.clock import parse_as_of
+from services.core.clock import parse_as_of
 
 app = typer.Typer(
     help="rectify —— 政府网站与政务新媒体检查整改案件管理",

@@ -5,9 +5,9 @@ from __future__ import annotations
 import typer
 
 from cli.context import console, err_console, handled_errors, open_app, print_json, print_table
-from services import outbox, outbox_admin
-from services.clock import SHANGHAI
-from services.outbox_admin import STATUSES
+from services.core.clock import SHANGHAI
+from services.mail import outbox, outbox_admin
+from services.mail.outbox_admin import STATUSES
 
 app = typer.Typer(help="邮件发件箱：发送、查看与重发", no_args_is_help=True)
 

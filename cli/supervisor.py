@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx
 
 from cli.context import STATE, console, err_console
-from services.settings import PROJECT_ROOT
+from services.core.settings import PROJECT_ROOT
 
 STARTUP_TIMEOUT = 90
 STOP_TIMEOUT = 20

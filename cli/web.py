@@ -5,7 +5,8 @@ from __future__ import annotations
 import typer
 
 from cli.context import console, handled_errors, open_app
-from services import api_tokens, dashboard, users
+from services.access import api_tokens, users
+from services.reports import dashboard
 
 user_app = typer.Typer(help="监管人员账号", no_args_is_help=True)
 token_app = typer.Typer(help="JSON API 令牌", no_args_is_help=True)

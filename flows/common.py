@@ -12,7 +12,7 @@ from prefect.runtime import flow_run
 from prefect.utilities.annotations import quote
 
 from services.bootstrap import App, build_app
-from services.errors import ServiceError
+from services.core.errors import ServiceError
 from states import InvalidTransition
 
 #: Cases per task: one service call, one commit, one retry boundary.

@@ -10,8 +10,8 @@ from prefect.cache_policies import NO_CACHE
 from prefect.utilities.annotations import quote
 
 from flows.common import run_app, transient
-from services import outbox
 from services.bootstrap import App
+from services.mail import outbox
 
 
 @task(cache_policy=NO_CACHE, retries=2, retry_delay_seconds=20, retry_condition_fn=transient)

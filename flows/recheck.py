@@ -13,10 +13,11 @@ from prefect.task_runners import ThreadPoolTaskRunner
 from prefect.utilities.annotations import quote
 
 from flows.common import BATCH_SIZE, in_waves, run_actor, run_app, transient
-from services import batch, rechecks
 from services.bootstrap import App
-from services.recheck_outcomes import provider_named
-from services.rechecks import current_round_code
+from services.cases import batch
+from services.rounds import rechecks
+from services.rounds.outcomes import provider_named
+from services.rounds.rechecks import current_round_code
 
 OUTCOME_LABELS = {"fixed": "已整改", "present": "仍存在", "unknown": "无法自动判断"}
 

@@ -15,9 +15,9 @@ from datetime import date
 from prefect import flow, get_run_logger
 
 from flows.common import BATCH_SIZE, run_actor, run_app
-from services import shared_runs
-from services.recheck_outcomes import provider_named
-from services.rechecks import current_round_code
+from services.rounds import shared_runs
+from services.rounds.outcomes import provider_named
+from services.rounds.rechecks import current_round_code
 
 #: A batch held longer than this by a silent worker is taken over by another.
 LEASE_SECONDS = 600.0

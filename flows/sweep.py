@@ -11,8 +11,9 @@ from prefect.task_runners import ThreadPoolTaskRunner
 from prefect.utilities.annotations import quote
 
 from flows.common import BATCH_SIZE, in_waves, run_actor, run_app, transient
-from services import batch, sweeps
 from services.bootstrap import App
+from services.cases import batch
+from services.rounds import sweeps
 
 
 @task(cache_policy=NO_CACHE)

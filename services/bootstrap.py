@@ -8,10 +8,10 @@ from datetime import date
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from services.clock import Clock
+from services.core.clock import Clock
+from services.core.settings import Settings, load_settings
+from services.core.uow import UnitOfWork
 from services.db.engine import make_engine, make_session_factory
-from services.settings import Settings, load_settings
-from services.uow import UnitOfWork
 
 
 @dataclass

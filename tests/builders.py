@@ -5,9 +5,11 @@ from __future__ import annotations
 import itertools
 from datetime import date
 
-from services import cases, registry, rounds
+from services.cases import transitions
+from services.core.uow import UnitOfWork
 from services.db.models import Case
-from services.uow import UnitOfWork
+from services.registry import units as registry
+from services.rounds import rounds
 
 _seq = itertools.count(1)
 
@@ -69,15 +71,15 @@ def a_case(
     if rounds.get_round(uow, round_code, required=False) is None:
         a_round(uow, round_code)
     target_code = target_code or a_target(uow).code
-    case, _ = cases.open_case(
+    case, _ = transitions.open_case(
         uow,
-        cases.Finding(
+        transitions.Finding(
             round_code=round_code, target_code=target_code, category_code=category, **fields
         ),
         actor=actor,
     )
     for trigger in PATH_TO[state]:
-        cases.transition(
+        transitions.transition(
             uow,
             case_id=case.id,
             trigger=trigger,

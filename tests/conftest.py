@@ -17,12 +17,12 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from services.bootstrap import App
-from services.catalogue import ensure_seeded
-from services.clock import Clock
+from services.core.clock import Clock
+from services.core.settings import Settings
 from services.db.engine import make_engine, make_session_factory
 from services.db.migrate import upgrade
 from services.db.models import Base
-from services.settings import Settings
+from services.registry.catalogue import ensure_seeded
 
 NOTICE_DAY = date(2021, 7, 19)
 PG_URL = os.environ.get("RECTIFY_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")

@@ -10,9 +10,9 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
 
+from services.access.users import LoginThrottle
 from services.bootstrap import App
-from services.snapshots import SnapshotCache
-from services.users import LoginThrottle
+from services.core.snapshots import SnapshotCache
 from web import errors
 from web.routes import api_v1, auth, cases, dashboard, docs, portal, publishing, registry
 from web.templating import make_templates

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from services import dashboard
 from services.bootstrap import build_app
+from services.reports import dashboard
 from web.app import create_app
 
 

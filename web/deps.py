@@ -8,10 +8,10 @@ from typing import Annotated
 
 from fastapi import Depends, Form, Path, Request
 
-from services import users, web_sessions
-from services.errors import NotFound
-from services.uow import UnitOfWork
-from services.users import UserView
+from services.access import users, web_sessions
+from services.access.users import UserView
+from services.core.errors import NotFound
+from services.core.uow import UnitOfWork
 from web.templating import csrf_token
 
 

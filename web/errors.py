@@ -10,16 +10,16 @@ from fastapi.responses import JSONResponse, RedirectResponse
 from starlette.exceptions import HTTPException
 from starlette.routing import Match
 
-from services.api_tokens import TokenRefused
-from services.errors import (
+from services.access.api_tokens import TokenRefused
+from services.access.unit_links import LinkRefused
+from services.cases.submissions import StorageFailed, TooLarge
+from services.core.errors import (
     ConcurrencyConflict,
     Forbidden,
     NotFound,
     ServiceError,
     ValidationFailed,
 )
-from services.links import LinkRefused
-from services.submissions import StorageFailed, TooLarge
 from states import InvalidTransition
 from web.deps import CsrfFailed, LoginRequired
 from web.templating import render

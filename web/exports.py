@@ -7,7 +7,7 @@ import io
 
 from openpyxl import Workbook
 
-from services.queries import CaseRow
+from services.cases.queries import CaseRow
 from states.lifecycle import STATE_LABELS
 from web.templating import SEVERITY_LABELS, day
 

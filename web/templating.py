@@ -11,8 +11,8 @@ from fastapi import Request
 from fastapi.templating import Jinja2Templates
 from markupsafe import Markup
 
-from services.clock import SHANGHAI
-from services.registry import TARGET_KINDS, TARGET_STATUSES, UNIT_KINDS
+from services.core.clock import SHANGHAI
+from services.registry.units import TARGET_KINDS, TARGET_STATUSES, UNIT_KINDS
 from states.lifecycle import EVENT_LABELS, SEVERITY_LABELS, STATE_LABELS, TRIGGER_LABELS
 
 ACTOR_KINDS = {"user": "监管人员", "unit": "责任单位", "system": "系统"}

@@ -5,7 +5,7 @@ from __future__ import annotations
 from services.checks.model import CheckContext, CheckOutcome, CheckRequest
 from services.checks.pages import read_page
 from services.checks.registry import answer, page_of, register
-from services.settings import Settings
+from services.core.settings import Settings
 
 NEWEST_KEPT = 5
 

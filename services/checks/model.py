@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:
     from services.checks.fetch import Fetcher
-    from services.settings import Settings
+    from services.core.settings import Settings
 
 Outcome = Literal["fixed", "present", "unknown"]
 OUTCOME_LABELS = {"fixed": "已整改", "present": "问题仍存在", "unknown": "无法判断"}

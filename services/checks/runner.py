@@ -9,8 +9,8 @@ from services.checks import columns, domain, links, reachability  # noqa: F401  
 from services.checks.fetch import Fetcher
 from services.checks.model import MANUAL, CannotTell, CheckContext, CheckOutcome, CheckRequest
 from services.checks.registry import CHECKS, answer
-from services.clock import Clock
-from services.settings import Settings
+from services.core.clock import Clock
+from services.core.settings import Settings
 
 log = logging.getLogger(__name__)
 #: Checks started at once; their HTTP requests are bounded separately (overall and per host).

@@ -6,11 +6,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from services.checks.model import CheckOutcome, CheckRequest
+from services.core.errors import NotFound, ValidationFailed
+from services.core.settings import Settings
+from services.core.uow import UnitOfWork
 from services.db import bulk
 from services.db.models import Case, Category, CheckResult, Target
-from services.errors import NotFound, ValidationFailed
-from services.settings import Settings
-from services.uow import UnitOfWork
 
 
 def request_for(

@@ -9,8 +9,8 @@ from __future__ import annotations
 from sqlalchemy import event
 from sqlalchemy.orm import Session, sessionmaker
 
+from services.core.errors import ServiceError
 from services.db.models import CaseEvent, CaseNotice
-from services.errors import ServiceError
 
 #: Models whose rows may be added but never changed or deleted, and what a person calls them.
 APPEND_ONLY: dict[type, str] = {CaseEvent: "案件历史记录", CaseNotice: "案件通报记录"}

@@ -8,8 +8,8 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from services.core.errors import ValidationFailed
 from services.db import append_only
-from services.errors import ValidationFailed
 
 
 def make_engine(url: str, **kwargs) -> Engine:

@@ -10,7 +10,8 @@ from collections import defaultdict
 from datetime import date
 from pathlib import Path
 
-from services.errors import ValidationFailed
+from services.core.errors import ValidationFailed
+from services.core.uow import UnitOfWork
 from services.imports import finding_rows as fr
 from services.imports import registry_rows as rr
 from services.imports import round_rows as ro
@@ -19,7 +20,6 @@ from services.imports.report import KIND_LABELS, Counts, ImportReport
 from services.imports.rows import Problems, Row, parse_table
 from services.imports.schema import TableKind, detect
 from services.imports.tables import RawTable, from_records, read_file
-from services.uow import UnitOfWork
 
 __all__ = [
     "KIND_LABELS",

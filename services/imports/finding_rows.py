@@ -9,8 +9,9 @@ from datetime import date
 
 from sqlalchemy import select
 
-from services import cases
-from services.clock import Clock
+from services.cases import transitions
+from services.core.clock import Clock
+from services.core.uow import UnitOfWork
 from services.db.models import (
     Case,
     CaseEvent,
@@ -22,7 +23,6 @@ from services.db.models import (
 from services.imports.report import ImportReport
 from services.imports.round_rows import Known, check_round_ref, check_target_ref
 from services.imports.rows import Problems, Row, check_unique
-from services.uow import UnitOfWork
 from states import InvalidTransition, Trigger, fire
 
 Key = tuple[str, str, str]  # round, target, category
@@ -145,7 +145,7 @@ def apply_finding(
 ) -> None:
     """Open a case, or update it when its description or severity changed."""
     previous = by_key.get((row["previous_round"], row["target_code"], row["category_code"]))
-    finding = cases.Finding(
+    finding = transitions.Finding(
         round_code=row["round_code"],
         target_code=row["target_code"],
         category_code=row["category_code"],
@@ -162,7 +162,9 @@ def apply_finding(
             report.tick("cases", "unchanged")
             return
     with clock_at(uow, row["found_on"]):
-        opened, created = cases.open_case(uow, finding, actor=IMPORT_ACTOR, actor_kind="system")
+        opened, created = transitions.open_case(
+            uow, finding, actor=IMPORT_ACTOR, actor_kind="system"
+        )
     by_key[key_of(row)] = opened
     report.tick("cases", "created" if created else "updated")
 
@@ -180,7 +182,7 @@ def apply_history(
         for row in steps[already:]:
             data = {"imported": True} | ({"reason": row["reason"]} if row["reason"] else {})
             with clock_at(uow, row["date"]):
-                cases.transition(
+                transitions.transition(
                     uow,
                     case_id=case.id,
                     trigger=row["trigger"],
@@ -209,7 +211,7 @@ def apply_notices(
             report.tick("notices", "unchanged")
             continue
         with clock_at(uow, row["notified_on"]):
-            cases.record_notice(
+            transitions.record_notice(
                 uow,
                 case_id=case.id,
                 level=row["level"],

@@ -6,11 +6,11 @@ from dataclasses import fields
 
 from sqlalchemy import select
 
-from services import registry
+from services.core.uow import UnitOfWork
 from services.db.models import Target, Unit
 from services.imports.report import ImportReport, outcome_of
 from services.imports.rows import Problems, Row, check_unique
-from services.uow import UnitOfWork
+from services.registry import units as registry
 
 UNIT_FIELDS = [f.name for f in fields(registry.UnitSpec)]
 TARGET_FIELDS = [f.name for f in fields(registry.TargetSpec)]

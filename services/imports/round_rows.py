@@ -8,11 +8,11 @@ from datetime import date, timedelta
 
 from sqlalchemy import select
 
-from services import rounds
+from services.core.uow import UnitOfWork
 from services.db.models import BoardFigure, Round, Target, Verdict
 from services.imports.report import ImportReport, outcome_of
 from services.imports.rows import Problems, Row, check_unique
-from services.uow import UnitOfWork
+from services.rounds import rounds
 
 ROUND_FIELDS = [f.name for f in fields(rounds.RoundSpec)]
 

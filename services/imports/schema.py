@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
+from services.core.plaintext import invisible
 from services.imports.tables import RawTable, cell_text
-from services.plaintext import invisible
 
 
 class CellError(ValueError):

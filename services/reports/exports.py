@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from services.errors import ValidationFailed
+from services.core.errors import ValidationFailed
+from services.core.uow import UnitOfWork
 from services.reports.docx import render_docx
 from services.reports.ledger import ledger_csv, ledger_rows, ledger_xlsx
 from services.reports.notice import build_notice
 from services.reports.render import render_html, render_markdown
 from services.reports.trends import trend_rows
-from services.uow import UnitOfWork
 
 NOTICE_FORMATS = {
     "md": "text/markdown; charset=utf-8",

@@ -8,9 +8,9 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import aliased
 
-from services import rounds
+from services.core.uow import UnitOfWork
 from services.db.models import Case, Category, Round, Submission, Target, Unit, Verdict
-from services.uow import UnitOfWork
+from services.rounds import rounds
 from states import CaseState
 
 

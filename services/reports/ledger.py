@@ -11,11 +11,11 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 from sqlalchemy import func, select
 
-from services import rounds
+from services.core.plaintext import inert_for_spreadsheet
+from services.core.uow import UnitOfWork
 from services.db.models import Case, CaseEvent, Category, Submission, Target, Unit
-from services.plaintext import inert_for_spreadsheet
-from services.registry import TARGET_KINDS
-from services.uow import UnitOfWork
+from services.registry.units import TARGET_KINDS
+from services.rounds import rounds
 from states import Trigger
 from states.lifecycle import STATE_LABELS, CaseState
 

@@ -10,9 +10,10 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateError
 
-from services import deadlines, rounds
+from services.core import deadlines
+from services.core.errors import ValidationFailed
+from services.core.uow import UnitOfWork
 from services.db.models import Round
-from services.errors import ValidationFailed
 from services.reports import followups as followups_service
 from services.reports.files import TEMPLATES, load_yaml
 from services.reports.problems import ProblemSection, problem_sections
@@ -25,7 +26,7 @@ from services.reports.wording import (
     quarter_name,
     section_number,
 )
-from services.uow import UnitOfWork
+from services.rounds import rounds
 
 #: Keys of Round.notice_texts that are settings, not texts.
 SETTING_KEYS = ("pass_rate", "followups")

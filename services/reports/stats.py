@@ -7,10 +7,10 @@ from decimal import Decimal
 
 from sqlalchemy import select
 
-from services import rounds
+from services.core.errors import ValidationFailed
+from services.core.uow import UnitOfWork
 from services.db.models import BoardFigure, Case, Round, Target, Unit
-from services.errors import ValidationFailed
-from services.uow import UnitOfWork
+from services.rounds import rounds
 from states import CaseState
 
 RATED_KINDS = ("website", "column", "new_media")

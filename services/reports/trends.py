@@ -8,11 +8,11 @@ from html import escape
 
 from sqlalchemy import func, select
 
+from services.cases.queries import in_overdue_states, not_superseded
+from services.core.uow import UnitOfWork
 from services.db.models import Case, Round
-from services.queries import in_overdue_states, not_superseded
-from services.registry import TARGET_KINDS
+from services.registry.units import TARGET_KINDS
 from services.reports.stats import RATED_KINDS, kind_stats, rate_settings
-from services.uow import UnitOfWork
 from states import CaseState
 
 COLOURS = {"website": "#c0392b", "column": "#2471a3", "new_media": "#1e8449"}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import httpx
 
-from services import api_tokens, users
+from services.access import api_tokens, users
 from tests.badinput.corpus import footprint
 from tests.builders import a_case, a_round, a_target, a_unit
 from web.app import create_app

@@ -14,8 +14,8 @@ import pytest
 from sqlalchemy import select
 
 from services import imports
+from services.core.errors import ValidationFailed
 from services.db.models import Round, Unit
-from services.errors import ValidationFailed
 from tests.badinput.corpus import footprint, xlsx
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "imports"

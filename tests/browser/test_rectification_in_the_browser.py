@@ -6,7 +6,7 @@ import re
 
 from playwright.sync_api import expect
 
-from services import links, users
+from services.access import unit_links, users
 from tests.builders import a_case, a_round, a_target, a_unit
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
@@ -54,7 +54,7 @@ def test_a_case_goes_from_notice_to_verified_through_the_pages(
     expect(supervisor.locator(".badge").first).to_have_text("已通知")
 
     with app.uow() as uow:
-        link = links.issue_link(uow, unit_id=unit_id)
+        link = unit_links.issue_link(uow, unit_id=unit_id)
         uow.commit()
     unit_page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
     unit_page.goto(f"{live_server}/portal/{link.token}")

@@ -10,7 +10,7 @@ from __future__ import annotations
 import sys
 import time
 
-from services import publication, sweeps
+from services.rounds import publication, sweeps
 from tests.faults.scenario import file_app, run_step
 
 

@@ -6,10 +6,10 @@ from datetime import date
 
 from sqlalchemy import select
 
-from services import publication, rechecks, sweeps
 from services.bootstrap import App, build_app
+from services.core.settings import Settings
 from services.db.models import Case
-from services.settings import Settings
+from services.rounds import publication, rechecks, sweeps
 from tests.builders import a_case, a_round, a_target, a_unit
 from tests.integration.flowkit import at, mark
 

@@ -10,7 +10,7 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
-from services import submissions
+from services.cases import submissions
 from services.db.models import Attachment, Case, CaseEvent, Submission
 from tests.web.conftest import csrf_of
 

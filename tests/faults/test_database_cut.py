@@ -13,8 +13,8 @@ import pytest
 from sqlalchemy import create_engine, event, func, select, text
 from sqlalchemy.exc import DBAPIError
 
-from services.catalogue import ensure_seeded
 from services.db.models import Case, CaseEvent, OutboxMessage, Round
+from services.registry.catalogue import ensure_seeded
 from tests.faults.scenario import BATCH, CASES, file_app, found_cases, run_step
 from tests.integration.flowkit import snapshot
 

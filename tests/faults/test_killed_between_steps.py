@@ -15,8 +15,8 @@ import sys
 
 import pytest
 
-from services.catalogue import ensure_seeded
 from services.db.models import CaseEvent
+from services.registry.catalogue import ensure_seeded
 from tests.faults.scenario import ACTOR, file_app, found_cases, published, run_step
 from tests.integration.flowkit import count, snapshot
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections import Counter
 from datetime import timedelta
 
-from services import cases, outbox, outbox_admin
-from services.clock import Clock
+from services.cases import transitions
+from services.core.clock import Clock
+from services.mail import outbox, outbox_admin
 from tests.builders import a_case, a_target, a_unit
 from tests.support.mailserver import MailServer
 
@@ -20,7 +21,7 @@ def _one_notified_case_per_unit(app) -> None:
         for n in range(UNITS):
             a_unit(uow, f"u{n}", contact_email=f"u{n}@units.test")
             case = a_case(uow, target_code=a_target(uow, unit_code=f"u{n}").code)
-            cases.transition(uow, case_id=case.id, trigger="notify", actor="测试员")
+            transitions.transition(uow, case_id=case.id, trigger="notify", actor="测试员")
         uow.commit()
 
 

@@ -9,10 +9,10 @@ import tempfile
 import pytest
 
 from services.bootstrap import App
-from services.catalogue import ensure_seeded
-from services.clock import Clock
+from services.core.clock import Clock
+from services.core.settings import Settings
 from services.db.engine import make_engine, make_session_factory
-from services.settings import Settings
+from services.registry.catalogue import ensure_seeded
 from tests.conftest import NOTICE_DAY
 
 os.environ.setdefault("PREFECT_HOME", tempfile.mkdtemp(prefix="rectify-prefect-"))
@@ -51,7 +51,7 @@ def app(sqlite_template, tmp_path):
 @pytest.fixture
 def demo(app, prefect_server, monkeypatch):
     """The Lincang 2021 scenario in the test database, which the flows' settings point at."""
-    from services.demo import load_demo
+    from services.ops.demo import load_demo
 
     monkeypatch.setenv("RECTIFY_DATABASE_URL", app.settings.database_url)
     monkeypatch.setenv("RECTIFY_SECRET_KEY", app.settings.secret_key)

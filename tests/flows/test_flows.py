@@ -11,8 +11,8 @@ from flows.dispatch import dispatch_outbox
 from flows.publish import publish_round
 from flows.recheck import quarterly_recheck
 from flows.sweep import overdue_sweep
+from services.cases.queries import CaseFilters, list_cases
 from services.db.models import Case, CaseEvent, OutboxMessage, Round, Target
-from services.queries import CaseFilters, list_cases
 from tests.builders import a_round
 from tests.integration.flowkit import at, count, mark
 from tests.support.mailserver import MailServer

@@ -11,7 +11,7 @@ from flows.publish import publish_round
 from flows.shared import shared_sweep
 from services.bootstrap import build_app
 from services.db.models import CaseEvent
-from services.sweeps import overdue_ids
+from services.rounds.sweeps import overdue_ids
 
 NOTICE_DAY, SWEEP_DAY = date(2021, 7, 19), date(2021, 7, 30)
 

@@ -14,7 +14,7 @@ from schemathesis.checks import (
     status_code_conformance,
 )
 
-from services import api_tokens, users
+from services.access import api_tokens, users
 from tests.builders import a_case, a_target, a_unit
 from web.app import create_app
 

@@ -11,9 +11,9 @@ import sys
 import time
 from datetime import date
 
-from services import claims, rechecks, shared_runs
 from services.bootstrap import build_app
-from services.settings import Settings
+from services.core.settings import Settings
+from services.rounds import claims, rechecks, shared_runs
 
 AS_OF = date(2021, 10, 1)
 ROUND = "2021Q3"

@@ -8,7 +8,7 @@ from datetime import date, datetime, time
 from sqlalchemy import func, select
 
 from services.bootstrap import App
-from services.clock import SHANGHAI, Clock
+from services.core.clock import SHANGHAI, Clock
 from services.db.models import Case, CaseEvent, CheckResult, OutboxMessage
 
 

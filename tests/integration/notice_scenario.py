@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
-from services import cases, rounds
+from services.cases import transitions
+from services.core.uow import UnitOfWork
 from services.db.models import Submission
-from services.uow import UnitOfWork
+from services.rounds import rounds
 from tests.builders import a_case, a_round, a_target, a_unit
 
 Q2 = "2021Q2"
@@ -121,7 +122,7 @@ def a_repeat_domain_case(uow: UnitOfWork, *, notify_in_q2: bool) -> int:
         target_code="w_park",
         state="notified",
     )
-    cases.record_notice(
+    transitions.record_notice(
         uow, case_id=first.id, level="province", notified_on=date(2021, 5, 10), actor="督查员"
     )
     again = a_case(

@@ -11,9 +11,10 @@ import sys
 import time
 from datetime import date
 
-from services import batch, rechecks
 from services.bootstrap import build_app
-from services.settings import Settings
+from services.cases import batch
+from services.core.settings import Settings
+from services.rounds import rechecks
 
 ACTOR = "quarterly-recheck/kill-test"
 

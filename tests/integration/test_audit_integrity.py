@@ -10,10 +10,11 @@ from sqlalchemy.exc import IntegrityError
 from typer.testing import CliRunner
 
 from cli.main import app as cli_app
-from services import audit, cases, demo
+from services.cases import audit, transitions
 from services.db.append_only import AppendOnlyViolation
 from services.db.engine import make_session_factory
 from services.db.models import Case, CaseEvent, CaseNotice
+from services.ops import demo
 from tests.builders import a_case
 
 TAMPERING = [
@@ -48,15 +49,17 @@ def demo_like_history(app) -> list[int]:
     with app.uow() as uow:
         ids = [a_case(uow, state=state).id for state in cases_states()]
         rejected = a_case(uow, state="submitted")
-        cases.transition(uow, case_id=rejected.id, trigger="reject", actor="督查员", note="不彻底")
-        cases.extend_deadline(
+        transitions.transition(
+            uow, case_id=rejected.id, trigger="reject", actor="督查员", note="不彻底"
+        )
+        transitions.extend_deadline(
             uow, case_id=rejected.id, new_deadline=date(2021, 9, 1), reason="需采购", actor="督查员"
         )
-        cases.record_notice(
+        transitions.record_notice(
             uow, case_id=rejected.id, level="province", notified_on=date(2021, 8, 2), actor="督查员"
         )
         proven = a_case(uow, state="escalated")
-        cases.transition(
+        transitions.transition(
             uow, case_id=proven.id, trigger="verify", actor="复查", actor_kind="system",
             proven_fixed=True,
         )  # fmt: skip
@@ -127,7 +130,7 @@ def test_reading_history_without_changing_it_passes_the_guard(app):
         case_id = a_case(uow, state="rectifying").id
         for event in uow.session.scalars(select(CaseEvent).where(CaseEvent.case_id == case_id)):
             event.note = event.note  # assigned, but not changed
-        cases.transition(uow, case_id=case_id, trigger="submit", actor="单位")
+        transitions.transition(uow, case_id=case_id, trigger="submit", actor="单位")
         uow.commit()
     with app.uow() as uow:
         assert uow.session.get(Case, case_id).state == "submitted"

@@ -14,10 +14,11 @@ from sqlalchemy.exc import IntegrityError
 from typer.testing import CliRunner
 
 from cli.main import app as cli_app
-from services import cases, demo, links, rounds, submissions
+from services.access import unit_links
 from services.bootstrap import App
-from services.catalogue import ensure_seeded
-from services.clock import Clock
+from services.cases import submissions, transitions
+from services.core.clock import Clock
+from services.core.settings import Settings
 from services.db.engine import make_engine, make_session_factory
 from services.db.migrate import alembic_config, current, upgrade
 from services.db.models import (
@@ -29,7 +30,9 @@ from services.db.models import (
     OutboxMessage,
     User,
 )
-from services.settings import Settings
+from services.ops import demo
+from services.registry.catalogue import ensure_seeded
+from services.rounds import rounds
 from tests.builders import a_case, a_round, a_target, a_unit
 from tests.conftest import NOTICE_DAY, PG_URL
 
@@ -133,13 +136,13 @@ def fill_with_history(application: App) -> None:
             uow, state="notified", round_code="2022Q2", target_code="bk-site", previous_case_id=old.id,
             evidence={"url": "http://bk.test/", "seen": ["2021-07-01", "2021-07-02"]},
         )  # fmt: skip
-        cases.record_notice(
+        transitions.record_notice(
             uow, case_id=repeat.id, level="province", notified_on=date(2021, 7, 30), actor="督查员"
         )
-        cases.extend_deadline(
+        transitions.extend_deadline(
             uow, case_id=repeat.id, new_deadline=date(2021, 8, 9), reason="需采购", actor="督查员"
         )
-        cases.transition(
+        transitions.transition(
             uow, case_id=repeat.id, trigger="submit", actor="耿马县", actor_kind="unit",
             data={"text": "已更新栏目", "responsible_person": "张三", "phone": "0883-1234567"},
         )  # fmt: skip
@@ -148,7 +151,7 @@ def fill_with_history(application: App) -> None:
         ).all()[-1]["submission_id"]
         attach(uow, submission_id=submission_id, filename="整改报告.pdf", content=PDF)
         attach(uow, submission_id=submission_id, filename="截图.png", content=b"\x89PNG\r\n\x1a\n")
-        links.issue_link(uow, unit_id=repeat.unit_id, round_id=repeat.round_id)
+        unit_links.issue_link(uow, unit_id=repeat.unit_id, round_id=repeat.round_id)
         uow.session.add_all(
             [
                 OutboxMessage(

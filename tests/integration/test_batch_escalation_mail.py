@@ -6,7 +6,7 @@ from datetime import datetime
 
 from sqlalchemy import select
 
-from services import batch, cases
+from services.cases import batch, transitions
 from services.db.models import OutboxMessage
 from tests.builders import a_case, a_round, a_target, a_unit
 
@@ -37,7 +37,7 @@ def test_a_batch_escalation_email_names_the_same_leader_history_and_recipients(a
             for code in ("site-a", "site-b")
         )
         single, batched = single.id, batched.id
-        cases.transition(
+        transitions.transition(
             uow,
             case_id=single,
             trigger="escalate",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from services import batch, cases
+from services.cases import batch, transitions
 from services.db.models import Case, CaseEvent, CaseNotice, OutboxMessage
 from tests.builders import a_case, a_round
 
@@ -40,7 +40,7 @@ def test_a_batch_writes_what_single_transitions_write(app):
         single, batched = a_case(uow).id, a_case(uow).id
         for trigger, data in steps:
             proven = trigger == "verify"
-            cases.transition(
+            transitions.transition(
                 uow,
                 case_id=single,
                 trigger=trigger,
@@ -83,7 +83,7 @@ def test_a_case_changed_by_someone_else_mid_batch_is_reported_not_moved_twice(ap
         if not interfered:  # someone notifies the second case after our read
             interfered.append(ids[1])
             with app.uow() as other:
-                cases.transition(other, case_id=ids[1], trigger="notify", actor="张三")
+                transitions.transition(other, case_id=ids[1], trigger="notify", actor="张三")
                 other.commit()
         return rows
 

@@ -7,10 +7,10 @@ from datetime import date, datetime, timedelta, timezone
 import pytest
 from sqlalchemy import select
 
-from services.batch_store import EVENT_COLUMNS
+from services.cases.store import EVENT_COLUMNS
+from services.core.errors import ValidationFailed
 from services.db import bulk
 from services.db.models import Case, CaseEvent
-from services.errors import ValidationFailed
 from tests.builders import a_case
 
 CST = timezone(timedelta(hours=8))

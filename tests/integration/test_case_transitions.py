@@ -5,9 +5,9 @@ from datetime import date
 import pytest
 from sqlalchemy import func, select
 
-from services import cases
+from services.cases import transitions
+from services.core.errors import ConcurrencyConflict, ValidationFailed
 from services.db.models import Case, CaseEvent, CaseNotice, Submission
-from services.errors import ConcurrencyConflict, ValidationFailed
 from states import InvalidTransition
 from tests.builders import PATH_TO, a_case, a_round
 
@@ -68,7 +68,7 @@ def test_refused_transition_changes_neither_the_case_nor_its_history(app):
     with app.uow() as uow:
         before = history(uow, case_id)
         with pytest.raises(InvalidTransition, match=f"案件 {case_id}"):
-            cases.transition(uow, case_id=case_id, trigger="verify", actor="张三")
+            transitions.transition(uow, case_id=case_id, trigger="verify", actor="张三")
         uow.commit()
     with app.uow() as uow:
         stored = uow.session.get(Case, case_id)
@@ -80,8 +80,8 @@ def test_reject_requires_a_reason_and_marks_the_submission_rejected(app):
     with app.uow() as uow:
         case = a_case(uow, state="submitted")
         with pytest.raises(ValidationFailed, match="理由"):
-            cases.transition(uow, case_id=case.id, trigger="reject", actor="李四", note="  ")
-        cases.transition(
+            transitions.transition(uow, case_id=case.id, trigger="reject", actor="李四", note="  ")
+        transitions.transition(
             uow, case_id=case.id, trigger="reject", actor="李四", note="缺少签字扫描件"
         )
         uow.commit()
@@ -96,7 +96,7 @@ def test_reject_requires_a_reason_and_marks_the_submission_rejected(app):
 def test_escalation_raises_the_level_each_time(app):
     with app.uow() as uow:
         case = a_case(uow, state="escalated")
-        cases.transition(
+        transitions.transition(
             uow, case_id=case.id, trigger="escalate", actor="系统", actor_kind="system"
         )
         uow.commit()
@@ -114,10 +114,12 @@ def test_concurrent_changes_to_one_case_one_wins_the_other_is_told(app):
         seen_by_first = first.session.get(Case, case_id)
         seen_by_second = second.session.get(Case, case_id)
         assert seen_by_first.state == seen_by_second.state == "submitted"
-        cases.transition(first, case_id=case_id, trigger="verify", actor="甲")
+        transitions.transition(first, case_id=case_id, trigger="verify", actor="甲")
         first.commit()
         with pytest.raises(ConcurrencyConflict, match="已被他人修改"):
-            cases.transition(second, case_id=case_id, trigger="reject", actor="乙", note="材料不全")
+            transitions.transition(
+                second, case_id=case_id, trigger="reject", actor="乙", note="材料不全"
+            )
             second.commit()
     with app.uow() as uow:
         stored = uow.session.get(Case, case_id)
@@ -138,7 +140,7 @@ def test_stale_version_from_a_form_is_refused(app):
         stale = case.version - 1
     with app.uow() as uow:
         with pytest.raises(ConcurrencyConflict):
-            cases.transition(
+            transitions.transition(
                 uow, case_id=case.id, trigger="verify", actor="甲", expected_version=stale
             )
 
@@ -147,7 +149,7 @@ def test_deadline_extension_is_an_event_not_a_state_change(app):
     with app.uow() as uow:
         a_round(uow, "2021Q2", deadline=date(2021, 7, 29))
         case = a_case(uow, state="rectifying")
-        cases.extend_deadline(
+        transitions.extend_deadline(
             uow,
             case_id=case.id,
             new_deadline=date(2021, 8, 10),
@@ -158,7 +160,7 @@ def test_deadline_extension_is_an_event_not_a_state_change(app):
         assert case.state == "rectifying" and case.deadline == date(2021, 8, 10)
         assert history(uow, case.id)[-1] == ("extend_deadline", "rectifying", "rectifying")
         with pytest.raises(ValidationFailed, match="晚于"):
-            cases.extend_deadline(
+            transitions.extend_deadline(
                 uow, case_id=case.id, new_deadline=date(2021, 8, 1), reason="x", actor="王五"
             )
 

@@ -12,8 +12,8 @@ from typer.testing import CliRunner
 from cli.main import app as cli_app
 from services import checks
 from services.checks.columns import stale_days
+from services.core.errors import NotFound
 from services.db.models import CheckResult
-from services.errors import NotFound
 from tests.builders import a_case, a_target
 from tests.support.servers import FixtureDns
 from tests.support.sites import SITE, check_settings, fixture_site

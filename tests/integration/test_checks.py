@@ -6,7 +6,7 @@ import pytest
 
 from services.checks import CheckOutcome, CheckRequest, run_checks
 from services.checks.registry import CHECKS
-from services.clock import Clock
+from services.core.clock import Clock
 from tests.conftest import NOTICE_DAY
 from tests.support.servers import FixtureDns, FixtureWeb, Reply
 from tests.support.sites import EXTERNAL, GONE, SITE, check_settings, fixture_site

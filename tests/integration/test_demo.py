@@ -14,10 +14,11 @@ from sqlalchemy import create_engine, func, select, text
 from typer.testing import CliRunner
 
 from cli.main import app as cli_app
-from services import cases, demo, rounds
 from services.bootstrap import App
-from services.catalogue import ensure_seeded
-from services.clock import Clock
+from services.cases import transitions
+from services.core.clock import Clock
+from services.core.settings import Settings
+from services.core.uow import UnitOfWork
 from services.db.engine import make_engine, make_session_factory
 from services.db.migrate import upgrade
 from services.db.models import (
@@ -31,8 +32,9 @@ from services.db.models import (
     UnitLink,
 )
 from services.imports import ImportReport
-from services.settings import Settings
-from services.uow import UnitOfWork
+from services.ops import demo
+from services.registry.catalogue import ensure_seeded
+from services.rounds import rounds
 from tests.conftest import NOTICE_DAY, PG_URL
 
 
@@ -219,7 +221,7 @@ def test_the_park_domain_chain_counts_two_city_and_one_province_notice_before_q2
         assert (q2.notices_city, q2.notices_province) == (2, 1)
         assert q2.target.status == "offline" and q2.target.domain == "lcgyyq.example"
 
-        cases.transition(uow, case_id=q2.id, trigger="notify", actor="市政府办公室")
+        transitions.transition(uow, case_id=q2.id, trigger="notify", actor="市政府办公室")
         uow.flush()  # not committed: the database is shared by this module's tests
         assert (q2.notices_city, q2.notices_province) == (3, 1)
         assert q2.deadline == date(2021, 7, 29)

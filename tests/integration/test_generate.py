@@ -7,12 +7,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import aliased
 
 from bench.generate import AS_OF, generate
-from services import rechecks, sweeps
 from services.bootstrap import build_app
-from services.catalogue import ensure_seeded
+from services.core.errors import ValidationFailed
 from services.db.migrate import upgrade
 from services.db.models import Case, Round
-from services.errors import ValidationFailed
+from services.registry.catalogue import ensure_seeded
+from services.rounds import rechecks, sweeps
 
 CASES = 4000
 

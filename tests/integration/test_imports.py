@@ -12,9 +12,10 @@ from sqlalchemy import func, select
 from typer.testing import CliRunner
 
 from cli.main import app as cli_app
-from services import cases, imports
+from services import imports
+from services.cases import transitions
+from services.core.errors import ValidationFailed
 from services.db.models import Case, CaseEvent, CaseNotice, Target, Unit
-from services.errors import ValidationFailed
 from tests.builders import a_round
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "imports"
@@ -353,7 +354,7 @@ def test_a_notice_recorded_on_an_earlier_round_counts_for_the_later_cases_of_the
         chain = uow.session.scalars(
             select(Case).where(Case.category_code == "domain_not_deregistered").order_by(Case.id)
         ).all()
-        cases.record_notice(
+        transitions.record_notice(
             uow,
             case_id=chain[0].id,
             level="province",

@@ -6,11 +6,11 @@ from datetime import date
 
 import pytest
 
-from services import rounds
+from services.core.errors import ValidationFailed
 from services.db.models import Case
-from services.errors import ValidationFailed
 from services.reports.notice import build_notice
 from services.reports.stats import RateRule, RateSettings, round_stats
+from services.rounds import rounds
 from tests.builders import a_case, a_target
 from tests.integration.notice_scenario import (
     Q2,

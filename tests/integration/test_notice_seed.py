@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from docx import Document
 
-from services import rounds
-from services.demo import load_demo
+from services.ops.demo import load_demo
 from services.reports.docx import render_docx
 from services.reports.notice import build_notice
 from services.reports.render import render_markdown
 from services.reports.stats import round_stats
+from services.rounds import rounds
 
 SEED_MESSAGES = (
     "其中：市政府54条、市公安局1条、临翔区29条、云县4条、凤庆县8条、永德县10条、镇康县12条、"

@@ -8,7 +8,7 @@ import pytest
 from typer.testing import CliRunner
 
 from cli.main import app as cli
-from services import cases
+from services.cases import transitions
 from tests.builders import a_case, a_target, a_unit
 from tests.support.mailserver import MailServer
 
@@ -41,7 +41,7 @@ def test_send_delivers_pending_mail_and_list_shows_it_sent(app, mail_server, rec
         a_unit(uow, "nomail").contact_email = "不是邮箱"
         for unit in ("yongde", "nomail"):
             case = a_case(uow, target_code=a_target(uow, unit_code=unit).code)
-            cases.transition(uow, case_id=case.id, trigger="notify", actor="测试员")
+            transitions.transition(uow, case_id=case.id, trigger="notify", actor="测试员")
         uow.commit()
 
     sent = rectify("outbox", "send", "--limit", "10")
@@ -61,7 +61,7 @@ def test_retry_requeues_a_failed_message_once_the_contact_is_fixed(app, mail_ser
     with app.uow() as uow:
         unit = a_unit(uow, "nomail", contact_email="")
         case = a_case(uow, target_code=a_target(uow, unit_code="nomail").code)
-        cases.transition(uow, case_id=case.id, trigger="notify", actor="测试员")
+        transitions.transition(uow, case_id=case.id, trigger="notify", actor="测试员")
         uow.commit()
     [row] = json.loads(rectify("outbox", "list", "--json").output)
 
@@ -82,7 +82,7 @@ def test_send_exits_non_zero_when_the_mail_server_is_down(app, rectify, mail_ser
     with app.uow() as uow:
         a_unit(uow, "yongde", contact_email="yd@units.test")
         case = a_case(uow, target_code=a_target(uow, unit_code="yongde").code)
-        cases.transition(uow, case_id=case.id, trigger="notify", actor="测试员")
+        transitions.transition(uow, case_id=case.id, trigger="notify", actor="测试员")
         uow.commit()
     mail_server.stop()
 

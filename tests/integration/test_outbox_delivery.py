@@ -7,10 +7,11 @@ from sqlalchemy import select
 
 from notifications.message import message_id
 from notifications.smtp import SmtpSender
-from services import cases, mailing, outbox, outbox_admin
+from services.access.unit_links import resolve_link
+from services.cases import transitions
+from services.core.errors import ValidationFailed
 from services.db.models import OutboxMessage, Unit
-from services.errors import ValidationFailed
-from services.links import resolve_link
+from services.mail import causes, outbox, outbox_admin
 from tests.builders import a_case, a_round, a_target, a_unit
 from tests.support.mailserver import MailServer
 
@@ -48,7 +49,7 @@ def _notified_cases_of_two_units(app) -> dict[str, list[int]]:
             ("gm-site", "gengma", "column_stale"),
         ]:
             case = a_case(uow, target_code=target, category=category, state="found")
-            cases.transition(
+            transitions.transition(
                 uow, case_id=case.id, trigger="notify", actor="发布", data={"publication": True}
             )
             ids[unit].append(case.id)
@@ -60,8 +61,8 @@ def _queue_round_notices(app, ids: dict[str, list[int]]) -> None:
     with app.uow() as uow:
         for code, case_ids in ids.items():
             unit = uow.session.scalar(select(Unit).where(Unit.code == code))
-            first = uow.session.get(cases.Case, case_ids[0])
-            mailing.queue_round_notice(
+            first = uow.session.get(transitions.Case, case_ids[0])
+            causes.queue_round_notice(
                 uow, round_id=first.round_id, unit_id=unit.id, case_ids=case_ids
             )
         uow.commit()
@@ -123,7 +124,7 @@ def test_a_rejection_reaches_the_unit_with_the_reason_escaped_in_html(app, mail_
         a_unit(uow, "lincang-rural", name="临沧市乡村振兴局", contact_email="xc@units.test")
         a_target(uow, "xc-site", unit_code="lincang-rural", name="乡村振兴局网站")
         case = a_case(uow, target_code="xc-site", state="submitted")
-        cases.transition(
+        transitions.transition(
             uow,
             case_id=case.id,
             trigger="reject",
@@ -148,7 +149,7 @@ def test_an_escalation_goes_to_the_parent_leader_and_copies_the_unit(app, mail_s
         )
         a_target(uow, "park-site", unit_code="park", name="临沧工业园区网站")
         case = a_case(uow, target_code="park-site", state="notified", category="site_unreachable")
-        cases.transition(
+        transitions.transition(
             uow, case_id=case.id, trigger="escalate", actor="系统", data={"reason": "overdue"}
         )
         uow.commit()
@@ -184,7 +185,7 @@ def test_a_unit_without_an_address_gets_a_visible_failed_row_not_an_exception(ap
         a_unit(uow, "nomail", name="某某局", contact_email="")
         a_target(uow, "nm-site", unit_code="nomail")
         case = a_case(uow, target_code="nm-site", state="found")
-        cases.transition(uow, case_id=case.id, trigger="notify", actor="测试员")
+        transitions.transition(uow, case_id=case.id, trigger="notify", actor="测试员")
         uow.commit()
 
     with app.uow() as uow:
@@ -212,8 +213,8 @@ def test_a_reminder_digest_is_one_email_per_unit_per_day(app, mail_server):
         second = a_case(uow, target_code=a_target(uow, unit_code="yongde").code, state="notified")
         items = [(first.id, "before"), (second.id, "after")]
         day = app.clock.today()
-        assert mailing.queue_reminder_digest(uow, unit_id=unit.id, day=day, items=items)
-        assert mailing.queue_reminder_digest(uow, unit_id=unit.id, day=day, items=items) is None
+        assert causes.queue_reminder_digest(uow, unit_id=unit.id, day=day, items=items)
+        assert causes.queue_reminder_digest(uow, unit_id=unit.id, day=day, items=items) is None
         uow.commit()
 
     outbox.dispatch(app, sender=smtp(app, mail_server))

@@ -13,10 +13,11 @@ from sqlalchemy import select
 from notifications.delivery import PermanentFailure
 from notifications.message import Mail, Mailbox, encode_mail
 from notifications.render import Rendered
-from services import cases, outbox, outbox_admin
-from services.clock import Clock
+from services.cases import transitions
+from services.core.clock import Clock
+from services.core.settings import Settings
 from services.db.models import OutboxMessage
-from services.settings import Settings
+from services.mail import outbox, outbox_admin
 from tests.builders import a_case, a_target, a_unit
 from tests.fakes import FakeSender
 from tests.support.mailserver import MailServer
@@ -45,7 +46,7 @@ def _one_notice_per_unit(app, units: int = UNITS) -> None:
         for n in range(units):
             a_unit(uow, f"u{n}", contact_email=f"u{n}@units.test")
             case = a_case(uow, target_code=a_target(uow, unit_code=f"u{n}").code)
-            cases.transition(uow, case_id=case.id, trigger="notify", actor="测试员")
+            transitions.transition(uow, case_id=case.id, trigger="notify", actor="测试员")
         uow.commit()
 
 

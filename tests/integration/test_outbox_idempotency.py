@@ -6,8 +6,9 @@ from datetime import date
 
 from sqlalchemy import func, select
 
-from services import cases, mailing
+from services.cases import transitions
 from services.db.models import OutboxMessage, Unit
+from services.mail import causes
 from tests.builders import a_case, a_target, a_unit
 
 
@@ -22,7 +23,7 @@ def test_a_transition_queues_its_mail_in_its_own_transaction(app):
         case = a_case(uow, target_code=a_target(uow, unit_code="yongde").code)
         uow.commit()
     with app.uow() as uow:
-        cases.transition(uow, case_id=case.id, trigger="notify", actor="测试员")
+        transitions.transition(uow, case_id=case.id, trigger="notify", actor="测试员")
         # leaving without commit: the transition and its email are both rolled back
 
     assert _count(app) == 0
@@ -35,13 +36,13 @@ def test_a_race_past_the_existence_check_is_stopped_by_the_unique_key(app, monke
         uow.commit()
     items = [(case.id, "before")]
     with app.uow() as other:
-        mailing.queue_reminder_digest(other, unit_id=unit.id, day=date(2021, 7, 26), items=items)
+        causes.queue_reminder_digest(other, unit_id=unit.id, day=date(2021, 7, 26), items=items)
         other.commit()
 
-    monkeypatch.setattr(mailing, "_exists", lambda uow, key: False)  # as if checked meanwhile
+    monkeypatch.setattr(causes, "_exists", lambda uow, key: False)  # as if checked meanwhile
     with app.uow() as uow:
         uow.session.get(Unit, unit.id).contact_name = "张三"  # other work of the same transaction
-        written = mailing.queue_reminder_digest(
+        written = causes.queue_reminder_digest(
             uow, unit_id=unit.id, day=date(2021, 7, 26), items=items
         )
         uow.commit()
@@ -57,7 +58,7 @@ def test_reminders_on_different_days_are_different_emails(app):
         unit = a_unit(uow, "yongde")
         case = a_case(uow, target_code=a_target(uow, unit_code="yongde").code, state="notified")
         for day in (date(2021, 7, 26), date(2021, 7, 27), date(2021, 7, 27)):
-            mailing.queue_reminder_digest(uow, unit_id=unit.id, day=day, items=[(case.id, "due")])
+            causes.queue_reminder_digest(uow, unit_id=unit.id, day=day, items=[(case.id, "due")])
         uow.commit()
 
     with app.uow() as uow:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from services import publication
 from services.db.models import Case, CaseEvent, OutboxMessage
+from services.rounds import publication
 from tests.builders import a_case, a_round, a_target, a_unit
 from tests.integration.flowkit import count
 

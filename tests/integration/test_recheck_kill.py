@@ -13,11 +13,11 @@ import pytest
 from sqlalchemy import select
 
 from services.bootstrap import App
-from services.catalogue import ensure_seeded
-from services.clock import Clock
+from services.core.clock import Clock
+from services.core.settings import Settings
 from services.db.engine import make_engine, make_session_factory
 from services.db.models import Case, CaseEvent
-from services.settings import Settings
+from services.registry.catalogue import ensure_seeded
 from tests.builders import a_case, a_round, a_target, a_unit
 from tests.integration.flowkit import mark, snapshot
 from tests.integration.recheck_child import run

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from services.errors import ValidationFailed
-from services.recheck_outcomes import AutomatedChecks, provider_named
+from services.core.errors import ValidationFailed
+from services.rounds.outcomes import AutomatedChecks, provider_named
 from tests.builders import a_case
 from tests.integration.flowkit import mark
 

@@ -6,9 +6,10 @@ from datetime import datetime, time, timedelta
 
 from sqlalchemy import select
 
-from services import cases, queries, rechecks
-from services.clock import SHANGHAI, Clock
+from services.cases import queries, transitions
+from services.core.clock import SHANGHAI, Clock
 from services.db.models import Case, CaseEvent, OutboxMessage
+from services.rounds import rechecks
 from tests.builders import a_case, a_round, a_target, a_unit
 from tests.integration.flowkit import count, mark
 
@@ -44,7 +45,7 @@ def test_a_problem_still_present_at_a_new_round_is_a_linked_case_escalated_at_on
         old = a_case(
             uow, state="notified", target_code="park-domain", category="domain_not_deregistered"
         )
-        cases.record_notice(
+        transitions.record_notice(
             uow, case_id=old.id, level="province", notified_on=old.round.period_end, actor="测试员"
         )
         mark(uow, old, "present")

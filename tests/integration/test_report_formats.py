@@ -17,9 +17,9 @@ from sqlalchemy import select
 from typer.testing import CliRunner
 
 from cli.main import app as cli_app
-from services import cases
+from services.cases import transitions
+from services.core.errors import ValidationFailed
 from services.db.models import Target
-from services.errors import ValidationFailed
 from services.reports.docx import render_docx
 from services.reports.exports import ledger_download, notice_download
 from services.reports.ledger import HEADERS, ledger_csv, ledger_rows, ledger_xlsx
@@ -100,7 +100,7 @@ def test_trends_count_open_overdue_and_escalated_cases_per_round(app):
     with app.uow() as uow:
         a_quarter_with_problems(uow)
         late = a_previous_quarter(uow, fixed=False)
-        cases.transition(uow, case_id=late, trigger="escalate", actor="督查员")
+        transitions.transition(uow, case_id=late, trigger="escalate", actor="督查员")
         uow.commit()
     with app.uow() as uow:
         rows = {row.round_code: row for row in trend_rows(uow)}
@@ -121,7 +121,7 @@ def test_ledger_lists_every_case_with_its_dates_in_csv_and_xlsx(app, tmp_path):
         a_quarter_with_problems(uow)
         case_id = a_previous_quarter(uow, fixed=False)
         reported(uow, case_id, on=date(2021, 4, 28))
-        cases.transition(uow, case_id=case_id, trigger="escalate", actor="督查员")
+        transitions.transition(uow, case_id=case_id, trigger="escalate", actor="督查员")
         uow.commit()
     with app.uow() as uow:
         rows = ledger_rows(uow, "2021Q1")

@@ -13,9 +13,9 @@ from datetime import date
 
 from sqlalchemy import func, select
 
-from services import claims, shared_runs
 from services.bootstrap import build_app
 from services.db.models import CaseEvent, WorkClaim
+from services.rounds import claims, shared_runs
 from tests.builders import a_case, a_round, a_target, a_unit
 from tests.integration.claims_worker import ACTOR, ROUND
 

@@ -13,7 +13,8 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from notifications.smtp import SmtpConfig, SmtpSender
-from services import cases, outbox
+from services.cases import transitions
+from services.mail import outbox
 from tests.builders import a_case, a_target, a_unit
 from tests.support.mailserver import MailServer
 
@@ -56,7 +57,7 @@ def _one_notice(app) -> None:
     with app.uow() as uow:
         a_unit(uow, "yongde", contact_email="yd@units.test")
         case = a_case(uow, target_code=a_target(uow, unit_code="yongde").code)
-        cases.transition(uow, case_id=case.id, trigger="notify", actor="测试员")
+        transitions.transition(uow, case_id=case.id, trigger="notify", actor="测试员")
         uow.commit()
 
 

@@ -6,8 +6,9 @@ from datetime import date
 
 from sqlalchemy import select
 
-from services import cases, sweeps
+from services.cases import transitions
 from services.db.models import Case, CaseEvent, OutboxMessage
+from services.rounds import sweeps
 from tests.builders import a_case, a_round, a_target, a_unit
 from tests.integration.flowkit import at, count
 
@@ -28,7 +29,7 @@ def _cases_due_on_the_29th(app) -> dict[str, int]:
             target = a_target(uow, f"t-{name}", unit_code="gengma")
             ids[name] = a_case(uow, state=state, target_code=target.code).id
         ids["extended"] = a_case(uow, state="notified").id
-        cases.extend_deadline(
+        transitions.extend_deadline(
             uow,
             case_id=ids["extended"],
             new_deadline=date(2021, 8, 10),
@@ -66,7 +67,7 @@ def test_a_new_deadline_missed_again_is_escalated_again(app):
     ids = _cases_due_on_the_29th(app)
     _sweep(app, date(2021, 7, 30))
     with app.uow() as uow:
-        cases.extend_deadline(
+        transitions.extend_deadline(
             uow,
             case_id=ids["late"],
             new_deadline=date(2021, 8, 3),

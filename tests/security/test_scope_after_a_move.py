@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import httpx
 
-from services import api_tokens, registry, users
+from services.access import api_tokens, users
+from services.registry import units
 from tests.builders import a_case, a_target, a_unit
 from web.app import create_app
 
@@ -32,12 +33,12 @@ async def test_a_moved_units_sub_units_cases_leave_the_old_countys_scope(app):
 
     assert (await status("gengma"), await status("cangyuan")) == (200, 403)
     with app.uow() as uow:
-        moved = registry.UnitSpec(
+        moved = units.UnitSpec(
             code="gengma_swj", name="单位gengma_swj", kind="other", parent_code="cangyuan"
         )
-        registry.upsert_unit(uow, moved)
+        units.upsert_unit(uow, moved)
         uow.commit()
-        paths = {u.code: u.path for u in uow.session.scalars(registry.select(registry.Unit))}
+        paths = {u.code: u.path for u in uow.session.scalars(units.select(units.Unit))}
 
     assert paths["gengma_swj_zhan"] == "/lincang/cangyuan/gengma_swj/gengma_swj_zhan/"
     assert (await status("gengma"), await status("cangyuan")) == (403, 200)

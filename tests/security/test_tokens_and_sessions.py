@@ -8,8 +8,8 @@ from datetime import timedelta
 import httpx
 from itsdangerous import TimestampSigner
 
-from services import api_tokens, links, users, web_sessions
-from services.clock import Clock
+from services.access import api_tokens, unit_links, users, web_sessions
+from services.core.clock import Clock
 from services.db.models import ApiToken, User
 from tests.builders import a_unit
 from tests.security.world import sign_in
@@ -33,7 +33,7 @@ def small_world(app) -> tuple[str, str]:
     """One county with a portal link and one supervisor 'zhang': (link, password)."""
     with app.uow() as uow:
         county = a_unit(uow, "gengma", kind="county_gov")
-        link = links.issue_link(uow, unit_id=county.id).token
+        link = unit_links.issue_link(uow, unit_id=county.id).token
         password = users.create_user(uow, username="zhang", role="supervisor").password
         uow.commit()
     return link, password
@@ -122,7 +122,7 @@ async def test_an_api_token_works_until_revoked_and_a_tampered_one_never(app):
 async def test_a_unit_link_expires_can_be_revoked_and_a_tampered_one_opens_nothing(app):
     link_a, _ = small_world(app)
     with app.uow() as uow:
-        expiring = links.issue_link(uow, unit_id=1, ttl=timedelta(days=1))
+        expiring = unit_links.issue_link(uow, unit_id=1, ttl=timedelta(days=1))
         uow.commit()
     today, tomorrow = (
         create_app(app),
@@ -143,8 +143,8 @@ async def test_a_unit_link_expires_can_be_revoked_and_a_tampered_one_opens_nothi
     assert status == 403 and "链接无效" in text
     assert (await answer(today, link_a))[0] == 200
     with app.uow() as uow:
-        gengma = links.resolve_link(uow, link_a).unit_id
-        links.revoke_links(uow, unit_id=gengma)
+        gengma = unit_links.resolve_link(uow, link_a).unit_id
+        unit_links.revoke_links(uow, unit_id=gengma)
         uow.commit()
     status, text = await answer(today, link_a)
     assert status == 403 and "该链接已被撤销" in text

@@ -15,10 +15,11 @@ from datetime import date
 import httpx
 from sqlalchemy import select
 
-from services import api_tokens, links, submissions, users
+from services.access import api_tokens, unit_links, users
 from services.bootstrap import App
+from services.cases import submissions
+from services.cases.submissions import IncomingFile
 from services.db.models import Attachment, Submission
-from services.submissions import IncomingFile
 from tests.builders import a_case, a_round, a_target, a_unit
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
@@ -59,7 +60,8 @@ def build(app: App) -> World:
         b = a_unit(uow, "cangyuan", parent_code="lincang", name="沧源县人民政府", kind="county_gov")
         a_round(uow, "2021Q2", deadline=date(2021, 7, 29))
         world = World(
-            links.issue_link(uow, unit_id=a.id).token, links.issue_link(uow, unit_id=b.id).token
+            unit_links.issue_link(uow, unit_id=a.id).token,
+            unit_links.issue_link(uow, unit_id=b.id).token,
         )
         for actor in ACTORS:
             page_case, api_case, with_file = (_county_a_case(uow) for _ in range(3))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from services.settings import Settings
+from services.core.settings import Settings
 from tests.support.servers import FixtureWeb, Reply, redirect
 
 SITE = "www.county.test"

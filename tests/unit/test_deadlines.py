@@ -4,7 +4,7 @@ from datetime import date
 
 import pytest
 
-from services.deadlines import add_days, days_left, overdue_days
+from services.core.deadlines import add_days, days_left, overdue_days
 
 
 def test_calendar_days_count_every_day():

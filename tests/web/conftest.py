@@ -9,7 +9,7 @@ import httpx
 import pytest
 from argon2 import PasswordHasher
 
-from services import links, users
+from services.access import unit_links, users
 from services.bootstrap import App
 from tests.builders import a_case, a_target, a_unit
 from web.app import create_app
@@ -89,7 +89,7 @@ def two_units(app: App) -> TwoUnits:
         b = a_unit(uow, "cangyuan", name="沧源县人民政府", kind="county_gov")
         case_a = a_case(uow, state="notified", target_code=a_target(uow, unit_code=a.code).code)
         case_b = a_case(uow, state="notified", target_code=a_target(uow, unit_code=b.code).code)
-        link_a = links.issue_link(uow, unit_id=a.id)
-        link_b = links.issue_link(uow, unit_id=b.id)
+        link_a = unit_links.issue_link(uow, unit_id=a.id)
+        link_b = unit_links.issue_link(uow, unit_id=b.id)
         uow.commit()
         return TwoUnits(a.id, b.id, case_a.id, case_b.id, link_a.token, link_b.token)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from services import api_tokens
+from services.access import api_tokens
 from tests.builders import a_case, a_round, a_target, a_unit
 from tests.web.conftest import a_user
 

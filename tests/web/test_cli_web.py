@@ -8,8 +8,8 @@ from datetime import timedelta
 from typer.testing import CliRunner
 
 from cli.main import app as cli
-from services import users
-from services.users import LoginThrottle
+from services.access import users
+from services.access.users import LoginThrottle
 
 
 def test_user_add_prints_a_generated_password_that_signs_in(app, monkeypatch):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 import time
 
-from services.snapshots import SnapshotCache
+from services.core.snapshots import SnapshotCache
 from tests.builders import a_case
 
 

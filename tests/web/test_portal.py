@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 
 from sqlalchemy import func, select
 
-from services import links
+from services.access import unit_links
 from services.db.models import Attachment, Case, OutboxMessage, Submission
 from tests.builders import a_case, a_target, a_unit
 from tests.web.conftest import csrf_of
@@ -89,12 +89,12 @@ async def test_a_units_link_cannot_read_or_submit_another_units_case(app, anon, 
 
 async def test_an_expired_or_revoked_link_is_refused_with_a_chinese_page(app, anon, two_units):
     with app.uow() as uow:
-        expired = links.issue_link(uow, unit_id=two_units.unit_a, ttl=timedelta(seconds=-1))
+        expired = unit_links.issue_link(uow, unit_id=two_units.unit_a, ttl=timedelta(seconds=-1))
         uow.commit()
     response = await anon.get(f"/portal/{expired.token}")
     assert response.status_code == 403 and "链接已过期" in response.text
     with app.uow() as uow:
-        links.revoke_links(uow, unit_id=two_units.unit_b)
+        unit_links.revoke_links(uow, unit_id=two_units.unit_b)
         uow.commit()
     response = await anon.get(f"/portal/{two_units.token_b}/cases/{two_units.case_b}")
     assert response.status_code == 403 and "已被撤销" in response.text

@@ -8,8 +8,11 @@ from fastapi import APIRouter, Depends, Header, Query
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
-from services import api_tokens, case_actions, case_detail, cases, queries, registry_queries
-from services.users import UserView
+from services.access import api_tokens
+from services.access.users import UserView
+from services.cases import actions, queries, transitions
+from services.cases import detail as case_detail
+from services.registry import listings
 from web.deps import MAX_ID, RowId, Uow
 from web.routes.cases import list_filters
 
@@ -106,8 +109,8 @@ def case_submissions(case_id: RowId, uow: Uow, user: ApiUser) -> list[case_detai
 @router.post("/cases/{case_id}/transitions", summary="执行案件操作")
 def transition(
     case_id: RowId, body: TransitionIn, uow: Uow, user: ApiUser
-) -> cases.TransitionResult:
-    return case_actions.act(
+) -> transitions.TransitionResult:
+    return actions.act(
         uow,
         user=user,
         case_id=case_id,
@@ -125,10 +128,10 @@ def transition(
     responses={200: {"description": "已更新原有案件"}},
 )
 def ingest(body: FindingIn, uow: Uow, user: ApiUser):
-    result = case_actions.ingest_finding(
+    result = actions.ingest_finding(
         uow,
         user=user,
-        finding=cases.Finding(
+        finding=transitions.Finding(
             round_code=body.round,
             target_code=body.target,
             category_code=body.category,
@@ -143,8 +146,8 @@ def ingest(body: FindingIn, uow: Uow, user: ApiUser):
 
 
 @router.get("/units", summary="单位")
-def units(uow: Uow, user: ApiUser) -> list[registry_queries.UnitRow]:
-    return registry_queries.list_units(uow, scope_path=user.scope_path)
+def units(uow: Uow, user: ApiUser) -> list[listings.UnitRow]:
+    return listings.list_units(uow, scope_path=user.scope_path)
 
 
 @router.get("/targets", summary="监测对象")
@@ -154,12 +157,12 @@ def targets(
     unit: str | None = None,
     after_id: Annotated[int | None, Query(ge=0, le=MAX_ID)] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 500,
-) -> list[registry_queries.TargetRow]:
-    return registry_queries.list_targets(
+) -> list[listings.TargetRow]:
+    return listings.list_targets(
         uow, scope_path=user.scope_path, unit_code=unit, after_id=after_id, limit=limit
     )
 
 
 @router.get("/rounds", summary="检查轮次")
-def rounds(uow: Uow, user: ApiUser) -> list[registry_queries.RoundRow]:
-    return registry_queries.list_rounds(uow)
+def rounds(uow: Uow, user: ApiUser) -> list[listings.RoundRow]:
+    return listings.list_rounds(uow)

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse
 
-from services import users, web_sessions
+from services.access import users, web_sessions
 from web.deps import Csrf, Uow
 from web.templating import render
 

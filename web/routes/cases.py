@@ -8,7 +8,10 @@ from urllib.parse import quote, urlencode
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import FileResponse, RedirectResponse, Response
 
-from services import case_actions, case_detail, queries, registry_queries, submissions
+from services.cases import actions as case_actions
+from services.cases import detail as case_detail
+from services.cases import queries, submissions
+from services.registry import listings
 from states.lifecycle import EVENT_LABELS
 from web import exports
 from web.deps import Csrf, CurrentUser, RowId, Uow
@@ -80,7 +83,7 @@ def case_list(
         user=user,
         page=page,
         f=filters,
-        choices=registry_queries.filter_choices(uow, scope_path=user.scope_path),
+        choices=listings.filter_choices(uow, scope_path=user.scope_path),
         sorts=queries.SORTS,
         query=_query_string(filters),
         next_query=(

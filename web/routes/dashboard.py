@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from markupsafe import Markup
 
-from services import dashboard as board
+from services.reports import dashboard as board
 from web.deps import CurrentUser, Uow
 from web.templating import render
 

@@ -7,9 +7,9 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import RedirectResponse
 
-from services import portal, submissions
-from services.portal import PortalUnit
-from services.submissions import IncomingFile, TooLarge
+from services.cases import portal, submissions
+from services.cases.portal import PortalUnit
+from services.cases.submissions import IncomingFile, TooLarge
 from web.deps import Csrf, RowId, Uow
 from web.routes.cases import attachment_response
 from web.templating import render

@@ -7,9 +7,9 @@ from typing import Annotated
 from fastapi import APIRouter, File, Request, UploadFile
 from fastapi.responses import RedirectResponse, Response
 
-from services import registry_edits
-from services.errors import ValidationFailed
+from services.core.errors import ValidationFailed
 from services.imports import KIND_LABELS
+from services.registry import edits
 from services.reports import exports
 from web.deps import Csrf, CurrentUser, Uow
 from web.routes.cases import _attachment_header
@@ -30,9 +30,9 @@ def import_files(
     user: CurrentUser,
     files: Annotated[list[UploadFile], File()] = [],  # noqa: B006 - FastAPI copies defaults
 ):
-    uploads = [registry_edits.Upload(f.filename or "", f.file) for f in files]
+    uploads = [edits.Upload(f.filename or "", f.file) for f in files]
     try:
-        report = registry_edits.import_uploads(uow, user=user, files=uploads)
+        report = edits.import_uploads(uow, user=user, files=uploads)
     except ValidationFailed as exc:
         # The row-level report is the answer here, not an error page: the user fixes the file.
         return render(
@@ -51,7 +51,7 @@ def import_files(
 
 @router.post("/rounds/{round_code}/publish", dependencies=[Csrf])
 def publish(request: Request, round_code: str, uow: Uow, user: CurrentUser):
-    summary = registry_edits.publish(uow, user=user, round_code=round_code)
+    summary = edits.publish(uow, user=user, round_code=round_code)
     message = f"检查轮次 {round_code} 已发布：通知 {summary.notified} 件，向 {summary.units_mailed} 个单位发送通知邮件"
     if summary.refused:
         message += f"；{len(summary.refused)} 件未能通知"

@@ -8,8 +8,10 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse
 
-from services import registry, registry_edits, registry_queries, rounds
-from services.errors import ValidationFailed
+from services.core.errors import ValidationFailed
+from services.registry import edits, listings
+from services.registry import units as registry
+from services.rounds import rounds
 from web.deps import Csrf, CurrentUser, Uow
 from web.templating import flash, render
 
@@ -41,7 +43,7 @@ def _int(value: str, label: str) -> int | None:
 
 @router.get("/registry/units")
 def units(request: Request, uow: Uow, user: CurrentUser, code: str = ""):
-    rows = registry_queries.list_units(uow, scope_path=user.scope_path)
+    rows = listings.list_units(uow, scope_path=user.scope_path)
     editing = next((u for u in rows if u.code == code), None)
     return render(request, "registry/units.html", user=user, rows=rows, editing=editing)
 
@@ -72,7 +74,7 @@ def save_unit(
         leader_name=_opt(leader_name),
         leader_email=_opt(leader_email),
     )
-    saved = registry_edits.save_unit(uow, user=user, spec=spec)
+    saved = edits.save_unit(uow, user=user, spec=spec)
     flash(request, f"单位 {saved} 已保存")
     return RedirectResponse("/registry/units", status_code=303)
 
@@ -87,12 +89,12 @@ def targets(
     code: str = "",
     after: int | None = None,
 ):
-    rows = registry_queries.list_targets(
+    rows = listings.list_targets(
         uow, scope_path=user.scope_path, unit_code=unit or None, text=q or None, after_id=after
     )
     editing = None
     if code:
-        found = registry_queries.list_targets(uow, scope_path=user.scope_path, text=code)
+        found = listings.list_targets(uow, scope_path=user.scope_path, text=code)
         editing = next((t for t in found if t.code == code), None)
     return render(
         request,
@@ -102,7 +104,7 @@ def targets(
         editing=editing,
         unit=unit,
         q=q,
-        units=registry_queries.list_units(uow, scope_path=user.scope_path),
+        units=listings.list_units(uow, scope_path=user.scope_path),
     )
 
 
@@ -132,14 +134,14 @@ def save_target(
         account_name=_opt(account_name),
         status=status,
     )
-    saved = registry_edits.save_target(uow, user=user, spec=spec)
+    saved = edits.save_target(uow, user=user, spec=spec)
     flash(request, f"监测对象 {saved} 已保存")
     return RedirectResponse("/registry/targets", status_code=303)
 
 
 @router.get("/rounds")
 def round_list(request: Request, uow: Uow, user: CurrentUser, code: str = ""):
-    rows = registry_queries.list_rounds(uow)
+    rows = listings.list_rounds(uow)
     editing = next((r for r in rows if r.code == code), None)
     return render(
         request,
@@ -179,6 +181,6 @@ def save_round(
         deadline_days=_int(deadline_days, "整改天数"),
         deadline_mode=_opt(deadline_mode),
     )
-    saved = registry_edits.save_round(uow, user=user, spec=spec)
+    saved = edits.save_round(uow, user=user, spec=spec)
     flash(request, f"检查轮次 {saved} 已保存")
     return RedirectResponse("/rounds", status_code=303)

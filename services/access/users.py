@@ -1,0 +1,213 @@
+"""Supervisors' accounts: roles scoped to a unit subtree, argon2 passwords, login throttling."""
+
+from __future__ import annotations
+
+import secrets
+import threading
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerifyMismatchError
+from sqlalchemy import func, select
+
+from services.access import web_sessions
+from services.core.errors import Forbidden, NotFound, ServiceError, ValidationFailed
+from services.core.uow import UnitOfWork
+from services.db.models import Unit, User
+
+ROLES = {"admin": "管理员", "supervisor": "监管人员", "viewer": "只读用户"}
+#: Roles that may move cases and review submissions.
+ACTING_ROLES = ("admin", "supervisor")
+_HASHER = PasswordHasher()
+
+
+class LoginRefused(ServiceError):
+    """Wrong user name or password, an inactive account, or too many failures."""
+
+
+@dataclass(frozen=True)
+class UserView:
+    id: int
+    username: str
+    display_name: str
+    role: str
+    unit_code: str | None
+    unit_name: str | None
+    #: Materialised path of the unit subtree the user may see; None sees everything.
+    scope_path: str | None
+
+    @property
+    def can_act(self) -> bool:
+        return self.role in ACTING_ROLES
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"
+
+    @property
+    def role_label(self) -> str:
+        return ROLES.get(self.role, self.role)
+
+    def require_acting(self) -> None:
+        if not self.can_act:
+            raise Forbidden("只读用户不能执行此操作")
+
+    def require_admin(self) -> None:
+        if not self.is_admin:
+            raise Forbidden("只有管理员可以执行此操作")
+
+    def sees(self, unit_path: str) -> bool:
+        return self.scope_path is None or unit_path.startswith(self.scope_path)
+
+
+@dataclass(frozen=True)
+class CreatedUser:
+    user: UserView
+    password: str  # shown once; only its hash is stored
+
+
+def hash_password(password: str) -> str:
+    return _HASHER.hash(password)
+
+
+def generate_password() -> str:
+    return secrets.token_urlsafe(12)
+
+
+def create_user(
+    uow: UnitOfWork,
+    *,
+    username: str,
+    role: str,
+    unit_code: str | None = None,
+    display_name: str | None = None,
+    email: str | None = None,
+    password: str | None = None,
+) -> CreatedUser:
+    """Create an account; a password is generated when none is given."""
+    username = (username or "").strip()
+    errors = []
+    if not username:
+        errors.append("用户名不能为空")
+    if role not in ROLES:
+        errors.append(f"角色「{role}」无效（可选：{'、'.join(ROLES)}）")
+    unit = None
+    if unit_code:
+        unit = uow.session.scalar(select(Unit).where(Unit.code == unit_code))
+        if unit is None:
+            errors.append(f"单位 {unit_code} 不存在")
+    if password is not None and len(password) < 8:
+        errors.append("密码至少 8 位")
+    if username and uow.session.scalar(select(User).where(User.username == username)):
+        errors.append(f"用户名 {username} 已存在")
+    if errors:
+        raise ValidationFailed(errors)
+    password = password or generate_password()
+    user = User(
+        username=username,
+        display_name=display_name or username,
+        email=email,
+        password_hash=hash_password(password),
+        role=role,
+        unit_id=unit.id if unit else None,
+        active=True,
+        created_at=uow.clock.now(),
+    )
+    uow.session.add(user)
+    uow.flush()
+    return CreatedUser(_view(user, unit), password)
+
+
+def ensure_first_admin(uow: UnitOfWork) -> CreatedUser | None:
+    """On a database without accounts, create ``admin`` with a generated password."""
+    if uow.session.scalar(select(func.count(User.id))):
+        return None
+    return create_user(uow, username="admin", role="admin", display_name="系统管理员")
+
+
+def get_user(uow: UnitOfWork, user_id: int) -> UserView:
+    user = uow.session.get(User, user_id)
+    if user is None or not user.active:
+        raise NotFound("用户不存在或已停用")
+    unit = uow.session.get(Unit, user.unit_id) if user.unit_id else None
+    return _view(user, unit)
+
+
+def authenticate(
+    uow: UnitOfWork, *, username: str, password: str, throttle: LoginThrottle, source: str = ""
+) -> UserView:
+    """Check a password; too many failures for a name and address lock it out for a while."""
+    key = f"{username.strip().lower()}|{source}"
+    now = uow.clock.now()
+    if throttle.locked(key, now=now):
+        raise LoginRefused("登录失败次数过多，请稍后再试")
+    user = uow.session.scalar(select(User).where(User.username == username.strip()))
+    if user is None or not user.active or not _verify(user.password_hash, password):
+        throttle.failed(key, now=now)
+        raise LoginRefused("用户名或密码错误")
+    throttle.succeeded(key)
+    if _HASHER.check_needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    unit = uow.session.get(Unit, user.unit_id) if user.unit_id else None
+    return _view(user, unit)
+
+
+def _verify(password_hash: str, password: str) -> bool:
+    try:
+        return _HASHER.verify(password_hash, password)
+    except (VerifyMismatchError, InvalidHashError):
+        return False
+
+
+def _view(user: User, unit: Unit | None) -> UserView:
+    return UserView(
+        id=user.id,
+        username=user.username,
+        display_name=user.display_name,
+        role=user.role,
+        unit_code=unit.code if unit else None,
+        unit_name=unit.name if unit else None,
+        scope_path=unit.path if unit else None,
+    )
+
+
+class LoginThrottle:
+    """Counts failed logins per key in a sliding window (one per web process)."""
+
+    def __init__(self, *, max_failures: int, window: timedelta):
+        self.max_failures = max_failures
+        self.window = window
+        self._failures: dict[str, list[datetime]] = {}
+        self._lock = threading.Lock()
+
+    def _recent(self, key: str, now: datetime) -> list[datetime]:
+        recent = [t for t in self._failures.get(key, []) if now - t < self.window]
+        self._failures[key] = recent
+        return recent
+
+    def locked(self, key: str, *, now: datetime) -> bool:
+        with self._lock:
+            return len(self._recent(key, now)) >= self.max_failures
+
+    def failed(self, key: str, *, now: datetime) -> None:
+        with self._lock:
+            self._recent(key, now).append(now)
+
+    def succeeded(self, key: str) -> None:
+        with self._lock:
+            self._failures.pop(key, None)
+
+
+def reset_password(uow: UnitOfWork, *, username: str) -> CreatedUser:
+    """Give an account a new generated password (shown once)."""
+    user = uow.session.scalar(select(User).where(User.username == username))
+    if user is None:
+        raise NotFound(f"用户 {username} 不存在")
+    password = generate_password()
+    user.password_hash = hash_password(password)
+    user.active = True
+    web_sessions.end_all(uow, user_id=user.id)  # whoever knew the old password is signed out
+    uow.flush()
+    unit = uow.session.get(Unit, user.unit_id) if user.unit_id else None
+    return CreatedUser(_view(user, unit), password)

@@ -1,0 +1,118 @@
+"""A supervisor acts on cases from the web or the API: scope-checked, one or many at once."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+
+from services.access.users import UserView
+from services.cases import transitions
+from services.core.errors import Forbidden, NotFound, ValidationFailed
+from services.core.plaintext import invisible
+from services.core.uow import UnitOfWork
+from services.db.models import Case, Target
+from states import InvalidTransition, Trigger
+from states.lifecycle import TRIGGER_LABELS
+
+#: What a person may fire from a page (the recheck proves fixes; units submit via the portal).
+MANUAL_TRIGGERS = (Trigger.NOTIFY, Trigger.START, Trigger.VERIFY, Trigger.REJECT, Trigger.ESCALATE)
+BULK_TRIGGERS = (Trigger.NOTIFY, Trigger.ESCALATE)
+
+
+@dataclass
+class BulkResult:
+    trigger: str
+    done: list[int] = field(default_factory=list)
+    refused: list[str] = field(default_factory=list)
+
+
+def _case_in_scope(uow: UnitOfWork, user: UserView, case_id: int) -> Case:
+    case = uow.session.get(Case, case_id)
+    if case is None:
+        raise NotFound(f"案件 {case_id} 不存在")
+    if not user.sees(case.unit.path):
+        raise Forbidden(f"案件 {case_id} 不在您的管辖范围内")
+    return case
+
+
+def act(
+    uow: UnitOfWork,
+    *,
+    user: UserView,
+    case_id: int,
+    trigger: str,
+    note: str | None,
+    expected_version: int | None,
+) -> transitions.TransitionResult:
+    """Fire one trigger on a case the user may act on; the version guards against races."""
+    user.require_acting()
+    if trigger not in [str(t) for t in MANUAL_TRIGGERS]:
+        raise ValidationFailed([f"不支持的操作：{trigger}"])
+    if where := invisible(note):
+        raise ValidationFailed([f"备注{where}，请删除后重新提交"])
+    _case_in_scope(uow, user, case_id)
+    result = transitions.transition(
+        uow,
+        case_id=case_id,
+        trigger=trigger,
+        actor=user.display_name,
+        actor_kind="user",
+        note=(note or "").strip() or None,
+        expected_version=expected_version,
+        data={"username": user.username},
+    )
+    uow.commit()
+    return result
+
+
+def bulk(
+    uow: UnitOfWork, *, user: UserView, case_ids: list[int], trigger: str, note: str | None = None
+) -> BulkResult:
+    """Notify or escalate many cases: refused ones are listed, the others all committed."""
+    user.require_acting()
+    if trigger not in [str(t) for t in BULK_TRIGGERS]:
+        raise ValidationFailed([f"批量操作只支持通知或升级督办，不支持：{trigger}"])
+    if not case_ids:
+        raise ValidationFailed(["请先勾选案件"])
+    result = BulkResult(trigger)
+    label = TRIGGER_LABELS[Trigger(trigger)]
+    for case_id in sorted(set(case_ids)):
+        try:
+            _case_in_scope(uow, user, case_id)
+            # transition() checks the move before it changes anything, so a refusal is clean.
+            transitions.transition(
+                uow,
+                case_id=case_id,
+                trigger=trigger,
+                actor=user.display_name,
+                actor_kind="user",
+                note=(note or "").strip() or None,
+                data={"username": user.username, "bulk": True},
+            )
+        except (InvalidTransition, NotFound, Forbidden) as exc:
+            result.refused.append(f"案件 {case_id}：{exc}")
+            continue
+        result.done.append(case_id)
+    uow.commit()
+    if not result.done and result.refused:
+        result.refused.insert(0, f"没有案件可以「{label}」")
+    return result
+
+
+@dataclass(frozen=True)
+class Ingested:
+    case_id: int
+    created: bool
+    state: str
+
+
+def ingest_finding(uow: UnitOfWork, *, user: UserView, finding: transitions.Finding) -> Ingested:
+    """Open a case for a detector's finding, or update the one already open for it."""
+    user.require_acting()
+    target = uow.session.scalar(select(Target).where(Target.code == finding.target_code))
+    if target is not None and not user.sees(target.unit.path):
+        raise Forbidden(f"监测对象 {finding.target_code} 不在您的管辖范围内")
+    case, created = transitions.open_case(uow, finding, actor=user.display_name, actor_kind="user")
+    uow.commit()
+    return Ingested(case.id, created, case.state)

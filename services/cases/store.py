@@ -1,0 +1,283 @@
+"""How a batch reads and writes cases with SQLAlchemy Core: rows, executemany, read-back ids.
+
+``services.batch`` decides what moves; this module only moves data, in a handful of
+statements per batch, inside the caller's transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy.orm import selectinload
+
+from services.core.errors import ConcurrencyConflict
+from services.core.uow import UnitOfWork
+from services.db import bulk
+from services.db.models import Case, CaseEvent, CaseNotice, Category, Round, Submission, Unit
+from services.mail import causes
+from services.mail.views import case_views
+
+CASES = Case.__table__
+EVENTS = CaseEvent.__table__
+NOTICES = CaseNotice.__table__
+SUBMISSIONS = Submission.__table__
+FIELDS = (
+    "state",
+    "deadline",
+    "deadline_mode",
+    "notified_at",
+    "escalation_level",
+    "escalated_for_deadline",
+    "notices_city",
+    "notices_province",
+)
+LOADED = ("id", "version", "round_id", "category_code", "unit_id", *FIELDS)
+EVENT_COLUMNS = (
+    "case_id",
+    "trigger",
+    "from_state",
+    "to_state",
+    "actor",
+    "actor_kind",
+    "at",
+    "note",
+    "data",
+)
+NOTICE_COLUMNS = ("case_id", "level", "issuer", "notified_on", "reference")
+
+
+_REVIEW = (
+    update(SUBMISSIONS)
+    .where(SUBMISSIONS.c.id == bindparam("b_id"))
+    .values(
+        review_result=bindparam("b_result"),
+        reviewer=bindparam("b_reviewer"),
+        review_comment=bindparam("b_comment"),
+        reviewed_at=bindparam("b_at"),
+    )
+)
+
+
+@dataclass
+class Row:
+    """A case as the effects see it: its columns, its round and its category."""
+
+    id: int
+    version: int
+    round_id: int
+    category_code: str
+    unit_id: int
+    state: str
+    deadline: date | None
+    deadline_mode: str | None
+    notified_at: datetime | None
+    escalation_level: int
+    escalated_for_deadline: date | None
+    notices_city: int
+    notices_province: int
+    round: Any = None
+    category: Any = None
+
+
+class CoreSink:
+    """Collects notices and reviews for executemany; submissions are rare and go one by one."""
+
+    def __init__(self, uow: UnitOfWork, case_ids: list[int]):
+        self.uow = uow
+        self.notices: list[dict[str, Any]] = []
+        self.reviews: list[dict[str, Any]] = []
+        latest = (
+            select(SUBMISSIONS.c.case_id, func.max(SUBMISSIONS.c.id))
+            .where(
+                bulk.ids_in(uow.session, SUBMISSIONS.c.case_id, case_ids),
+                SUBMISSIONS.c.review_result.is_(None),
+            )
+            .group_by(SUBMISSIONS.c.case_id)
+        )
+        self.pending = dict(uow.session.execute(latest).all()) if case_ids else {}
+
+    def add_notice(self, case, *, level, issuer, notified_on, reference) -> None:
+        self.notices.append(
+            {
+                "case_id": case.id,
+                "level": level,
+                "issuer": issuer,
+                "notified_on": notified_on,
+                "reference": reference,
+            }
+        )
+
+    def add_submission(self, case, *, text, responsible_person, phone, at) -> int:
+        values = {
+            "case_id": case.id,
+            "text": text,
+            "responsible_person": responsible_person,
+            "phone": phone,
+            "submitted_at": at,
+        }
+        statement = insert(SUBMISSIONS).returning(SUBMISSIONS.c.id)
+        submission_id = self.uow.session.execute(statement, values).scalar_one()
+        self.pending[case.id] = submission_id
+        return submission_id
+
+    def review_latest_submission(self, case, *, result, reviewer, comment, at) -> int | None:
+        submission_id = self.pending.pop(case.id, None)
+        if submission_id is not None:
+            self.reviews.append(
+                {
+                    "b_id": submission_id,
+                    "b_result": result,
+                    "b_reviewer": reviewer,
+                    "b_comment": comment,
+                    "b_at": at,
+                }
+            )
+        return submission_id
+
+    def write(self) -> None:
+        """Write the collected notices (``bulk.insert_rows``) and reviews (executemany)."""
+        bulk.insert_rows(self.uow.session, NOTICES, NOTICE_COLUMNS, self.notices)
+        if self.reviews:
+            self.uow.session.execute(_REVIEW, self.reviews)
+
+
+class _LazyCase:
+    """A case for the mailing seam, loaded through the session only if an email needs it."""
+
+    def __init__(self, uow: UnitOfWork, case_id: int):
+        self.id = case_id
+        self._uow = uow
+        self._case: Case | None = None  # held: the session's identity map keeps weak references
+
+    def __getattr__(self, name: str) -> Any:
+        if self._case is None:
+            self._case = self._uow.session.get(Case, self.id)
+        return getattr(self._case, name)
+
+
+def _preload(uow: UnitOfWork, ids: set[int]) -> list[Case]:
+    """The cases whose emails read the ORM case, its unit (and parent), target and category,
+    with all of these, in a few queries (escalations read plain ``services.mail_views``)."""
+    if not ids:
+        return []
+    query = (
+        select(Case)
+        .where(bulk.ids_in(uow.session, Case.id, ids))
+        .options(
+            selectinload(Case.unit).selectinload(Unit.parent),
+            selectinload(Case.target),
+            selectinload(Case.category),
+        )
+    )
+    return list(uow.session.scalars(query))
+
+
+@dataclass(frozen=True)
+class _EventView:
+    """The columns of an event written with Core, as the mailing seam reads them."""
+
+    id: int
+    case_id: int
+    trigger: str
+    from_state: str | None
+    to_state: str
+    actor: str
+    actor_kind: str
+    at: datetime
+    note: str | None
+    data: dict[str, Any]
+
+
+#: The columns a batch reads of each case; select them to hand ``transition_many`` known rows.
+ROW_COLUMNS = [CASES.c[name] for name in LOADED]
+
+
+def load_rows(uow: UnitOfWork, case_ids: Iterable[int]) -> dict[int, Row]:
+    """The given cases as plain rows (Core select), with their rounds and categories."""
+    ids = list(case_ids)
+    if not ids:
+        return {}
+    result = uow.session.execute(
+        select(*ROW_COLUMNS).where(bulk.ids_in(uow.session, CASES.c.id, ids))
+    )
+    return rows_from(uow, result.all())
+
+
+def rows_from(uow: UnitOfWork, selected: list) -> dict[int, Row]:
+    """Rows from results starting with ``ROW_COLUMNS`` (more may follow), with their rounds."""
+    width = len(LOADED)
+    rows = {r[0]: Row(*r[:width]) for r in selected}
+    round_ids = {row.round_id for row in rows.values()}
+    rounds = {r.id: r for r in uow.session.scalars(select(Round).where(Round.id.in_(round_ids)))}
+    categories = {c.code: c for c in uow.session.scalars(select(Category))}
+    for row in rows.values():
+        row.round, row.category = rounds[row.round_id], categories[row.category_code]
+    return rows
+
+
+def write(uow: UnitOfWork, *, updates: dict, events: list, sink: CoreSink) -> None:
+    """Write a batch: versioned case updates, notices and reviews, events, then their emails.
+
+    ``updates`` maps (wave, changed fields) to row dicts for ``bulk.update_versioned``.
+    """
+    session = uow.session
+    expected = changed = 0
+    for (_wave, fields), rows in sorted(updates.items()):
+        changed += bulk.update_versioned(session, CASES, fields, rows)
+        expected += len(rows)
+    if changed != expected:
+        session.rollback()
+        raise ConcurrencyConflict(
+            f"本批 {expected} 次变更中有 {expected - changed} 个案件已被他人修改；本批未保存"
+        )
+    sink.write()
+    mailed = {e["case_id"] for e in events if causes.mails(e["trigger"], e["data"])}
+    event_ids = _insert_events(uow, events, read_back=mailed)
+    session.expire_all()
+    if not mailed:
+        return
+    mailed_events = [e for e in events if e["case_id"] in mailed]
+    escalated = {e["case_id"] for e in mailed_events if e["trigger"] == "escalate"}
+    mailed_here = {e["case_id"] for e in mailed_events if e["trigger"] != "escalate"}
+    loaded = _preload(uow, mailed_here)  # noqa: F841 — held by the session's weak identity map
+    views = case_views(uow, escalated)
+    escalations = []
+    for event_id, values in zip(event_ids, mailed_events, strict=True):
+        event = _EventView(id=event_id, **values)
+        if event.trigger == "escalate":
+            escalations.append((views[event.case_id], event))
+        else:
+            causes.queue_for_transition(uow, case=_LazyCase(uow, event.case_id), event=event)
+    causes.queue_escalations(uow, escalations)
+    uow.flush()
+
+
+def _insert_events(
+    uow: UnitOfWork, events: list[dict[str, Any]], *, read_back: set[int]
+) -> list[int]:
+    """Insert the events; the ids of those of the ``read_back`` cases, in insertion order.
+
+    ``INSERT .. RETURNING`` in parameter order degrades to one statement per row on SQLite;
+    instead the new ids are read back: a transaction's rows for the batch's cases get
+    ascending ids in the order they were inserted, on SQLite and PostgreSQL alike.
+    """
+    session = uow.session
+    before = session.scalar(select(func.coalesce(func.max(EVENTS.c.id), 0))) if read_back else 0
+    bulk.insert_rows(session, EVENTS, EVENT_COLUMNS, events)
+    if not read_back:
+        return []
+    query = (
+        select(EVENTS.c.id, EVENTS.c.case_id)
+        .where(EVENTS.c.id > before, bulk.ids_in(session, EVENTS.c.case_id, read_back))
+        .order_by(EVENTS.c.id)
+    )
+    rows = session.execute(query).all()
+    if [case_id for _, case_id in rows] != [
+        e["case_id"] for e in events if e["case_id"] in read_back
+    ]:
+        raise ConcurrencyConflict("写入案件历史时与其他操作冲突；本批未保存")
+    return [event_id for event_id, _ in rows]

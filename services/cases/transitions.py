@@ -1,0 +1,361 @@
+"""Use cases on one case: open a finding, fire a trigger, extend a deadline, record a notice."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from sqlalchemy import select
+
+from services.cases import effects
+from services.core.errors import ConcurrencyConflict, NotFound, ValidationFailed
+from services.core.uow import UnitOfWork
+from services.db.models import Case, CaseEvent, CaseNotice, Category, Round, Submission, Target
+from services.mail import causes
+from states import CaseState, fire
+
+ACTOR_KINDS = ("user", "unit", "system")
+NOTICE_LEVELS = effects.NOTICE_LEVELS
+
+
+@dataclass(frozen=True)
+class TransitionResult:
+    case_id: int
+    trigger: str
+    from_state: str
+    to_state: str
+    version: int
+    event_id: int
+    deadline: date | None
+
+
+@dataclass(frozen=True)
+class Finding:
+    """A problem to open as a case (from an import, a check, a person or a higher level)."""
+
+    round_code: str
+    target_code: str
+    category_code: str
+    description: str = ""
+    severity: str | None = None  # default: the category's
+    source: str = "manual"
+    evidence: dict[str, Any] = field(default_factory=dict)
+    previous_case_id: int | None = None
+    synthetic: bool = False
+
+
+def get_case(uow: UnitOfWork, case_id: int) -> Case:
+    case = uow.session.get(Case, case_id)
+    if case is None:
+        raise NotFound(f"案件 {case_id} 不存在")
+    return case
+
+
+def open_case(
+    uow: UnitOfWork, finding: Finding, *, actor: str, actor_kind: str = "user"
+) -> tuple[Case, bool]:
+    """Open a case for a finding, or update the existing one (same round, target, category)."""
+    session = uow.session
+    round_ = session.scalar(select(Round).where(Round.code == finding.round_code))
+    target = session.scalar(select(Target).where(Target.code == finding.target_code))
+    category = session.get(Category, finding.category_code)
+    errors = []
+    if round_ is None:
+        errors.append(f"检查轮次 {finding.round_code} 不存在")
+    if target is None:
+        errors.append(f"监测对象 {finding.target_code} 不存在")
+    if category is None:
+        errors.append(f"问题类别 {finding.category_code} 不存在")
+    severity = finding.severity or (category.severity if category else None)
+    if severity not in ("veto", "deduction"):
+        errors.append(f"严重程度 {severity} 无效（应为 veto 或 deduction）")
+    if errors:
+        raise ValidationFailed(errors)
+
+    existing = session.scalar(
+        select(Case).where(
+            Case.round_id == round_.id,
+            Case.target_id == target.id,
+            Case.category_code == category.code,
+        )
+    )
+    now = uow.clock.now()
+    if existing is not None:
+        existing.description = finding.description or existing.description
+        existing.evidence = finding.evidence or existing.evidence
+        existing.severity = severity
+        existing.updated_at = now
+        return existing, False
+
+    previous = session.get(Case, finding.previous_case_id) if finding.previous_case_id else None
+    case = Case(
+        round=round_,
+        target=target,
+        unit_id=target.unit_id,
+        category=category,
+        severity=severity,
+        description=finding.description,
+        evidence=finding.evidence,
+        source=finding.source,
+        state=CaseState.FOUND,
+        previous=previous,
+        notices_city=previous.notices_city if previous else 0,
+        notices_province=previous.notices_province if previous else 0,
+        escalation_level=previous.escalation_level if previous else 0,
+        synthetic=finding.synthetic,
+        created_at=now,
+        updated_at=now,
+    )
+    if previous is not None:
+        previous.superseded = True  # the problem is followed in the new case from now on
+    session.add(case)
+    uow.flush()
+    _add_event(
+        uow,
+        case,
+        trigger="created",
+        from_state=None,
+        actor=actor,
+        actor_kind=actor_kind,
+        note=None,
+        data={"source": finding.source, "previous_case_id": finding.previous_case_id},
+    )
+    return case, True
+
+
+def transition(
+    uow: UnitOfWork,
+    *,
+    case_id: int,
+    trigger: str,
+    actor: str,
+    actor_kind: str = "user",
+    note: str | None = None,
+    expected_version: int | None = None,
+    proven_fixed: bool = False,
+    data: dict[str, Any] | None = None,
+) -> TransitionResult:
+    """Fire ``trigger`` on a case: state, side fields, its event and its emails, unflushed-safe."""
+    case = get_case(uow, case_id)
+    if expected_version is not None and case.version != expected_version:
+        raise ConcurrencyConflict(
+            f"案件 {case_id} 已被他人修改（版本 {case.version}，您看到的是 {expected_version}），请刷新后重试"
+        )
+    refused = effects.refusal(trigger=trigger, note=note)
+    if refused:
+        raise ValidationFailed([refused])
+    from_state = case.state
+    to_state = fire(from_state, trigger, case_id=case.id, proven_fixed=proven_fixed)
+    moment = effects.Moment(now=uow.clock.now(), today=uow.clock.today(), settings=uow.settings)
+    data = effects.apply(
+        case,
+        trigger=str(trigger),
+        actor=actor,
+        note=note,
+        data=data or {},
+        proven_fixed=proven_fixed,
+        moment=moment,
+        sink=_OrmSink(uow),
+    )
+    now = moment.now
+
+    case.state = str(to_state)
+    case.updated_at = now
+    event = _add_event(
+        uow,
+        case,
+        trigger=str(trigger),
+        from_state=from_state,
+        actor=actor,
+        actor_kind=actor_kind,
+        note=note,
+        data=data,
+    )
+    causes.queue_for_transition(uow, case=case, event=event)
+    uow.flush()
+    return TransitionResult(
+        case_id=case.id,
+        trigger=str(trigger),
+        from_state=from_state,
+        to_state=str(to_state),
+        version=case.version,
+        event_id=event.id,
+        deadline=case.deadline,
+    )
+
+
+def resolve_deadline(uow: UnitOfWork, case: Case, *, start: date) -> tuple[date, str]:
+    """The round's explicit deadline, else days from the round, the category or settings."""
+    return effects.deadline_for(case, settings=uow.settings, start=start)
+
+
+class _OrmSink:
+    """Writes the rows a trigger adds through the unit of work's session."""
+
+    def __init__(self, uow: UnitOfWork):
+        self.uow = uow
+
+    def add_notice(self, case, *, level, issuer, notified_on, reference) -> None:
+        self.uow.session.add(
+            CaseNotice(
+                case_id=case.id,
+                level=level,
+                issuer=issuer,
+                notified_on=notified_on,
+                reference=reference,
+            )
+        )
+
+    def add_submission(self, case, *, text, responsible_person, phone, at) -> int:
+        submission = Submission(
+            case_id=case.id,
+            text=text,
+            responsible_person=responsible_person,
+            phone=phone,
+            submitted_at=at,
+        )
+        self.uow.session.add(submission)
+        self.uow.flush()
+        return submission.id
+
+    def review_latest_submission(self, case, *, result, reviewer, comment, at) -> int | None:
+        return review_latest_submission(
+            self.uow.session,
+            case_id=case.id,
+            result=result,
+            reviewer=reviewer,
+            comment=comment,
+            at=at,
+        )
+
+
+def review_latest_submission(
+    session, *, case_id: int, result: str, reviewer: str, comment: str | None, at
+) -> int | None:
+    """Mark the case's latest unreviewed submission accepted or rejected; its id, if any."""
+    submission = session.scalar(
+        select(Submission)
+        .where(Submission.case_id == case_id, Submission.review_result.is_(None))
+        .order_by(Submission.id.desc())
+        .limit(1)
+    )
+    if submission is None:
+        return None
+    submission.review_result = result
+    submission.reviewer = reviewer
+    submission.review_comment = comment
+    submission.reviewed_at = at
+    return submission.id
+
+
+def extend_deadline(
+    uow: UnitOfWork, *, case_id: int, new_deadline: date, reason: str, actor: str
+) -> CaseEvent:
+    """Move a case's deadline; recorded as an event, not a state change."""
+    case = get_case(uow, case_id)
+    if not reason or not reason.strip():
+        raise ValidationFailed(["延长整改期限必须填写理由"])
+    if case.state not in (
+        CaseState.NOTIFIED,
+        CaseState.RECTIFYING,
+        CaseState.ESCALATED,
+        CaseState.SUBMITTED,
+    ):
+        raise ValidationFailed([f"案件 {case_id} 当前状态（{case.state}）没有进行中的整改期限"])
+    if case.deadline is not None and new_deadline <= case.deadline:
+        raise ValidationFailed([f"新期限 {new_deadline} 必须晚于原期限 {case.deadline}"])
+    old = case.deadline
+    case.deadline = new_deadline
+    case.updated_at = uow.clock.now()
+    event = _add_event(
+        uow,
+        case,
+        trigger="extend_deadline",
+        from_state=case.state,
+        actor=actor,
+        actor_kind="user",
+        note=reason,
+        data={
+            "old_deadline": old.isoformat() if old else None,
+            "new_deadline": new_deadline.isoformat(),
+        },
+    )
+    uow.flush()
+    return event
+
+
+def record_notice(
+    uow: UnitOfWork,
+    *,
+    case_id: int,
+    level: str,
+    notified_on: date,
+    issuer: str | None = None,
+    reference: str | None = None,
+    actor: str,
+) -> CaseNotice:
+    """Record a notice of the case's problem, e.g. by the province (counts towards repeats)."""
+    if level not in NOTICE_LEVELS:
+        raise ValidationFailed([f"通报层级 {level} 无效（应为 city 或 province）"])
+    case = get_case(uow, case_id)
+    notice = CaseNotice(
+        case_id=case.id,
+        level=level,
+        issuer=issuer or NOTICE_LEVELS[level],
+        notified_on=notified_on,
+        reference=reference,
+    )
+    uow.session.add(notice)
+    # The counts are cumulative along the chain: later rounds' cases of the problem count it too.
+    chained: Case | None = case
+    while chained is not None:
+        if level == "city":
+            chained.notices_city += 1
+        else:
+            chained.notices_province += 1
+        chained.updated_at = uow.clock.now()
+        chained = uow.session.scalar(select(Case).where(Case.previous_case_id == chained.id))
+    _add_event(
+        uow,
+        case,
+        trigger="record_notice",
+        from_state=case.state,
+        actor=actor,
+        actor_kind="user",
+        note=f"{notice.issuer}通报",
+        data={"level": level, "notified_on": notified_on.isoformat(), "reference": reference},
+    )
+    uow.flush()
+    return notice
+
+
+def _add_event(
+    uow: UnitOfWork,
+    case: Case,
+    *,
+    trigger: str,
+    from_state: str | None,
+    actor: str,
+    actor_kind: str,
+    note: str | None,
+    data: dict[str, Any],
+) -> CaseEvent:
+    if actor_kind not in ACTOR_KINDS:
+        raise ValidationFailed([f"操作人类型 {actor_kind} 无效"])
+    if not actor or not actor.strip():
+        raise ValidationFailed(["必须注明操作人"])
+    event = CaseEvent(
+        case_id=case.id,
+        trigger=trigger,
+        from_state=from_state,
+        to_state=case.state,
+        actor=actor.strip(),
+        actor_kind=actor_kind,
+        at=uow.clock.now(),
+        note=note,
+        data=data,
+    )
+    uow.session.add(event)
+    uow.flush()
+    return event

@@ -1,0 +1,80 @@
+"""One settings object, read from ``RECTIFY_*`` environment variables."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="RECTIFY_", env_file=".env", extra="ignore")
+
+    database_url: str = Field(
+        default=f"sqlite:///{PROJECT_ROOT / 'var' / 'rectify.db'}",
+        description="SQLAlchemy URL; the embedded default is a SQLite file under var/",
+    )
+    data_dir: Path = Field(default=PROJECT_ROOT / "var" / "data")
+    timezone: str = "Asia/Shanghai"
+    base_url: str = "http://127.0.0.1:8000"
+    secret_key: str = Field(default="", description="signs unit links and session cookies")
+
+    # Deadlines and escalation (DOMAIN-RULES §6: configurable defaults, not law).
+    default_deadline_days: int = 10
+    default_deadline_mode: str = "calendar"  # calendar | working
+    repeat_offender_threshold: int = 2  # notified this many times or more → escalate at once
+    reminder_days_before: list[int] = [3, 1]
+
+    # SMTP (notifications issue).
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 25
+    smtp_username: str = ""
+    smtp_password: str = ""
+    smtp_starttls: bool = False
+    smtp_tls: bool = False  # implicit TLS (port 465); smtp_starttls upgrades a plain connection
+    smtp_timeout_seconds: float = 30.0
+    outbox_concurrency: int = 8  # SMTP connections the dispatcher keeps open while sending
+    mail_from: str = "rectify@localhost"
+    mail_from_name: str = "市政府办公室政府网站监管"
+    supervisor_email: str = ""
+
+    # Pass rates (DOMAIN-RULES §5).
+    pass_rate_decimals: int = 2
+    pass_rate_rule: str = "round_half_up"  # round_half_up | truncate
+
+    # Web (issue 6): uploads, login throttling.
+    upload_max_mb: int = 20  # per attachment
+    upload_max_files: int = 10
+    login_max_failures: int = 5  # within the window, per user name and address
+    login_window_minutes: int = 15
+    dashboard_cache_seconds: int = 60  # the dashboard's figures may be this old
+
+    # Automated checks (issue 5; DOMAIN-RULES §2 defaults, configurable).
+    check_user_agent: str = "rectify-recheck/0.1 (政府网站检查复核)"
+    check_timeout_seconds: float = 15.0  # a visit fails when the page has not loaded in 15 s
+    check_max_concurrency: int = 100  # requests in flight over all hosts
+    check_per_host_concurrency: int = 4  # requests in flight to one host
+    check_dns_nameservers: list[str] = []  # empty: the system's resolvers
+    check_dns_port: int = 53
+    check_dns_timeout_seconds: float = 5.0
+    check_reach_samples: int = 20  # national rule: ≥ 20 visits a day for a week
+    check_reach_window_seconds: float = 600.0  # shortened for rechecks; 604800 = one week
+    check_reach_failure_threshold: float = 0.05
+    column_stale_days: dict[str, int] = {
+        "homepage": 14,  # a website target's own page is its homepage (首页不更新: 2 weeks)
+        "news": 14,
+        "notice": 180,
+        "policy": 180,
+        "other": 30,
+    }
+    column_stale_days_by_target: dict[str, int] = {}  # target code → days, overrides the type
+    check_max_links: int = 300  # links requested per page at most
+    check_page_keep_chars: int = 4000  # the trimmed copy of a page kept as evidence
+
+
+def load_settings(**overrides) -> Settings:
+    """Read settings from the environment; keyword overrides win (tests use them)."""
+    return Settings(**overrides)

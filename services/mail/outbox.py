@@ -1,0 +1,322 @@
+"""Deliver the outbox: claim due rows, render and send them, record each outcome.
+
+At-least-once, never silently dropped:
+
+* a row is claimed atomically (``pending``/stale ``sending`` → ``sending``, attempts + 1,
+  ``next_attempt_at`` = now + lease) in one UPDATE … RETURNING whose row choice uses
+  ``FOR UPDATE SKIP LOCKED`` on PostgreSQL; on SQLite the UPDATE takes the write lock and
+  re-checks the due condition, so two dispatchers never claim the same row;
+* outcomes are written back in small batches while sending goes on, and whatever is
+  known is written when a run is interrupted;
+* a dispatcher that dies between "sent" and "marked sent" leaves the row ``sending``:
+  once the lease expires another run sends it again, with the same Message-ID.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections import deque
+from collections.abc import Callable, Collection
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from sqlalchemy import (
+    ColumnElement,
+    Text,
+    and_,
+    bindparam,
+    cast,
+    false,
+    func,
+    literal,
+    literal_column,
+    or_,
+    select,
+    update,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+
+from notifications.delivery import Outcome, Outgoing, Sender, deliver
+from notifications.message import Mail, Mailbox, encode_mail
+from notifications.render import render
+from notifications.smtp import SmtpConfig, SmtpSender
+from services.bootstrap import App
+from services.core.clock import Clock
+from services.core.settings import Settings
+from services.core.uow import UnitOfWork
+from services.db import bulk
+from services.db.models import OutboxMessage
+
+LEASE = timedelta(minutes=10)
+BACKOFF_BASE = timedelta(minutes=1)
+BACKOFF_CAP = timedelta(hours=6)
+MAX_ATTEMPTS = 12
+CLAIM_CHUNK = 500
+RECORD_EVERY = 200
+
+
+@dataclass(frozen=True)
+class Claimed:
+    id: int
+    key: str
+    template: str
+    #: The context as stored (JSON text), decoded just before rendering: a chunk waiting
+    #: in memory holds strings, not thousands of dicts for the garbage collector to walk.
+    context: str
+    to_addrs: list[str]
+    cc_addrs: list[str]
+    attempts: int
+
+
+@dataclass
+class DispatchReport:
+    claimed: int = 0
+    sent: int = 0
+    retried: int = 0
+    failed: int = 0
+    #: Why the server could not be reached, when it could not (the rest waits for a retry).
+    unreachable: str | None = None
+    errors: list[str] = field(default_factory=list)
+
+
+def smtp_sender(settings: Settings) -> SmtpSender:
+    """The SMTP sender the settings describe (RECTIFY_SMTP_*)."""
+    return SmtpSender(
+        SmtpConfig(
+            host=settings.smtp_host,
+            port=settings.smtp_port,
+            sender=settings.mail_from,
+            username=settings.smtp_username,
+            password=settings.smtp_password,
+            starttls=settings.smtp_starttls,
+            tls=settings.smtp_tls,
+            timeout=settings.smtp_timeout_seconds,
+        )
+    )
+
+
+def claim(uow: UnitOfWork, *, limit: int, lease: timedelta = LEASE) -> list[Claimed]:
+    """Atomically take up to ``limit`` due rows (pending, or sending with an expired lease)."""
+    now = uow.clock.now()
+    due = and_(
+        OutboxMessage.status.in_(("pending", "sending")),
+        or_(OutboxMessage.next_attempt_at.is_(None), OutboxMessage.next_attempt_at <= now),
+    )
+    pick = (
+        select(OutboxMessage.id)
+        .where(due)
+        .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+        .scalar_subquery()
+    )
+    t = OutboxMessage.__table__.c
+    stmt = (  # Core, not ORM: thousands of rows a minute, no objects needed
+        update(OutboxMessage.__table__)
+        .where(t.id.in_(pick), due)
+        .values(status="sending", attempts=t.attempts + 1, next_attempt_at=now + lease)
+        .returning(
+            t.id, t.key, t.template, cast(t.context, Text), t.to_addrs, t.cc_addrs, t.attempts
+        )
+    )
+    rows = [Claimed(*row) for row in uow.session.connection().execute(stmt).all()]
+    uow.commit()
+    return sorted(rows, key=lambda r: r.id)
+
+
+#: What a sent message's context keeps in place of the unit's portal link.
+SENT_LINK = "（链接已随邮件发出，系统只保存其摘要）"
+
+
+def record(
+    uow: UnitOfWork,
+    outcomes: list[Outcome],
+    *,
+    attempts: dict[int, int],
+    links: Collection[int] = (),
+) -> None:
+    """Write outcomes back: sent, pending again with backoff, or failed with the reason.
+
+    A sent message's portal link leaves the database with it: only the token's hash is
+    kept (``unit_links``), so the context of a sent row forgets the URL (``links`` holds
+    the ids of the claimed rows whose context carries one). The database edits the stored
+    JSON in the same UPDATE that marks the row sent.
+    """
+    now = uow.clock.now()
+    table = OutboxMessage.__table__
+    at = table.c.sent_at.type
+    sent: dict[tuple[bool, str | None], list[int]] = {}  # (has a link, note) → row ids
+    retry, failed = [], []
+    for o in outcomes:
+        tries = attempts.get(o.ref, 1)
+        if o.status == "sent":
+            sent.setdefault((o.ref in links, o.detail or None), []).append(o.ref)
+        elif o.status == "retry" and tries < MAX_ATTEMPTS:
+            delay = min(BACKOFF_CAP, BACKOFF_BASE * 2 ** (tries - 1))
+            retry.append({"_id": o.ref, "_tries": tries, "_next": now + delay, "_note": o.detail})
+        else:
+            note = o.detail if o.status == "failed" else f"已尝试 {tries} 次仍未送达：{o.detail}"
+            failed.append({"_id": o.ref, "_tries": tries, "_note": note})
+    conn = uow.session.connection()
+    mine = and_(table.c.id == bindparam("_id"), table.c.status == "sending")
+    claim_held = and_(mine, table.c.attempts == bindparam("_tries"))
+    for (with_link, note), ids in sent.items():  # one UPDATE per 500 rows, mostly
+        done = {"status": "sent", "sent_at": now, "last_error": note}
+        if with_link:
+            done["context"] = _link_forgotten(table.c.context, conn.dialect.name)
+        for start in range(0, len(ids), CLAIM_CHUNK):
+            held = and_(
+                bulk.ids_in(uow.session, table.c.id, ids[start : start + CLAIM_CHUNK]),
+                table.c.status == "sending",
+            )
+            conn.execute(update(table).where(held).values(**done))
+    if retry:
+        stmt = update(table).where(claim_held)
+        values = {"status": "pending", "next_attempt_at": bindparam("_next", type_=at)}
+        conn.execute(stmt.values(**values, last_error=bindparam("_note")), retry)
+    if failed:
+        stmt = update(table).where(claim_held)
+        conn.execute(stmt.values(status="failed", last_error=bindparam("_note")), failed)
+    uow.commit()
+
+
+def _link_forgotten(context: ColumnElement, dialect: str) -> ColumnElement:
+    """The stored context with ``portal_url`` replaced by ``SENT_LINK``, edited in SQL."""
+    if dialect == "postgresql":
+        path = literal_column("'{portal_url}'::text[]")
+        value = func.to_jsonb(cast(literal(SENT_LINK), Text))
+        return cast(func.jsonb_set(cast(context, JSONB), path, value, false()), context.type)
+    return func.json_replace(context, "$.portal_url", SENT_LINK)
+
+
+def dispatch(
+    app: App,
+    *,
+    sender: Sender | None = None,
+    clock: Clock | None = None,
+    limit: int = 1000,
+    concurrency: int | None = None,
+    lease: timedelta = LEASE,
+) -> DispatchReport:
+    """Deliver up to ``limit`` due messages; see ``dispatch_async``."""
+    return asyncio.run(
+        dispatch_async(
+            app, sender=sender, clock=clock, limit=limit, concurrency=concurrency, lease=lease
+        )
+    )
+
+
+async def dispatch_async(
+    app: App,
+    *,
+    sender: Sender | None = None,
+    clock: Clock | None = None,
+    limit: int = 1000,
+    concurrency: int | None = None,
+    lease: timedelta = LEASE,
+) -> DispatchReport:
+    """Claim, render and send due messages over ``concurrency`` reused connections."""
+    clock = clock or app.clock
+    concurrency = concurrency or app.settings.outbox_concurrency
+    sender = sender or smtp_sender(app.settings)
+    mailbox = Mailbox(app.settings.mail_from, app.settings.mail_from_name)
+    report = DispatchReport()
+    attempts: dict[int, int] = {}
+    links: set[int] = set()  # rows whose context carries a unit's portal link
+    pending: list[Outcome] = []
+    lock = asyncio.Lock()
+
+    def uow() -> UnitOfWork:
+        return UnitOfWork(app.session_factory, clock=clock, settings=app.settings)
+
+    def claim_chunk() -> list[Claimed]:
+        wanted = min(CLAIM_CHUNK, limit - report.claimed)
+        if wanted <= 0 or report.unreachable is not None:
+            return []
+        with uow() as u:
+            rows = claim(u, limit=wanted, lease=lease)
+        report.claimed += len(rows)
+        for row in rows:
+            attempts[row.id] = row.attempts
+        return rows
+
+    feed = _Feed(claim_chunk)
+
+    async def next_item() -> Outgoing | None:
+        row = await feed.next()
+        if row is None:
+            return None
+        return Outgoing(row.id, lambda: _build(row, mailbox=mailbox, clock=clock, links=links))
+
+    def write(outcomes: list[Outcome]) -> None:
+        with uow() as u:
+            record(u, outcomes, attempts=attempts, links=links)
+
+    async def on_outcome(outcome: Outcome) -> None:
+        report.sent += outcome.status == "sent"
+        report.retried += outcome.status == "retry"
+        report.failed += outcome.status == "failed"
+        if not outcome.reachable and report.unreachable is None:
+            report.unreachable = outcome.detail
+        if outcome.status != "sent" and len(report.errors) < 20:
+            report.errors.append(f"#{outcome.ref}: {outcome.detail}")
+        pending.append(outcome)
+        if len(pending) >= RECORD_EVERY and not lock.locked():
+            async with lock:
+                batch = pending[:]
+                del pending[: len(batch)]
+                await asyncio.to_thread(write, batch)
+
+    try:
+        await deliver(next_item, sender=sender, concurrency=concurrency, on_outcome=on_outcome)
+    finally:
+        async with lock:
+            if pending:
+                write(pending[:])  # also on interruption: what was sent is marked sent
+                pending.clear()
+    return report
+
+
+class _Feed:
+    """Claimed rows in order; the next chunk is claimed in a thread before these run out.
+
+    Claiming in the event loop would stall every connection for the length of the query.
+    """
+
+    def __init__(self, claim_chunk: Callable[[], list[Claimed]]):
+        self._claim_chunk = claim_chunk
+        self._rows: deque[Claimed] = deque()
+        self._fetching: asyncio.Task | None = None
+        self._exhausted = False
+
+    async def next(self) -> Claimed | None:
+        while True:
+            if len(self._rows) < CLAIM_CHUNK // 2 and not self._exhausted and not self._fetching:
+                self._fetching = asyncio.create_task(self._fetch())
+            if self._rows:
+                return self._rows.popleft()
+            if self._fetching is None:
+                return None
+            await asyncio.shield(self._fetching)  # a worker's cancellation must not stop it
+
+    async def _fetch(self) -> None:
+        try:
+            rows = await asyncio.to_thread(self._claim_chunk)
+            self._exhausted = not rows
+            self._rows.extend(rows)
+        finally:
+            self._fetching = None
+
+
+def _build(row: Claimed, *, mailbox: Mailbox, clock: Clock, links: set[int]) -> Mail:
+    """The message's bytes; notes in ``links`` a row whose context carries a portal link."""
+    if not row.to_addrs:
+        raise ValueError("没有有效的收件人地址")
+    context = json.loads(row.context)
+    if context.get("portal_url"):
+        links.add(row.id)
+    rendered = render(row.template, context, sent_on=clock.today())
+    return encode_mail(
+        rendered, key=row.key, sender=mailbox, to=row.to_addrs, cc=row.cc_addrs, date=clock.now()
+    )

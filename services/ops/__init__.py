@@ -1,0 +1,1 @@
+"""Operating the installation: backup and restore, and the demo scenarios."""

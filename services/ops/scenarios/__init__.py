@@ -1,0 +1,1 @@
+"""Demo scenarios, as YAML read through the ordinary import (``rectify demo``)."""

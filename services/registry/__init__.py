@@ -1,0 +1,1 @@
+"""The registry: units, monitored targets, the problem-category catalogue and their listings."""

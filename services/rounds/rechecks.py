@@ -1,0 +1,242 @@
+"""The quarterly recheck: is each open (or lately verified) problem fixed or still present?
+
+``round_code`` names the round the recheck belongs to (the quarter being inspected now).
+It looks at every open case of that round or earlier ones that no later case continues,
+and at every case verified in the round before. Fixed → verified (proven by the recheck);
+still present in a case of an earlier round → a new case in this round linked to the old
+one, notified (notice count + 1) and, for a repeat offender, escalated at once. An outcome
+nobody can check automatically is listed for a supervisor. Re-running changes nothing more:
+verified cases stay verified, superseded cases are no longer candidates, and the cases this
+recheck opened are not rechecked by it.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from sqlalchemy import and_, func, not_, select
+
+from services.cases import batch, store, transitions
+from services.cases.queries import codes_by_id, not_superseded
+from services.core.errors import NotFound
+from services.core.uow import UnitOfWork
+from services.db import bulk
+from services.db.models import Case, CheckResult, Round, Target, Unit
+from services.rounds.rounds import get_round, previous_round
+from states import OPEN_STATES, CaseState, Trigger
+
+OUTCOMES = ("fixed", "present", "unknown")
+RECHECK_SOURCE = "recheck"
+
+
+class OutcomeProvider(Protocol):
+    """Given case ids, the recheck outcome of each: fixed, present or unknown."""
+
+    def __call__(self, uow: UnitOfWork, case_ids: list[int]) -> dict[int, str]: ...
+
+
+def latest_check_result(uow: UnitOfWork, case_ids: list[int]) -> dict[int, str]:
+    """Outcomes from each case's latest check result: an imported finding or a person's mark."""
+    if not case_ids:
+        return {}
+    now = uow.clock.now()
+    latest = (
+        select(CheckResult.case_id, func.max(CheckResult.id).label("id"))
+        .where(
+            bulk.ids_in(uow.session, CheckResult.case_id, case_ids),
+            CheckResult.checked_at <= now,
+        )
+        .group_by(CheckResult.case_id)
+        .subquery()
+    )
+    rows = uow.session.execute(
+        select(CheckResult.case_id, CheckResult.outcome).join(latest, latest.c.id == CheckResult.id)
+    )
+    return dict(rows.all())
+
+
+def all_fixed(uow: UnitOfWork, case_ids: list[int]) -> dict[int, str]:
+    """An instant provider that proves every case fixed (benchmarks, drills)."""
+    return dict.fromkeys(case_ids, "fixed")
+
+
+@dataclass
+class RecheckSummary:
+    round_code: str
+    outcomes: dict[str, int] = field(default_factory=lambda: dict.fromkeys(OUTCOMES, 0))
+    verified: int = 0
+    linked: int = 0
+    escalated: int = 0
+    per_unit: dict[str, dict[str, int]] = field(default_factory=dict)
+    needs_supervisor: list[int] = field(default_factory=list)
+    refused: list[tuple[int, str]] = field(default_factory=list)
+
+    def merge(self, other: RecheckSummary) -> RecheckSummary:
+        """Add another batch's figures to these."""
+        for outcome, count in other.outcomes.items():
+            self.outcomes[outcome] = self.outcomes.get(outcome, 0) + count
+        self.verified += other.verified
+        self.linked += other.linked
+        self.escalated += other.escalated
+        for unit, counts in other.per_unit.items():
+            mine = Counter(self.per_unit.get(unit, {}))
+            mine.update(counts)
+            self.per_unit[unit] = dict(mine)
+        self.needs_supervisor += other.needs_supervisor
+        self.refused += other.refused
+        return self
+
+
+def _candidates(uow: UnitOfWork, round_: Round):
+    previous = previous_round(uow, round_)
+    open_here = and_(
+        Case.state.in_([str(s) for s in OPEN_STATES]),
+        Round.period_start <= round_.period_start,
+        not_(and_(Case.round_id == round_.id, Case.source == RECHECK_SOURCE)),
+    )
+    condition = open_here
+    if previous is not None:
+        verified_before = and_(Case.round_id == previous.id, Case.state == CaseState.VERIFIED)
+        condition = open_here | verified_before
+    return (
+        select(*store.ROW_COLUMNS, Case.target_id)
+        .join(Round, Round.id == Case.round_id)
+        .where(condition, not_superseded())
+        .order_by(Case.id)
+    )
+
+
+def candidate_ids(uow: UnitOfWork, *, round_code: str) -> list[int]:
+    """Ids of the cases this round's recheck looks at, ascending."""
+    round_ = get_round(uow, round_code)
+    query = _candidates(uow, round_).with_only_columns(Case.id, maintain_column_froms=True)
+    return list(uow.session.scalars(query))
+
+
+def recheck_range(
+    uow: UnitOfWork,
+    *,
+    round_code: str,
+    first_id: int,
+    last_id: int,
+    provider: OutcomeProvider,
+    actor: str,
+    seal: Callable[[UnitOfWork], None] | None = None,
+) -> RecheckSummary:
+    """Recheck the candidates with ids in [first_id, last_id] and act on them; one commit.
+
+    ``seal(uow)`` runs just before the commit (a shared batch marks itself done there).
+    """
+    round_ = get_round(uow, round_code)
+
+    def work() -> RecheckSummary:
+        query = _candidates(uow, round_).where(Case.id.between(first_id, last_id))
+        rows = uow.session.execute(query).all()
+        outcomes = provider(uow, [row.id for row in rows])
+        summary = _act(uow, round_, rows, outcomes, actor=actor)
+        if seal is not None:
+            seal(uow)
+        return summary
+
+    return batch.retrying(uow, work)
+
+
+def _act(uow: UnitOfWork, round_: Round, rows, outcomes: dict, *, actor: str) -> RecheckSummary:
+    summary = RecheckSummary(round_code=round_.code)
+    threshold = uow.settings.repeat_offender_threshold
+    moves: list[batch.Move] = []
+    unit_of: dict[int, str] = {}
+    unit_codes = codes_by_id(uow, Unit, {row.unit_id for row in rows})
+    for row in rows:
+        case_id, state, round_id, unit_code = (
+            row.id,
+            row.state,
+            row.round_id,
+            unit_codes[row.unit_id],
+        )
+        outcome = outcomes.get(case_id, "unknown")
+        outcome = outcome if outcome in OUTCOMES else "unknown"
+        summary.outcomes[outcome] += 1
+        _count(summary, unit_code, outcome)
+        if outcome == "unknown":
+            summary.needs_supervisor.append(case_id)
+        elif outcome == "fixed" and state != CaseState.VERIFIED:
+            data = {"recheck_round": round_.code}
+            moves.append(batch.Move(case_id, Trigger.VERIFY, proven_fixed=True, data=data))
+        elif outcome == "present" and round_id != round_.id:
+            finding = transitions.Finding(
+                round_code=round_.code,
+                target_code=codes_by_id(uow, Target, {row.target_id})[row.target_id],
+                category_code=row.category_code,
+                source=RECHECK_SOURCE,
+                previous_case_id=case_id,
+            )
+            new, created = transitions.open_case(uow, finding, actor=actor, actor_kind="system")
+            if not created:
+                continue
+            summary.linked += 1
+            unit_of[new.id] = unit_code
+            data = {"recheck_round": round_.code, "previous_case_id": case_id}
+            moves.append(batch.Move(new.id, Trigger.NOTIFY, data=data))
+            notices = new.notices_city + 1 + new.notices_province
+            if notices >= threshold:
+                data = {"reason": "repeat_offender", "notices": notices}
+                moves.append(batch.Move(new.id, Trigger.ESCALATE, data=data))
+    known = store.rows_from(uow, rows)
+    result = batch.transition_many(uow, moves, actor=actor, known=known)
+    summary.refused += result.refused
+    for moved in result.moved:
+        if moved.trigger == Trigger.VERIFY:
+            summary.verified += 1
+        elif moved.trigger == Trigger.ESCALATE:
+            summary.escalated += 1
+            _count(summary, unit_of[moved.case_id], "escalated")
+    return summary
+
+
+def _count(summary: RecheckSummary, unit_code: str, key: str) -> None:
+    counts = summary.per_unit.setdefault(unit_code, {})
+    counts[key] = counts.get(key, 0) + 1
+
+
+def recheck(
+    uow: UnitOfWork,
+    *,
+    round_code: str,
+    provider: OutcomeProvider,
+    actor: str,
+    batch_size: int = 1000,
+    after_batch: Callable[[RecheckSummary], None] | None = None,
+) -> RecheckSummary:
+    """The whole recheck in one call (what the flow does, without Prefect)."""
+    summary = RecheckSummary(round_code=round_code)
+    ids = candidate_ids(uow, round_code=round_code)
+    for first_id, last_id in batch.id_ranges(ids, size=batch_size):
+        part = recheck_range(
+            uow,
+            round_code=round_code,
+            first_id=first_id,
+            last_id=last_id,
+            provider=provider,
+            actor=actor,
+        )
+        summary.merge(part)
+        if after_batch is not None:
+            after_batch(part)
+    return summary
+
+
+def current_round_code(uow: UnitOfWork) -> str:
+    """The latest round whose period has started by today (the scheduled recheck's round)."""
+    code = uow.session.scalar(
+        select(Round.code)
+        .where(Round.period_start <= uow.clock.today())
+        .order_by(Round.period_start.desc())
+        .limit(1)
+    )
+    if code is None:
+        raise NotFound(f"截至 {uow.clock.today()} 没有已开始的检查轮次，无法复查")
+    return code
