@@ -10,7 +10,7 @@ export RECTIFY_TEST_PG_URL
 # `make run` replays the demo as of its notice day; `make run DEMO_AS_OF=` runs on real time.
 DEMO_AS_OF ?= 2021-07-19
 
-.PHONY: setup test test-sqlite test-pg lint run demo bench clean migration-initial
+.PHONY: setup test test-sqlite test-pg lint run demo bench mutation clean migration-initial
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -23,10 +23,15 @@ setup: $(STAMP)
 lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports --no-cache
 
 test: setup lint
 	(command -v chromium >/dev/null && fc-list :lang=zh | grep -q .) || (apt-get update && apt-get install -y chromium fonts-noto-cjk)
-	$(BIN)/python -m pytest -q -p no:cacheprovider --db=sqlite --db=postgres
+	# DOCX -> PDF for the notice test: LibreOffice Writer without the GUI (~260 MB), pdftotext/pdfinfo.
+	(command -v soffice >/dev/null && command -v pdftotext >/dev/null) || (apt-get update && apt-get install -y --no-install-recommends libreoffice-writer-nogui poppler-utils)
+	# -rsx lists every skipped and xfailed test with its reason; a skip not in tests/conftest.py's
+	# ALLOWED_SKIPS fails the run.
+	$(BIN)/python -m pytest -q -rsx -p no:cacheprovider --db=sqlite --db=postgres --strict-skips
 
 test-sqlite: setup
 	$(BIN)/python -m pytest -q --db=sqlite
@@ -41,6 +46,11 @@ run: setup
 
 bench: setup
 	$(BIN)/python -m bench $(if $(SCALE),--scale $(SCALE),)
+
+# Mutation testing of the rules a person sees (states/, deadlines, pass rates and statistics,
+# the notice's problem section) on a copy of the tree, SQLite only; not part of `make test`.
+mutation: setup
+	$(BIN)/python -m bench.mutation
 
 clean:
 	rm -rf $(VENV) var *.egg-info

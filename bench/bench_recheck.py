@@ -3,7 +3,7 @@
 Measured: the batched service path the ``quarterly_recheck`` flow's tasks call
 (``services.rechecks.recheck_range`` per 1,000 ids: candidate query, outcomes, ``states.fire``,
 effects, versioned executemany, events, mailing seam, one commit per batch). Prefect's own
-cost is a few milliseconds per task on top (PREFECT-NOTES). Baselines in the same run:
+cost is a few milliseconds per task on top. Baselines in the same run:
 (a) the limit, SQLAlchemy Core executemany of the same writes without domain logic;
 (b) a naive loop, one ORM load + ``transitions.transition`` + commit per case, on a sample.
 """

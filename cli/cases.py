@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from zoneinfo import ZoneInfo
 
 import typer
 
@@ -10,7 +11,7 @@ from cli.context import console, handled_errors, open_app, print_json, print_tab
 from services.cases import detail as case_detail
 from services.cases import queries
 from services.cases import transitions as case_service
-from states.lifecycle import EVENT_LABELS, SEVERITY_LABELS, STATE_LABELS, Trigger
+from states.lifecycle import EVENT_LABELS, SEVERITY_LABELS, STATE_LABELS, TRIGGER_LABELS, Trigger
 
 case_app = typer.Typer(help="单个案件：查看与流转", no_args_is_help=True)
 
@@ -82,6 +83,7 @@ def show(case_id: int, as_json: bool = typer.Option(False, "--json", help="输�
     """Show one case with its repeat chain and history."""
     with handled_errors(), open_app() as application, application.uow() as uow:
         detail = case_detail.case_detail(uow, case_id)
+        zone = ZoneInfo(application.settings.timezone)
     if as_json:
         print_json(detail)
         return
@@ -112,12 +114,12 @@ def show(case_id: int, as_json: bool = typer.Option(False, "--json", help="输�
         )
     print_table(
         "处理记录",
-        ["时间", "操作", "状态变化", "操作人", "备注"],
+        [f"时间（{zone.key}）", "操作", "状态变化", "操作人", "备注"],
         [
             [
-                e.at.astimezone().strftime("%Y-%m-%d %H:%M"),
+                e.at.astimezone(zone).strftime("%Y-%m-%d %H:%M"),
                 EVENT_LABELS.get(e.trigger, e.trigger),
-                f"{e.from_state or '—'} → {e.to_state}",
+                f"{_state(e.from_state) if e.from_state else '—'} → {_state(e.to_state)}",
                 e.actor,
                 e.note or "",
             ]
@@ -125,7 +127,13 @@ def show(case_id: int, as_json: bool = typer.Option(False, "--json", help="输�
         ],
     )
     if detail.allowed_triggers:
-        console.print("可执行操作：" + "、".join(detail.allowed_triggers), highlight=False)
+        names = "、".join(TRIGGER_LABELS.get(t, t) for t in detail.allowed_triggers)
+        commands = "|".join(detail.allowed_triggers)
+        console.print(f"可执行操作：{names}（rectify case {commands} {row.id}）", highlight=False)
+
+
+def _state(state: str) -> str:
+    return STATE_LABELS.get(state, state)
 
 
 def _transition_command(trigger: Trigger):

@@ -8,7 +8,8 @@ import typer
 
 from cli.context import console, handled_errors, open_app, print_json
 from services import checks
-from services.checks.model import CHECK_LABELS, CheckOutcome
+from services.checks.base import label_of
+from services.checks.model import CheckOutcome
 
 
 def register(app: typer.Typer) -> None:
@@ -57,7 +58,7 @@ def check(
 
 def _print(outcome: CheckOutcome, *, stored: bool) -> None:
     where = f"案件 {outcome.case_id}" if outcome.case_id is not None else "未关联案件"
-    label = CHECK_LABELS.get(outcome.check, outcome.check)
+    label = label_of(outcome.check)
     console.print(f"检查项目：{label}（{outcome.check}）", highlight=False)
     console.print(f"监测对象：{outcome.target_code}    {where}", highlight=False)
     console.print(f"检查结论：{outcome.label}", highlight=False)

@@ -27,11 +27,9 @@ def publish(
     as_json: bool = typer.Option(False, "--json", help="输出 JSON"),
 ) -> None:
     """Publish a round: notify its found cases, set deadlines, one email per unit (a flow run)."""
-    from flows.publish import publish_round
-
     with handled_errors():
         _require_round(round_code)
-        summary = asyncio.run(publish_round(round_code, as_of=STATE.as_of))
+        summary = asyncio.run(_flow("publish-round")(round_code, as_of=STATE.as_of))
     if as_json:
         print_json(summary)
         return
@@ -50,13 +48,12 @@ def recheck(
     as_json: bool = typer.Option(False, "--json", help="输出 JSON"),
 ) -> None:
     """Run the quarterly recheck now (a flow run): verify, link repeats, escalate."""
-    from flows.recheck import quarterly_recheck
-
     with handled_errors():
         provider_named(outcomes, run_ref="")
         if round_code is not None:
             _require_round(round_code)
-        summary = asyncio.run(quarterly_recheck(round_code, as_of=STATE.as_of, outcomes=outcomes))
+        recheck_flow = _flow("quarterly-recheck")
+        summary = asyncio.run(recheck_flow(round_code, as_of=STATE.as_of, outcomes=outcomes))
     if as_json:
         print_json(summary)
         return
@@ -76,10 +73,8 @@ def recheck(
 
 def sweep(as_json: bool = typer.Option(False, "--json", help="输出 JSON")) -> None:
     """Run the overdue sweep now (a flow run): escalate overdue cases, queue reminders."""
-    from flows.sweep import overdue_sweep
-
     with handled_errors():
-        summary = asyncio.run(overdue_sweep(as_of=STATE.as_of))
+        summary = asyncio.run(_flow("overdue-sweep")(as_of=STATE.as_of))
     if as_json:
         print_json(summary)
         return
@@ -89,6 +84,13 @@ def sweep(as_json: bool = typer.Option(False, "--json", help="输出 JSON")) -> 
         f"向 {summary['units_reminded']} 个单位发送提醒（{reminders}）",
         highlight=False,
     )
+
+
+def _flow(deployment: str):
+    """The flow a deployment of prefect.yaml runs (Prefect is imported only when a flow runs)."""
+    from cli.deployments import deployed_flow
+
+    return deployed_flow(deployment)
 
 
 def _require_round(round_code: str) -> None:
@@ -101,7 +103,7 @@ def worker() -> None:
     """Serve every deployment of prefect.yaml with its schedule until Ctrl-C."""
     from prefect import serve
 
-    from flows.deployments import runner_deployments
+    from cli.deployments import runner_deployments
 
     serve(*runner_deployments(), pause_on_shutdown=False)
 

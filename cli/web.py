@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import os
+
 import typer
 
-from cli.context import console, handled_errors, open_app
-from services.access import api_tokens, users
-from services.reports import dashboard
+from cli.access import in_shanghai, local_time
+from cli.context import STATE, console, handled_errors, open_app, print_json, print_table
+from services.access import accounts, api_tokens, users
 
 user_app = typer.Typer(help="监管人员账号", no_args_is_help=True)
 token_app = typer.Typer(help="JSON API 令牌", no_args_is_help=True)
@@ -25,16 +27,26 @@ def serve(
     """Serve the web app (dashboard, unit portal, JSON API)."""
     import uvicorn
 
-    from web.app import create_app
-
     with handled_errors(), open_app() as application:
         with application.uow() as uow:
             first = users.ensure_first_admin(uow)
             uow.commit()
-        print_first_login(first, host=host, port=port)
-        web = create_app(application)
-        dashboard.warm_dashboard(open_uow=application.uow, cache=web.state.dashboard_cache)
-        uvicorn.run(web, host=host, port=port, log_level="info")
+        proxies = [p.strip() for p in application.settings.trusted_proxies.split(",") if p.strip()]
+    print_first_login(first, host=host, port=port)
+    if STATE.as_of is not None:  # the factory reads its settings, this day too, from RECTIFY_*
+        os.environ["RECTIFY_AS_OF"] = STATE.as_of.isoformat()
+    # The same factory as production (`uvicorn --factory web.asgi:make_app`), by reference.
+    # X-Forwarded-For is believed only from RECTIFY_TRUSTED_PROXIES (uvicorn alone would
+    # believe any client on loopback, and so let it claim any address).
+    uvicorn.run(
+        "web.asgi:make_app",
+        factory=True,
+        host=host,
+        port=port,
+        log_level="info",
+        proxy_headers=bool(proxies),
+        forwarded_allow_ips=proxies,
+    )
 
 
 def print_first_login(first: users.CreatedUser | None, *, host: str, port: int) -> None:
@@ -77,28 +89,89 @@ def add_user(
     console.print(f"初始密码：{created.password}（只显示这一次）", highlight=False)
 
 
-@user_app.command("password")
-def new_password(username: str) -> None:
-    """Give a user a new generated password, printed once."""
+@user_app.command(
+    "password", help="为用户生成新密码（只显示这一次）；其已登录的会话全部结束，API 令牌全部撤销"
+)
+def new_password(username: str = typer.Argument(..., help="用户名")) -> None:
+    """Give a user a new generated password, printed once; ends its sessions and tokens."""
     with handled_errors(), open_app() as application, application.uow() as uow:
-        created = users.reset_password(uow, username=username)
+        created = accounts.reset_password(uow, username=username)
         uow.commit()
     console.print(f"用户 {username} 的新密码：{created.password}（只显示这一次）", highlight=False)
+    console.print("该用户已登录的会话均已结束，其 API 令牌均已撤销", highlight=False)
+    if not created.user.active:
+        console.print(
+            f"注意：该账号已停用，启用请运行 rectify user enable {username}", highlight=False
+        )
 
 
-@token_app.command("add")
+@user_app.command("disable", help="停用用户：不能再登录，已登录的会话结束，API 令牌全部撤销")
+def disable_user(username: str = typer.Argument(..., help="用户名")) -> None:
+    """Disable an account (never the last active admin)."""
+    with handled_errors(), open_app() as application, application.uow() as uow:
+        accounts.disable_user(uow, username=username)
+        uow.commit()
+    console.print(
+        f"用户 {username} 已停用：已登录的会话均已结束，API 令牌均已撤销", highlight=False
+    )
+
+
+@user_app.command("enable", help="重新启用已停用的用户（原有 API 令牌仍为撤销状态，需要时请新建）")
+def enable_user(username: str = typer.Argument(..., help="用户名")) -> None:
+    """Let a disabled account sign in again."""
+    with handled_errors(), open_app() as application, application.uow() as uow:
+        accounts.enable_user(uow, username=username)
+        uow.commit()
+    console.print(f"用户 {username} 已启用，可以重新登录", highlight=False)
+
+
+@token_app.command("add", help="新建一个以某用户身份访问 JSON API 的令牌，令牌只显示这一次")
 def add_token(
-    username: str, name: str = typer.Option(..., "--name", help="令牌用途，如“检测器”")
+    username: str = typer.Argument(..., help="令牌所代表的用户名"),
+    name: str = typer.Option(..., "--name", help="令牌用途，如“检测器”"),
 ) -> None:
-    """Create an API token acting as a user; printed once."""
+    """Create an API token acting as a user; printed once, with its id."""
     with handled_errors(), open_app() as application, application.uow() as uow:
         issued = api_tokens.issue_token(uow, username=username, name=name)
         uow.commit()
+    console.print(
+        f"已创建 API 令牌 编号 {issued.token_id}（{issued.name}，用户 {issued.username}）；"
+        f"撤销：rectify token revoke {issued.token_id}",
+        highlight=False,
+    )
     console.print(f"API 令牌（只显示这一次）：{issued.token}", highlight=False)
 
 
-@token_app.command("revoke")
-def revoke_token(token_id: int) -> None:
+@token_app.command("list", help="列出 API 令牌：编号、名称、用户、创建与最近使用时间、是否撤销")
+def list_tokens(
+    username: str = typer.Option(None, "--user", help="只列出这个用户的令牌"),
+    as_json: bool = typer.Option(False, "--json", help="输出 JSON"),
+) -> None:
+    """List API tokens by id (never the tokens themselves: only their hashes are stored)."""
+    with handled_errors(), open_app() as application, application.uow() as uow:
+        rows = api_tokens.list_tokens(uow, username=username)
+    if as_json:
+        print_json(in_shanghai(rows))
+        return
+    print_table(
+        "API 令牌，时间为北京时间（Asia/Shanghai）",
+        ["编号", "名称", "用户", "创建时间", "最近使用", "撤销时间"],
+        [
+            [
+                r.id,
+                r.name,
+                r.username,
+                local_time(r.created_at),
+                local_time(r.last_used_at),
+                local_time(r.revoked_at) if r.revoked_at else "未撤销",
+            ]
+            for r in rows
+        ],
+    )
+
+
+@token_app.command("revoke", help="按编号撤销 API 令牌（编号见 rectify token list），立即失效")
+def revoke_token(token_id: int = typer.Argument(..., help="令牌编号")) -> None:
     """Revoke an API token by id."""
     with handled_errors(), open_app() as application, application.uow() as uow:
         api_tokens.revoke_token(uow, token_id=token_id)

@@ -9,7 +9,7 @@ built lazily, just before they are sent). Every message ends in exactly one
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Iterable, Iterator
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
@@ -68,16 +68,6 @@ class Outcome:
 
 
 NextItem = Callable[[], Awaitable["Outgoing | None"]]
-
-
-def from_iterable(items: Iterable[Outgoing]) -> NextItem:
-    """A ``next_item`` for ``deliver`` over items already at hand."""
-    source: Iterator[Outgoing] = iter(items)
-
-    async def next_item() -> Outgoing | None:
-        return next(source, None)
-
-    return next_item
 
 
 async def deliver(

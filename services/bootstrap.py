@@ -37,5 +37,5 @@ def build_app(settings: Settings | None = None, *, as_of: date | None = None) ->
         settings=settings,
         engine=engine,
         session_factory=make_session_factory(engine),
-        clock=Clock(as_of),
+        clock=Clock(as_of or settings.as_of),
     )

@@ -9,13 +9,29 @@ from states.lifecycle import (
     allowed_triggers,
     fire,
 )
+from states.rules import (
+    DEADLINE_STATES,
+    NOTICE_LEVELS,
+    OVERDUE_STATES,
+    is_overdue,
+    is_repeat_offender,
+    notices_with_this_one,
+    refusal,
+)
 
 __all__ = [
+    "DEADLINE_STATES",
+    "NOTICE_LEVELS",
     "OPEN_STATES",
+    "OVERDUE_STATES",
     "TRANSITIONS",
     "CaseState",
     "InvalidTransition",
     "Trigger",
     "allowed_triggers",
     "fire",
+    "is_overdue",
+    "is_repeat_offender",
+    "notices_with_this_one",
+    "refusal",
 ]

@@ -71,7 +71,7 @@ def _proven_fixed(event) -> bool:
     return bool(event.kwargs.get("proven_fixed"))
 
 
-#: DESIGN §3, as data. ``verify`` from an open state other than ``submitted``
+#: The lifecycle, as data. ``verify`` from an open state other than ``submitted``
 #: needs proof from a recheck (``proven_fixed=True``).
 TRANSITIONS: list[dict] = [
     {"trigger": Trigger.NOTIFY, "source": [S.FOUND], "dest": S.NOTIFIED},
@@ -117,6 +117,9 @@ _MACHINE = Machine(
 
 class InvalidTransition(Exception):
     """A trigger the case's current state does not allow; nothing was changed."""
+
+    #: The status an HTTP entry point answers with (409 Conflict: the case's state forbids it).
+    http_status = 409
 
     def __init__(self, *, case_id: int | None, state: str, trigger: str, reason: str = ""):
         self.case_id = case_id

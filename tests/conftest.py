@@ -23,6 +23,7 @@ from services.db.engine import make_engine, make_session_factory
 from services.db.migrate import upgrade
 from services.db.models import Base
 from services.registry.catalogue import ensure_seeded
+from tests.support.mailserver import MailServer
 
 NOTICE_DAY = date(2021, 7, 19)
 PG_URL = os.environ.get("RECTIFY_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
@@ -35,6 +36,37 @@ def pytest_addoption(parser):
         choices=["sqlite", "postgres"],
         help="database backends to run the integration tests on (repeatable; default sqlite)",
     )
+    parser.addoption(
+        "--strict-skips",
+        action="store_true",
+        help="fail the run when a test is skipped that ALLOWED_SKIPS does not name (make test)",
+    )
+
+
+#: Tests allowed to skip under ``--strict-skips``, by node id without the parameters, with why.
+#: Empty: everything the suite needs is installed by ``make test``.
+ALLOWED_SKIPS: dict[str, str] = {}
+_skipped: list[tuple[str, str]] = []
+
+
+def pytest_runtest_logreport(report):
+    if report.skipped and not hasattr(report, "wasxfail"):
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+        _skipped.append((report.nodeid, reason))
+
+
+def pytest_sessionfinish(session, exitstatus):
+    if not session.config.getoption("--strict-skips"):
+        return
+    unlisted = [(n, why) for n, why in _skipped if n.split("[")[0] not in ALLOWED_SKIPS]
+    if unlisted:
+        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+        reporter.ensure_newline()
+        reporter.write_sep("=", "skipped without a place in ALLOWED_SKIPS (tests/conftest.py)")
+        for nodeid, why in unlisted:
+            reporter.write_line(f"{nodeid}: {why}")
+        if session.exitstatus == 0:
+            session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 def pytest_generate_tests(metafunc):
@@ -116,3 +148,11 @@ def app(settings):
         uow.commit()
     yield application
     application.close()
+
+
+@pytest.fixture
+def mail_server():
+    """A loopback SMTP server for one test, started; ``received`` holds what it accepted."""
+    server = MailServer().start()
+    yield server
+    server.stop()

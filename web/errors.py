@@ -10,17 +10,8 @@ from fastapi.responses import JSONResponse, RedirectResponse
 from starlette.exceptions import HTTPException
 from starlette.routing import Match
 
-from services.access.api_tokens import TokenRefused
-from services.access.unit_links import LinkRefused
-from services.cases.submissions import StorageFailed, TooLarge
-from services.core.errors import (
-    ConcurrencyConflict,
-    Forbidden,
-    NotFound,
-    ServiceError,
-    ValidationFailed,
-)
-from states import InvalidTransition
+from services.core.errors import USER_ERRORS
+from web import validation
 from web.deps import CsrfFailed, LoginRequired
 from web.templating import render
 
@@ -33,7 +24,7 @@ TITLES = {
     404: "页面不存在",
     405: "不支持的请求方式",
     409: "操作冲突",
-    413: "文件过大",
+    413: "提交的内容过大",
     503: "暂时无法保存",
     500: "服务器内部错误",
 }
@@ -42,24 +33,6 @@ MESSAGES = {
     405: "该地址不支持这种请求方式。",
     500: "服务器处理请求时出错，请稍后重试；如果问题持续，请联系管理员。",
 }
-
-
-def _status(exc: Exception) -> int:
-    if isinstance(exc, TooLarge):
-        return 413
-    if isinstance(exc, StorageFailed):
-        return 503
-    if isinstance(exc, ValidationFailed):
-        return 400
-    if isinstance(exc, InvalidTransition | ConcurrencyConflict):
-        return 409
-    if isinstance(exc, NotFound):
-        return 404
-    if isinstance(exc, TokenRefused):
-        return 401
-    if isinstance(exc, Forbidden | LinkRefused):
-        return 403
-    return 400
 
 
 def _back(request: Request, status: int) -> str | None:
@@ -98,11 +71,14 @@ def error_response(request: Request, status: int, message: str, errors: list[str
 
 
 async def on_service_error(request: Request, exc: Exception):
+    """An error a user can act on: its class says the status (``http_status``), else 400."""
     errors = list(getattr(exc, "errors", []) or [])
     message = str(exc) if not errors or len(errors) > 1 else errors[0]
-    if isinstance(exc, ConcurrencyConflict):
-        message = f"{exc}。另一位人员已先处理了该案件，请刷新页面查看最新状态。"
-    return error_response(request, _status(exc), message, errors if len(errors) > 1 else None)
+    hint = getattr(exc, "hint", None)
+    if hint:
+        message = f"{exc}。{hint}"
+    status = getattr(exc, "http_status", 400)
+    return error_response(request, status, message, errors if len(errors) > 1 else None)
 
 
 async def on_login_required(request: Request, exc: Exception):
@@ -133,8 +109,11 @@ async def on_http(request: Request, exc: HTTPException):
 
 
 async def on_validation(request: Request, exc: RequestValidationError):
-    fields = [".".join(str(p) for p in e.get("loc", [])[1:]) for e in exc.errors()]
-    return error_response(request, 400, "请求参数无效：" + "、".join(f for f in fields if f), None)
+    """A parameter FastAPI refused: each named in Chinese, a number with its allowed range."""
+    said = validation.messages(request, exc.errors())
+    more = f"；等共 {len(said)} 处" if len(said) > 5 else ""
+    message = "请求参数无效：" + "；".join(said[:5]) + more
+    return error_response(request, 400, message, said if len(said) > 1 else None)
 
 
 async def on_crash(request: Request, exc: Exception):
@@ -143,8 +122,8 @@ async def on_crash(request: Request, exc: Exception):
 
 
 def install(web: FastAPI) -> None:
-    web.add_exception_handler(ServiceError, on_service_error)
-    web.add_exception_handler(InvalidTransition, on_service_error)
+    for root in USER_ERRORS:
+        web.add_exception_handler(root, on_service_error)
     web.add_exception_handler(LoginRequired, on_login_required)
     web.add_exception_handler(CsrfFailed, on_csrf)
     web.add_exception_handler(HTTPException, on_http)

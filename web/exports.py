@@ -1,13 +1,9 @@
-"""The filtered case list as CSV (UTF-8 with BOM, opens in Excel) or XLSX."""
+"""The filtered case list as CSV (UTF-8 with BOM, opens in Excel) or XLSX, formulas inert."""
 
 from __future__ import annotations
 
-import csv
-import io
-
-from openpyxl import Workbook
-
 from services.cases.queries import CaseRow
+from services.reports.tables import csv_bytes, xlsx_bytes
 from states.lifecycle import STATE_LABELS
 from web.templating import SEVERITY_LABELS, day
 
@@ -46,28 +42,9 @@ def _values(row: CaseRow) -> list:
     ]
 
 
-def _safe(value):
-    """Neutralise spreadsheet formulas in text cells (CSV injection)."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
-        return "'" + value
-    return value
-
-
 def to_csv(rows: list[CaseRow]) -> bytes:
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(HEADERS)
-    for row in rows:
-        writer.writerow([_safe(v) for v in _values(row)])
-    return ("\ufeff" + out.getvalue()).encode("utf-8")
+    return csv_bytes(HEADERS, map(_values, rows))
 
 
 def to_xlsx(rows: list[CaseRow]) -> bytes:
-    book = Workbook(write_only=True)
-    sheet = book.create_sheet("整改案件")
-    sheet.append(HEADERS)
-    for row in rows:
-        sheet.append([_safe(v) for v in _values(row)])
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
+    return xlsx_bytes(HEADERS, map(_values, rows), sheet="整改案件")

@@ -1,10 +1,12 @@
 """Transitions for many cases at once: Core loads, one versioned executemany, no ORM per row.
 
 The same per-trigger effects as ``services.cases.transition`` (``services.effects``), the
-same machine (``states.fire``) and the same emails (``services.mailing``), written with a
-handful of statements per batch. The caller commits: one commit per batch. A row whose
-version moved under us makes the whole batch roll back with ``ConcurrencyConflict``;
-``retrying`` runs the batch again from a fresh read, so no case is moved twice.
+same machine (``states.fire``) and the same emails (``services.mail.case_mail``), written
+with a handful of statements per batch: ``services.cases.store.write`` stores the events,
+then this module hands them to the mail seam, so storage never decides who gets email.
+The caller commits: one commit per batch. A row whose version moved under us makes the
+whole batch roll back with ``ConcurrencyConflict``; ``retrying`` runs the batch again from
+a fresh read, so no case is moved twice.
 """
 
 from __future__ import annotations
@@ -18,7 +20,8 @@ from services.cases import effects, transitions
 from services.cases.store import FIELDS, CoreSink, Row, load_rows, write
 from services.core.errors import ConcurrencyConflict, ValidationFailed
 from services.core.uow import UnitOfWork
-from states import InvalidTransition, fire
+from services.mail import case_mail
+from states import InvalidTransition, fire, refusal
 
 T = TypeVar("T")
 _fields = attrgetter(*FIELDS)  # a row's FIELDS as a tuple
@@ -79,7 +82,7 @@ def transition_many(
         if row is None:
             result.refused.append((move.case_id, f"案件 {move.case_id} 不存在"))
             continue
-        refused = effects.refusal(trigger=move.trigger, note=move.note)
+        refused = refusal(trigger=move.trigger, note=move.note)
         if refused:
             result.refused.append((row.id, refused))
             continue
@@ -124,8 +127,19 @@ def transition_many(
         )
         result.moved.append(Moved(row.id, str(move.trigger), from_state, row.state, row.unit_id))
     if updates:
-        write(uow, updates=updates, events=events, sink=sink)
+        _write_and_mail(uow, updates=updates, events=events, sink=sink)
     return result
+
+
+def _write_and_mail(uow: UnitOfWork, *, updates: dict, events: list, sink: CoreSink) -> None:
+    """Store the batch, then queue the emails its events cause (``case_mail``).
+
+    Only the events of cases whose events mail (``case_mail.mails``, a pure predicate) have
+    their ids read back: a batch that mails nobody costs no query for email at all.
+    """
+    mailed = {e["case_id"] for e in events if case_mail.mails(e["trigger"], e["data"])}
+    written = write(uow, updates=updates, events=events, sink=sink, read_back=mailed)
+    case_mail.queue_for_events(uow, written)
 
 
 def retrying(uow: UnitOfWork, work: Callable[[], T], *, attempts: int = 3) -> T:

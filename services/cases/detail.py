@@ -9,12 +9,12 @@ from typing import Any
 
 from sqlalchemy import select
 
-from services.cases.queries import OVERDUE_STATES, CaseRow, case_row, case_rows_query
+from services.cases.queries import CaseRow, case_row, case_rows_query
 from services.core.deadlines import days_left
 from services.core.errors import Forbidden, NotFound
 from services.core.uow import UnitOfWork
-from services.db.models import Case, CaseEvent, CaseNotice, CheckResult, Round, Submission
-from states import allowed_triggers
+from services.db.models import Case, CaseEvent, CaseNotice, CheckResult, Round, Submission, Unit
+from states import OVERDUE_STATES, allowed_triggers
 
 
 @dataclass(frozen=True)
@@ -73,12 +73,18 @@ class CaseDetail:
     source: str
     days_left: int | None
     allowed_triggers: list[str]
-    chain: list[CaseRow] = field(default_factory=list)  # earlier rounds' cases, oldest first
-    notices: list[NoticeView] = field(default_factory=list)  # along the whole chain
+    #: Earlier rounds' cases the viewer may see, oldest first.
+    chain: list[CaseRow] = field(default_factory=list)
+    #: Notices of the case and of the earlier cases in ``chain`` (the cumulative counts on
+    #: ``case`` still count every notice of the problem, wherever its earlier cases are).
+    notices: list[NoticeView] = field(default_factory=list)
     events: list[EventView] = field(default_factory=list)
     submissions: list[SubmissionView] = field(default_factory=list)
     checks: list[CheckView] = field(default_factory=list)
     continued_by: int | None = None  # the later round's case for the same problem
+    #: Earlier cases of the chain outside the viewer's scope (a target moved from another
+    #: county): counted, never shown.
+    earlier_out_of_scope: int = 0
 
 
 def case_detail(uow: UnitOfWork, case_id: int, *, scope_path: str | None = None) -> CaseDetail:
@@ -92,14 +98,50 @@ def case_detail(uow: UnitOfWork, case_id: int, *, scope_path: str | None = None)
     if scope_path is not None and not case.unit.path.startswith(scope_path):
         raise Forbidden(f"案件 {case_id} 不在您的管辖范围内")
     row = case_row(*found, today)
+    chain, out_of_scope = _chain(session, case, today, scope_path)
+    notices = _notices(session, [c.id for c in chain] + [case.id])
+    events = _events(session, case_id)
+    submissions = _submissions(session, case_id)
+    checks = _checks(session, case_id)
+    return CaseDetail(
+        case=row,
+        unit_code=case.unit.code,
+        target_code=case.target.code,
+        target_url=case.target.url,
+        evidence=case.evidence,
+        source=case.source,
+        days_left=days_left(case.deadline, today) if case.state in OVERDUE_STATES else None,
+        allowed_triggers=[str(t) for t in allowed_triggers(case.state)],
+        chain=chain,
+        notices=notices,
+        events=events,
+        submissions=submissions,
+        checks=checks,
+        continued_by=session.scalar(select(Case.id).where(Case.previous_case_id == case.id)),
+        earlier_out_of_scope=out_of_scope,
+    )
+
+
+def _chain(session, case: Case, today, scope_path: str | None) -> tuple[list[CaseRow], int]:
+    """The earlier cases this one continues that the viewer may see, oldest first, and how
+    many others there are (a target moved from a unit outside the viewer's scope)."""
     chain: list[CaseRow] = []
+    hidden = 0
     previous_id = case.previous_case_id
+    query = case_rows_query().add_columns(Unit.path)
     while previous_id is not None:
-        earlier = session.execute(case_rows_query().where(Case.id == previous_id)).first()
-        chain.insert(0, case_row(*earlier, today))
+        *earlier, path = session.execute(query.where(Case.id == previous_id)).one()
+        if scope_path is None or path.startswith(scope_path):
+            chain.insert(0, case_row(*earlier, today))
+        else:
+            hidden += 1
         previous_id = earlier[0].previous_case_id
-    chain_ids = [c.id for c in chain] + [case.id]
-    notices = [
+    return chain, hidden
+
+
+def _notices(session, chain_ids: list[int]) -> list[NoticeView]:
+    """The notices of the given cases of the chain, oldest first."""
+    return [
         NoticeView(n.case_id, code, n.level, n.issuer, n.notified_on, n.reference)
         for n, code in session.execute(
             select(CaseNotice, Round.code)
@@ -109,7 +151,10 @@ def case_detail(uow: UnitOfWork, case_id: int, *, scope_path: str | None = None)
             .order_by(CaseNotice.notified_on, CaseNotice.id)
         )
     ]
-    events = [
+
+
+def _events(session, case_id: int) -> list[EventView]:
+    return [
         EventView(
             e.id, e.at, e.trigger, e.from_state, e.to_state, e.actor, e.actor_kind, e.note, e.data
         )
@@ -117,7 +162,10 @@ def case_detail(uow: UnitOfWork, case_id: int, *, scope_path: str | None = None)
             select(CaseEvent).where(CaseEvent.case_id == case_id).order_by(CaseEvent.id)
         )
     ]
-    submissions = [
+
+
+def _submissions(session, case_id: int) -> list[SubmissionView]:
+    return [
         SubmissionView(
             s.id,
             s.text,
@@ -142,25 +190,12 @@ def case_detail(uow: UnitOfWork, case_id: int, *, scope_path: str | None = None)
             select(Submission).where(Submission.case_id == case_id).order_by(Submission.id)
         )
     ]
-    checks = [
+
+
+def _checks(session, case_id: int) -> list[CheckView]:
+    return [
         CheckView(c.id, c.check, c.outcome, c.summary, c.checked_at, c.details)
         for c in session.scalars(
             select(CheckResult).where(CheckResult.case_id == case_id).order_by(CheckResult.id)
         )
     ]
-    return CaseDetail(
-        case=row,
-        unit_code=case.unit.code,
-        target_code=case.target.code,
-        target_url=case.target.url,
-        evidence=case.evidence,
-        source=case.source,
-        days_left=days_left(case.deadline, today) if case.state in OVERDUE_STATES else None,
-        allowed_triggers=[str(t) for t in allowed_triggers(case.state)],
-        chain=chain,
-        notices=notices,
-        events=events,
-        submissions=submissions,
-        checks=checks,
-        continued_by=session.scalar(select(Case.id).where(Case.previous_case_id == case.id)),
-    )

@@ -13,9 +13,7 @@ from typing import Any, Protocol
 
 from services.core import deadlines
 from services.core.settings import Settings
-from states import Trigger
-
-NOTICE_LEVELS = {"city": "市政府办公室", "province": "省政府办公厅"}
+from states import NOTICE_LEVELS, Trigger
 
 
 class Sink(Protocol):
@@ -51,13 +49,6 @@ def deadline_for(case: Any, *, settings: Settings, start: date) -> tuple[date, s
         return round_.deadline, mode
     days = round_.deadline_days or category.deadline_days or settings.default_deadline_days
     return deadlines.add_days(start, days, mode), mode
-
-
-def refusal(*, trigger: str, note: str | None) -> str | None:
-    """Why a trigger may not be fired with these details (in Chinese), or None."""
-    if trigger == Trigger.REJECT and not (note and note.strip()):
-        return "退回整改必须填写理由"
-    return None
 
 
 def apply(

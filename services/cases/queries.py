@@ -11,12 +11,11 @@ from sqlalchemy import Select, and_, bindparam, func, literal, or_, select
 
 from services.core.deadlines import overdue_days
 from services.core.errors import NotFound, ValidationFailed
+from services.core.limits import MAX_ID, out_of_range
 from services.core.uow import UnitOfWork
 from services.db import bulk
 from services.db.models import Case, Category, Round, Target, Unit
-from states import CaseState
-
-OVERDUE_STATES = [str(s) for s in (CaseState.NOTIFIED, CaseState.RECTIFYING, CaseState.ESCALATED)]
+from states import OVERDUE_STATES, CaseState
 
 
 @dataclass(frozen=True)
@@ -88,7 +87,9 @@ def in_overdue_states():
     the index's WHERE term as it is: with bound parameters it walked ``(state, …)`` and
     sorted (229 ms for the overdue list at 1M cases).
     """
-    states = bindparam("overdue_states", OVERDUE_STATES, expanding=True, literal_execute=True)
+    states = bindparam(
+        "overdue_states", [str(s) for s in OVERDUE_STATES], expanding=True, literal_execute=True
+    )
     return Case.state.in_(states)
 
 
@@ -189,13 +190,30 @@ def _sort_value(sort: str, row: CaseRow) -> str:
     return str(row.id)
 
 
-def _after_cursor(key, f: CaseFilters):
+def parse_cursor(cursor: str, sort: str) -> tuple[date | int, int]:
+    """A ``CasePage.next_cursor`` (``"<sort value>~<id>"``) read back as (value, id); anything
+    else, or a number past its column's range, is refused naming the parameter."""
+    shown = "".join(c if c.isprintable() else "�" for c in cursor[:40])
+    shown += "…" if len(cursor) > 40 else ""
     try:
-        raw, raw_id = f.cursor.rsplit("~", 1)
+        raw, raw_id = cursor.rsplit("~", 1)
         last_id = int(raw_id)
-        value = date.fromisoformat(raw) if f.sort == "deadline" else int(raw)
+        value = date.fromisoformat(raw) if sort == "deadline" else int(raw)
     except ValueError:
-        raise ValidationFailed([f"分页参数无效：{f.cursor}"]) from None
+        raise ValidationFailed(
+            [f"分页参数无效：cursor「{shown}」不是上一页给出的值，请从第一页重新翻页"]
+        ) from None
+    problem = out_of_range("分页参数无效：cursor 中的编号", last_id, 1, MAX_ID)
+    if problem is None and isinstance(value, int):
+        low = 0 if sort == "escalation" else 1
+        problem = out_of_range("分页参数无效：cursor 中的排序值", value, low, MAX_ID)
+    if problem:
+        raise ValidationFailed([problem])
+    return value, last_id
+
+
+def _after_cursor(key, f: CaseFilters):
+    value, last_id = parse_cursor(f.cursor, f.sort)
     if f.sort not in SORTS or f.sort == "id":
         return Case.id < last_id if f.descending else Case.id > last_id
     if f.descending:

@@ -1,25 +1,24 @@
 """How a batch reads and writes cases with SQLAlchemy Core: rows, executemany, read-back ids.
 
-``services.batch`` decides what moves; this module only moves data, in a handful of
-statements per batch, inside the caller's transaction.
+``services.cases.batch`` decides what moves; this module only moves data, in a handful of
+statements per batch, inside the caller's transaction. It knows nothing of email: ``write``
+returns the events it wrote, with their ids, for the cases the caller names, and the caller
+hands them to the mail seam (``services.mail.case_mail.queue_for_events``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import bindparam, func, insert, select, update
-from sqlalchemy.orm import selectinload
 
 from services.core.errors import ConcurrencyConflict
 from services.core.uow import UnitOfWork
-from services.db import bulk
-from services.db.models import Case, CaseEvent, CaseNotice, Category, Round, Submission, Unit
-from services.mail import causes
-from services.mail.views import case_views
+from services.db import bulk, event_chain
+from services.db.models import Case, CaseEvent, CaseNotice, Category, Round, Submission
 
 CASES = Case.__table__
 EVENTS = CaseEvent.__table__
@@ -47,6 +46,8 @@ EVENT_COLUMNS = (
     "note",
     "data",
 )
+#: An inserted event row: its fields and its link in the case's hash chain.
+HASHED_EVENT_COLUMNS = (*EVENT_COLUMNS, "hash")
 NOTICE_COLUMNS = ("case_id", "level", "issuer", "notified_on", "reference")
 
 
@@ -145,40 +146,9 @@ class CoreSink:
             self.uow.session.execute(_REVIEW, self.reviews)
 
 
-class _LazyCase:
-    """A case for the mailing seam, loaded through the session only if an email needs it."""
-
-    def __init__(self, uow: UnitOfWork, case_id: int):
-        self.id = case_id
-        self._uow = uow
-        self._case: Case | None = None  # held: the session's identity map keeps weak references
-
-    def __getattr__(self, name: str) -> Any:
-        if self._case is None:
-            self._case = self._uow.session.get(Case, self.id)
-        return getattr(self._case, name)
-
-
-def _preload(uow: UnitOfWork, ids: set[int]) -> list[Case]:
-    """The cases whose emails read the ORM case, its unit (and parent), target and category,
-    with all of these, in a few queries (escalations read plain ``services.mail_views``)."""
-    if not ids:
-        return []
-    query = (
-        select(Case)
-        .where(bulk.ids_in(uow.session, Case.id, ids))
-        .options(
-            selectinload(Case.unit).selectinload(Unit.parent),
-            selectinload(Case.target),
-            selectinload(Case.category),
-        )
-    )
-    return list(uow.session.scalars(query))
-
-
 @dataclass(frozen=True)
-class _EventView:
-    """The columns of an event written with Core, as the mailing seam reads them."""
+class StoredEvent:
+    """An event row as ``write`` stored it, with the id it was given."""
 
     id: int
     case_id: int
@@ -219,10 +189,19 @@ def rows_from(uow: UnitOfWork, selected: list) -> dict[int, Row]:
     return rows
 
 
-def write(uow: UnitOfWork, *, updates: dict, events: list, sink: CoreSink) -> None:
-    """Write a batch: versioned case updates, notices and reviews, events, then their emails.
+def write(
+    uow: UnitOfWork,
+    *,
+    updates: dict,
+    events: list[dict[str, Any]],
+    sink: CoreSink,
+    read_back: Collection[int] = (),
+) -> list[StoredEvent]:
+    """Write a batch: versioned case updates, notices and reviews, then its events.
 
     ``updates`` maps (wave, changed fields) to row dicts for ``bulk.update_versioned``.
+    Returns the events of the ``read_back`` cases with their ids, in insertion order; their
+    ids cost two queries, so with no ``read_back`` none is read and none returned.
     """
     session = uow.session
     expected = changed = 0
@@ -235,25 +214,14 @@ def write(uow: UnitOfWork, *, updates: dict, events: list, sink: CoreSink) -> No
             f"本批 {expected} 次变更中有 {expected - changed} 个案件已被他人修改；本批未保存"
         )
     sink.write()
-    mailed = {e["case_id"] for e in events if causes.mails(e["trigger"], e["data"])}
-    event_ids = _insert_events(uow, events, read_back=mailed)
-    session.expire_all()
-    if not mailed:
-        return
-    mailed_events = [e for e in events if e["case_id"] in mailed]
-    escalated = {e["case_id"] for e in mailed_events if e["trigger"] == "escalate"}
-    mailed_here = {e["case_id"] for e in mailed_events if e["trigger"] != "escalate"}
-    loaded = _preload(uow, mailed_here)  # noqa: F841 — held by the session's weak identity map
-    views = case_views(uow, escalated)
-    escalations = []
-    for event_id, values in zip(event_ids, mailed_events, strict=True):
-        event = _EventView(id=event_id, **values)
-        if event.trigger == "escalate":
-            escalations.append((views[event.case_id], event))
-        else:
-            causes.queue_for_transition(uow, case=_LazyCase(uow, event.case_id), event=event)
-    causes.queue_escalations(uow, escalations)
-    uow.flush()
+    wanted = set(read_back)
+    event_ids = _insert_events(uow, events, read_back=wanted)
+    session.expire_all()  # the ORM's copies of what was written here are stale
+    written = [e for e in events if e["case_id"] in wanted]
+    return [
+        StoredEvent(id=event_id, **values)
+        for event_id, values in zip(event_ids, written, strict=True)
+    ]
 
 
 def _insert_events(
@@ -267,7 +235,8 @@ def _insert_events(
     """
     session = uow.session
     before = session.scalar(select(func.coalesce(func.max(EVENTS.c.id), 0))) if read_back else 0
-    bulk.insert_rows(session, EVENTS, EVENT_COLUMNS, events)
+    hashed_rows = event_chain.hashed(session, events)  # one query: each case's latest hash
+    bulk.insert_rows(session, EVENTS, HASHED_EVENT_COLUMNS, hashed_rows)
     if not read_back:
         return []
     query = (

@@ -3,19 +3,24 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 import re
 import secrets
+import time
 import zipfile
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import BinaryIO
 
 from services.cases import transitions
 from services.core.errors import Forbidden, NotFound, ServiceError, ValidationFailed
-from services.core.plaintext import invisible
+from services.core.plaintext import invisible, invisible_in_filename, visible_filename
 from services.core.uow import UnitOfWork
 from services.db.models import Attachment, Case, CaseEvent, Unit
 from states import Trigger
+
+log = logging.getLogger(__name__)
 
 #: Allowed file kinds: extension → the content type its bytes must sniff as.
 ALLOWED = {
@@ -31,15 +36,29 @@ ALLOWED_LABEL = "PDF、JPG、PNG、DOC、DOCX、OFD"
 PHONE = re.compile(r"^[0-9+\-() ]{5,20}$")
 MAX_TEXT = 10_000  # characters of the rectification text
 MAX_PERSON = 100  # the column's length
+#: A stored file's name as the system makes it (``secrets.token_hex(16)``): nothing else is read.
+STORED_NAME = re.compile(r"[0-9a-f]{32}")
+#: Upload temporaries: written under this prefix, renamed to a stored name once accepted.
+INCOMING = ".incoming-"
+#: A temporary untouched this long belongs to no upload in progress (a killed process left it).
+STALE_INCOMING = timedelta(hours=1)
 _CHUNK = 1 << 16
 
 
 class TooLarge(ValidationFailed):
     """An attachment is over the configured size limit."""
 
+    http_status = 413
+
+
+class UnsafeStoredName(NotFound):
+    """An attachment row names a file the system cannot have made: refused, never read."""
+
 
 class StorageFailed(ServiceError):
     """The attachments could not be written (disk full, not writable): nothing was submitted."""
+
+    http_status = 503
 
 
 @dataclass(frozen=True)
@@ -89,8 +108,56 @@ def attachment_dir(uow: UnitOfWork) -> Path:
     return Path(uow.settings.data_dir) / "attachments"
 
 
-def attachment_path(uow: UnitOfWork, stored_name: str) -> Path:
-    return attachment_dir(uow) / stored_name
+def is_system_name(stored_name: object) -> bool:
+    """Whether ``stored_name`` is a name the system gives a stored file (32 hex digits)."""
+    return isinstance(stored_name, str) and STORED_NAME.fullmatch(stored_name) is not None
+
+
+def attachment_path(uow: UnitOfWork, stored_name: str, *, attachment_id: int | None = None) -> Path:
+    """The file of ``stored_name`` in the attachment folder: every read of a file asks here.
+
+    Refused (and logged) unless the system could have made the name and the path resolves
+    inside that folder (not through a link to elsewhere).
+    """
+    folder = attachment_dir(uow)
+    path = folder / stored_name if is_system_name(stored_name) else None
+    if path is None or path.resolve().parent != folder.resolve():
+        log.warning(
+            "refused attachment %s: stored name %r is not the system's or leaves %s",
+            attachment_id, stored_name, folder,
+        )  # fmt: skip
+        which = (
+            f"附件 {attachment_id} " if attachment_id is not None else f"附件文件「{stored_name}」"
+        )
+        raise UnsafeStoredName(
+            f"{which}的存储文件名不是系统生成的名称或指向附件目录之外，已拒绝读取（已记录，请联系管理员）"
+        )
+    return path
+
+
+def remove_stale_incoming(settings, now: datetime | None = None) -> list[Path]:
+    """Remove upload temporaries older than ``STALE_INCOMING`` that a killed process left.
+
+    Run at the web app's start-up. ``now`` is the wall clock (file times are real, whatever
+    day the app runs as of); a fresh temporary, an upload another process is writing right
+    now, stays. Returns the files removed.
+    """
+    folder = Path(settings.data_dir) / "attachments"
+    moment = now.timestamp() if now is not None else time.time()
+    cutoff = moment - STALE_INCOMING.total_seconds()
+    removed = []
+    for path in sorted(folder.glob(f"{INCOMING}*")) if folder.is_dir() else []:
+        try:
+            if path.is_file() and not path.is_symlink() and path.stat().st_mtime < cutoff:
+                path.unlink()
+                removed.append(path)
+        except FileNotFoundError:  # its upload finished (renamed) or failed (removed) meanwhile
+            continue
+        except OSError as exc:
+            log.warning("could not remove stale upload temporary %s: %s", path, exc)
+    if removed:
+        log.info("removed %d stale upload temporaries from %s", len(removed), folder)
+    return removed
 
 
 def submit_rectification(
@@ -113,25 +180,8 @@ def submit_rectification(
         raise NotFound(f"案件 {case_id} 不存在")
     if case.unit_id != unit_id:
         raise Forbidden("该案件不属于本单位，无权查看或提交")
-    errors = []
-    if not (text or "").strip():
-        errors.append("请填写整改情况")
-    elif len(text) > MAX_TEXT:
-        errors.append(f"整改情况内容过长（{len(text)} 字），请精简到 {MAX_TEXT} 字以内")
-    if not (responsible_person or "").strip():
-        errors.append("请填写责任人")
-    elif len(responsible_person.strip()) > MAX_PERSON:
-        errors.append(f"责任人不超过 {MAX_PERSON} 字")
-    for label, value in (("整改情况", text), ("责任人", responsible_person), ("联系电话", phone)):
-        if where := invisible(value):
-            errors.append(f"「{label}」{where}，请删除后重新提交")
-    if not PHONE.match((phone or "").strip()):
-        errors.append("请填写有效的联系电话")
     files = [f for f in files if f.filename]
-    if len(files) > uow.settings.upload_max_files:
-        errors.append(f"附件最多 {uow.settings.upload_max_files} 个")
-    if errors:
-        raise ValidationFailed(errors)
+    _check_form(uow, text=text, responsible_person=responsible_person, phone=phone, files=files)
 
     folder = attachment_dir(uow)
     folder.mkdir(parents=True, exist_ok=True)
@@ -182,18 +232,49 @@ def submit_rectification(
     return SubmissionReceipt(case_id, submission_id, [s[0] for s in stored])
 
 
+def _check_form(
+    uow: UnitOfWork, *, text: str, responsible_person: str, phone: str, files: list[IncomingFile]
+) -> None:
+    """Refuse the form with every problem named (in Chinese), before anything is stored."""
+    errors = []
+    if not (text or "").strip():
+        errors.append("请填写整改情况")
+    elif len(text) > MAX_TEXT:
+        errors.append(f"整改情况内容过长（{len(text)} 字），请精简到 {MAX_TEXT} 字以内")
+    if not (responsible_person or "").strip():
+        errors.append("请填写责任人")
+    elif len(responsible_person.strip()) > MAX_PERSON:
+        errors.append(f"责任人不超过 {MAX_PERSON} 字")
+    for label, value in (("整改情况", text), ("责任人", responsible_person), ("联系电话", phone)):
+        if where := invisible(value):
+            errors.append(f"「{label}」{where}，请删除后重新提交")
+    if not PHONE.match((phone or "").strip()):
+        errors.append("请填写有效的联系电话")
+    if len(files) > uow.settings.upload_max_files:
+        errors.append(f"附件最多 {uow.settings.upload_max_files} 个")
+    for incoming in files:
+        name = upload_name(incoming.filename)
+        if where := invisible_in_filename(name):
+            errors.append(f"附件名「{visible_filename(name)}」{where}，请重命名后再上传")
+    if errors:
+        raise ValidationFailed(errors)
+
+
+def upload_name(filename: str) -> str:
+    """The name an upload is kept under: its last path part (a browser may send a whole path)."""
+    return Path(filename.replace("\\", "/")).name[:200] or "附件"
+
+
 def _store(
     uow: UnitOfWork, folder: Path, incoming: IncomingFile, written: list[Path]
 ) -> tuple[str, Path, str, int, str]:
     """Stream one upload to a temporary name, hashing and measuring it; check its kind."""
-    filename = Path(incoming.filename.replace("\\", "/")).name[:200] or "附件"
-    if where := invisible(filename):
-        raise ValidationFailed([f"附件名「{filename}」{where}，请重命名后再上传"])
+    filename = upload_name(incoming.filename)
     extension = Path(filename).suffix.lower()
     if extension not in ALLOWED:
         raise ValidationFailed([f"附件「{filename}」的类型不允许（只接受 {ALLOWED_LABEL}）"])
     limit = uow.settings.upload_max_mb * 1024 * 1024
-    temp = folder / f".incoming-{secrets.token_hex(16)}"
+    temp = folder / f"{INCOMING}{secrets.token_hex(16)}"
     written.append(temp)
     digest = hashlib.sha256()
     size = 0
@@ -237,7 +318,7 @@ def open_attachment(
         raise Forbidden("该附件不属于本单位")
     if scope_path is not None and not case.unit.path.startswith(scope_path):
         raise Forbidden("该附件不在您的管辖范围内")
-    path = attachment_path(uow, attachment.stored_name)
+    path = attachment_path(uow, attachment.stored_name, attachment_id=attachment_id)
     if not path.is_file():
         raise NotFound(f"附件 {attachment_id} 的文件已丢失")
     return StoredFile(attachment.filename, attachment.content_type, path)

@@ -11,12 +11,13 @@ from sqlalchemy import select
 from services.cases import effects
 from services.core.errors import ConcurrencyConflict, NotFound, ValidationFailed
 from services.core.uow import UnitOfWork
+from services.db import event_chain
 from services.db.models import Case, CaseEvent, CaseNotice, Category, Round, Submission, Target
-from services.mail import causes
-from states import CaseState, fire
+from services.mail import case_mail
+from states import NOTICE_LEVELS, CaseState, fire, refusal
+from states.rules import extension_refusal
 
 ACTOR_KINDS = ("user", "unit", "system")
-NOTICE_LEVELS = effects.NOTICE_LEVELS
 
 
 @dataclass(frozen=True)
@@ -142,7 +143,7 @@ def transition(
         raise ConcurrencyConflict(
             f"案件 {case_id} 已被他人修改（版本 {case.version}，您看到的是 {expected_version}），请刷新后重试"
         )
-    refused = effects.refusal(trigger=trigger, note=note)
+    refused = refusal(trigger=trigger, note=note)
     if refused:
         raise ValidationFailed([refused])
     from_state = case.state
@@ -172,7 +173,7 @@ def transition(
         note=note,
         data=data,
     )
-    causes.queue_for_transition(uow, case=case, event=event)
+    case_mail.queue_for_events(uow, [event])
     uow.flush()
     return TransitionResult(
         case_id=case.id,
@@ -183,11 +184,6 @@ def transition(
         event_id=event.id,
         deadline=case.deadline,
     )
-
-
-def resolve_deadline(uow: UnitOfWork, case: Case, *, start: date) -> tuple[date, str]:
-    """The round's explicit deadline, else days from the round, the category or settings."""
-    return effects.deadline_for(case, settings=uow.settings, start=start)
 
 
 class _OrmSink:
@@ -254,17 +250,15 @@ def extend_deadline(
 ) -> CaseEvent:
     """Move a case's deadline; recorded as an event, not a state change."""
     case = get_case(uow, case_id)
-    if not reason or not reason.strip():
-        raise ValidationFailed(["延长整改期限必须填写理由"])
-    if case.state not in (
-        CaseState.NOTIFIED,
-        CaseState.RECTIFYING,
-        CaseState.ESCALATED,
-        CaseState.SUBMITTED,
-    ):
-        raise ValidationFailed([f"案件 {case_id} 当前状态（{case.state}）没有进行中的整改期限"])
-    if case.deadline is not None and new_deadline <= case.deadline:
-        raise ValidationFailed([f"新期限 {new_deadline} 必须晚于原期限 {case.deadline}"])
+    refused = extension_refusal(
+        case_id=case_id,
+        state=case.state,
+        deadline=case.deadline,
+        new_deadline=new_deadline,
+        reason=reason,
+    )
+    if refused:
+        raise ValidationFailed(refused)
     old = case.deadline
     case.deadline = new_deadline
     case.updated_at = uow.clock.now()
@@ -345,17 +339,20 @@ def _add_event(
         raise ValidationFailed([f"操作人类型 {actor_kind} 无效"])
     if not actor or not actor.strip():
         raise ValidationFailed(["必须注明操作人"])
-    event = CaseEvent(
-        case_id=case.id,
-        trigger=trigger,
-        from_state=from_state,
-        to_state=case.state,
-        actor=actor.strip(),
-        actor_kind=actor_kind,
-        at=uow.clock.now(),
-        note=note,
-        data=data,
-    )
+    fields = {
+        "case_id": case.id,
+        "trigger": trigger,
+        "from_state": from_state,
+        "to_state": case.state,
+        "actor": actor.strip(),
+        "actor_kind": actor_kind,
+        "at": uow.clock.now(),
+        "note": note,
+        "data": data,
+    }
+    uow.flush()  # the case's versioned update first: a conflict is told, the row is held
+    previous = event_chain.previous_hash(uow.session, case.id)
+    event = CaseEvent(**fields, hash=event_chain.event_hash(previous, fields))
     uow.session.add(event)
     uow.flush()
     return event

@@ -1,4 +1,4 @@
-"""Automated checks (issue 5): tell without a person whether a case's problem is fixed."""
+"""Automated checks: tell without a person whether a case's problem is fixed."""
 
 from services.checks.model import CheckOutcome, CheckRequest
 from services.checks.runner import run_checks

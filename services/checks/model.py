@@ -12,16 +12,10 @@ if TYPE_CHECKING:
 
 Outcome = Literal["fixed", "present", "unknown"]
 OUTCOME_LABELS = {"fixed": "已整改", "present": "问题仍存在", "unknown": "无法判断"}
-#: Category check names; None in the catalogue means "a supervisor verifies".
+#: The check name of "no automated check": None in the catalogue means a supervisor verifies.
+#: Every other check name and its label live on the check's ``@check`` (services/checks/kinds).
 MANUAL = "manual"
-CHECK_LABELS = {
-    "domain_live": "域名是否仍在解析和提供服务",
-    "site_reachable": "站点能否正常访问",
-    "column_fresh": "栏目是否及时更新",
-    "column_blank": "栏目是否仍为空白",
-    "broken_links": "页面链接是否可用",
-    MANUAL: "无自动检查（人工核实）",
-}
+MANUAL_LABEL = "无自动检查（人工核实）"
 
 
 @dataclass(frozen=True)

@@ -5,10 +5,9 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from services.checks import columns, domain, links, reachability  # noqa: F401  (registers)
+from services.checks.base import answer, find
 from services.checks.fetch import Fetcher
 from services.checks.model import MANUAL, CannotTell, CheckContext, CheckOutcome, CheckRequest
-from services.checks.registry import CHECKS, answer
 from services.core.clock import Clock
 from services.core.settings import Settings
 
@@ -42,11 +41,11 @@ async def run_one(request: CheckRequest, context: CheckContext) -> CheckOutcome:
     """One check; a check that cannot decide or crashes answers "unknown", never "fixed"."""
     if not request.check or request.check == MANUAL:
         return answer(request, "unknown", "该类问题无自动检查，待督查人员核实", manual=True)
-    check = CHECKS.get(request.check)
+    check = find(request.check)
     if check is None:
         return answer(request, "unknown", f"未知的自动检查「{request.check}」，待督查人员核实")
     try:
-        return await check(request, context)
+        return await check.run(request, context)
     except CannotTell as exc:
         return answer(request, "unknown", str(exc), **exc.details)
     except Exception as exc:  # a crash must read as "cannot tell", with the error kept

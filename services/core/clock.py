@@ -1,4 +1,4 @@
-"""The one clock every "now" comes from (DESIGN §8): real time or a fixed date."""
+"""The one clock every "now" comes from (nothing else reads the time): real or a fixed date."""
 
 from __future__ import annotations
 

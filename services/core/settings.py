@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 from pydantic import Field
@@ -19,16 +20,22 @@ class Settings(BaseSettings):
     )
     data_dir: Path = Field(default=PROJECT_ROOT / "var" / "data")
     timezone: str = "Asia/Shanghai"
+    as_of: date | None = Field(
+        default=None, description="run every process as of this day (the demo's); empty: today"
+    )
     base_url: str = "http://127.0.0.1:8000"
     secret_key: str = Field(default="", description="signs unit links and session cookies")
+    archive_key: str = Field(
+        default="", description="signs backup archives (HMAC-SHA256); empty: secret_key"
+    )
 
-    # Deadlines and escalation (DOMAIN-RULES §6: configurable defaults, not law).
+    # Deadlines and escalation: configurable defaults, not law.
     default_deadline_days: int = 10
     default_deadline_mode: str = "calendar"  # calendar | working
     repeat_offender_threshold: int = 2  # notified this many times or more → escalate at once
     reminder_days_before: list[int] = [3, 1]
 
-    # SMTP (notifications issue).
+    # SMTP: where the outbox delivers mail.
     smtp_host: str = "127.0.0.1"
     smtp_port: int = 25
     smtp_username: str = ""
@@ -41,18 +48,24 @@ class Settings(BaseSettings):
     mail_from_name: str = "市政府办公室政府网站监管"
     supervisor_email: str = ""
 
-    # Pass rates (DOMAIN-RULES §5).
+    # Pass rates: decimals and rounding (a round may override both).
     pass_rate_decimals: int = 2
     pass_rate_rule: str = "round_half_up"  # round_half_up | truncate
 
-    # Web (issue 6): uploads, login throttling.
+    # Web: uploads, login throttling.
     upload_max_mb: int = 20  # per attachment
     upload_max_files: int = 10
-    login_max_failures: int = 5  # within the window, per user name and address
+    import_max_mb: int = 50  # a browser import's files together (the CLI has no limit)
+    login_max_failures: int = 5  # within the window, per account name (from any address)
     login_window_minutes: int = 15
+    trusted_proxies: str = Field(
+        default="",
+        description="addresses (comma-separated, CIDR allowed) of the reverse proxies whose"
+        " X-Forwarded-For/-Proto `rectify serve` believes; empty: none, not even loopback",
+    )
     dashboard_cache_seconds: int = 60  # the dashboard's figures may be this old
 
-    # Automated checks (issue 5; DOMAIN-RULES §2 defaults, configurable).
+    # Automated checks: the national inspection rules as configurable defaults.
     check_user_agent: str = "rectify-recheck/0.1 (政府网站检查复核)"
     check_timeout_seconds: float = 15.0  # a visit fails when the page has not loaded in 15 s
     check_max_concurrency: int = 100  # requests in flight over all hosts

@@ -260,6 +260,8 @@ class CaseEvent(Base):
     at: Mapped[datetime]
     note: Mapped[str | None] = mapped_column(Text)
     data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    #: sha256 over the case's previous event hash and this event (``services.db.event_chain``).
+    hash: Mapped[str | None] = mapped_column(String(64))
 
 
 class Submission(Base):
@@ -347,66 +349,6 @@ class CheckResult(Base):
     )
 
 
-class User(Base):
-    """A supervisor's account, scoped to a unit subtree."""
-
-    __tablename__ = "users"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    username: Mapped[str] = mapped_column(String(100), unique=True)
-    display_name: Mapped[str] = mapped_column(String(100))
-    email: Mapped[str | None] = mapped_column(String(200))
-    password_hash: Mapped[str] = mapped_column(String(200))
-    role: Mapped[str] = mapped_column(String(20))  # admin | supervisor | viewer
-    unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))  # scope; None = all
-    active: Mapped[bool] = mapped_column(Boolean, default=True)
-    created_at: Mapped[datetime]
-
-
-class UnitLink(Base):
-    """A unit's signed portal link: only the token's hash is stored; expiring and revocable."""
-
-    __tablename__ = "unit_links"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
-    round_id: Mapped[int | None] = mapped_column(ForeignKey("rounds.id"))
-    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    created_at: Mapped[datetime]
-    expires_at: Mapped[datetime]
-    revoked_at: Mapped[datetime | None]
-    last_used_at: Mapped[datetime | None]
-
-    unit: Mapped[Unit] = relationship()
-
-
-class ApiToken(Base):
-    """A JSON API token acting as a user: only the token's hash is stored; revocable."""
-
-    __tablename__ = "api_tokens"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
-    name: Mapped[str] = mapped_column(String(100))
-    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    created_at: Mapped[datetime]
-    last_used_at: Mapped[datetime | None]
-    revoked_at: Mapped[datetime | None]
-
-
-class WebSession(Base):
-    """A signed-in browser session: the cookie carries a random key, only its hash is stored."""
-
-    __tablename__ = "web_sessions"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
-    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    created_at: Mapped[datetime]
-    expires_at: Mapped[datetime]
-    ended_at: Mapped[datetime | None]
-
-
 class WorkClaim(Base):
     """One batch (an id range) of a job that several workers share; claimed under a lease."""
 
@@ -426,3 +368,8 @@ class WorkClaim(Base):
         UniqueConstraint("job", "first_id", name="batch"),
         Index("ix_work_claims_job_open", "job", "done_at", "id"),
     )
+
+
+# The access tables (accounts, sessions, tokens, portal links) live beside these, in their own
+# module; importing it here puts them on ``Base.metadata`` wherever the schema is used.
+from services.db import access_models  # noqa: E402, F401

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from services.cases.transitions import NOTICE_LEVELS
 from services.core.deadlines import MODES
 from services.db.models import Case, CaseEvent, CaseNotice, Round, Target, Unit
 from services.imports.schema import Column, TableKind, boolean, choice, day, integer, text
 from services.registry.units import TARGET_KINDS, TARGET_STATUSES, UNIT_KINDS
+from states import NOTICE_LEVELS
 from states.lifecycle import TRIGGER_LABELS, Trigger
 
 PLATFORMS = {

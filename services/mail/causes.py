@@ -1,6 +1,8 @@
-"""Which emails a case transition, a round's publication or a reminder causes: outbox rows.
+"""Which emails a round's publication or a reminder causes, and what every outbox row shares.
 
-Every row is written in the caller's transaction, under a unique key derived from its
+A case's own emails (reject, escalate, submit, a single notify) are decided in
+``services.mail.case_mail``; round notices and reminder digests are here, listing their
+cases from the same read model (``services.mail.views.CaseMailView``). Every row is written in the caller's transaction, under a unique key derived from its
 cause, so a retried flow or a re-run command writes no second row (checked first; the
 unique constraint is the last line of defence, behind a savepoint).
 
@@ -13,57 +15,38 @@ unit's contacts once they are fixed.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from notifications.message import split_addresses
-from services.access.unit_links import issue_link
 from services.core.errors import NotFound, ValidationFailed
 from services.core.uow import UnitOfWork
-from services.db import bulk
-from services.db.models import Case, CaseEvent, OutboxMessage, Round, Submission, Unit
+from services.db.models import OutboxMessage, Round, Unit
+from services.mail.links import portal_contexts
+from services.mail.views import CaseMailView, case_views
 from services.registry.units import EMAIL_FIELDS
-from states.lifecycle import EVENT_LABELS, Trigger
 
 REMINDER_KINDS = ("before", "due", "after")
-
-
-def mails(trigger: str, data: dict | None) -> bool:
-    """Whether an event of ``trigger`` with ``data`` causes an email (``queue_for_transition``).
-
-    A step replayed from an import (``data.imported``) mailed when it happened: none now;
-    a notify of a round's publication is mailed in the unit's round notice instead.
-    """
-    data = data or {}
-    if data.get("imported"):
-        return False
-    if trigger == Trigger.NOTIFY:
-        return not data.get("publication")
-    return trigger in (Trigger.REJECT, Trigger.ESCALATE, Trigger.SUBMIT)
-
-
-def queue_for_transition(uow: UnitOfWork, *, case: Case, event: CaseEvent) -> None:
-    """Write the outbox rows ``event`` causes (reject, escalate, submit, a single notify)."""
-    if not mails(event.trigger, event.data):
-        return
-    key = f"case:{case.id}:{event.trigger}:{event.id}"
-    if event.trigger == Trigger.REJECT:
-        context = _case_context(uow, case) | {
-            "reason": event.note or "",
-            "reviewer": event.actor,
-            **_portal(uow, case.unit, round_id=case.round_id),
-        }
-        _queue(uow, key=key, template="rejection", context=context, to=case.unit, case=case)
-    elif event.trigger == Trigger.ESCALATE:
-        _queue_escalation(uow, key=key, case=case, event=event)
-    elif event.trigger == Trigger.SUBMIT:
-        _queue_submission(uow, key=key, case=case, event=event)
-    elif event.trigger == Trigger.NOTIFY:
-        context = _case_context(uow, case) | _portal(uow, case.unit, round_id=case.round_id)
-        _queue(uow, key=key, template="case_notice", context=context, to=case.unit, case=case)
+NO_PARENT = "没有上级单位，无法确定督办邮件的收件人"
+#: The columns ``outbox_row`` fills (the rest keep their defaults).
+OUTBOX_COLUMNS = (
+    "key",
+    "template",
+    "context",
+    "to_addrs",
+    "cc_addrs",
+    "status",
+    "attempts",
+    "next_attempt_at",
+    "last_error",
+    "created_at",
+    "case_id",
+    "unit_id",
+    "round_id",
+)
 
 
 def queue_round_notice(
@@ -80,7 +63,7 @@ def queue_round_notice(
         "unit_name": unit.name,
         "office": uow.settings.mail_from_name,
         "round": {"code": round_.code, "title": round_.title, "doc_number": round_.doc_number},
-        "cases": [_case_summary(c) for c in cases],
+        "cases": [c.summary() for c in cases],
         **_portal(uow, unit, round_id=round_.id),
     }
     return _queue(
@@ -104,7 +87,7 @@ def queue_reminder_digest(
     by_id = {c.id: c for c in _cases(uow, [case_id for case_id, _ in items], unit_id=unit.id)}
     groups: dict[str, list[dict[str, Any]]] = {kind: [] for kind in REMINDER_KINDS}
     for case_id, kind in dict.fromkeys(items):
-        groups[kind].append(_case_summary(by_id[case_id]))
+        groups[kind].append(by_id[case_id].summary())
     context = {
         "unit_name": unit.name,
         "office": uow.settings.mail_from_name,
@@ -118,170 +101,21 @@ def queue_reminder_digest(
 def recipients_of(unit: Unit | None, *, field: str = "contact_email") -> tuple[list[str], str]:
     """A unit's valid addresses in ``field``, or none and the reason in Chinese."""
     if unit is None:
-        return [], "没有上级单位，无法确定督办邮件的收件人"
-    raw = getattr(unit, field)
+        return [], NO_PARENT
+    return addresses(unit.name, getattr(unit, field), field)
+
+
+def addresses(unit_name: str, raw: str | None, field: str) -> tuple[list[str], str]:
+    """The valid addresses in a unit's ``field`` holding ``raw``, or none and the reason."""
     valid, invalid = split_addresses(raw)
     if valid:
         return valid, ""
     if invalid:
-        return [], f"单位「{unit.name}」的{EMAIL_FIELDS[field]}格式不正确（{raw}），邮件未发送"
-    return [], f"单位「{unit.name}」没有填写{EMAIL_FIELDS[field]}，邮件未发送"
+        return [], f"单位「{unit_name}」的{EMAIL_FIELDS[field]}格式不正确（{raw}），邮件未发送"
+    return [], f"单位「{unit_name}」没有填写{EMAIL_FIELDS[field]}，邮件未发送"
 
 
-def _queue_escalation(uow: UnitOfWork, *, key: str, case: Case, event: CaseEvent) -> None:
-    events = uow.session.scalars(
-        select(CaseEvent).where(CaseEvent.case_id == case.id).order_by(CaseEvent.at, CaseEvent.id)
-    ).all()
-    _write(uow, key=key, **_escalation(uow, case=case, event=event, history=events))
-
-
-def _escalation(uow: UnitOfWork, *, case: Case, event, history) -> dict[str, Any]:
-    """The escalation email's template, context, recipients and links (``_write`` keywords)."""
-    parent = case.unit.parent
-    context = _case_context(uow, case) | {
-        "leader_name": parent.leader_name if parent else None,
-        "parent_unit_name": parent.name if parent else "",
-        "level": case.escalation_level,
-        "reason": (event.data or {}).get("reason") or "",
-        "note": event.note,
-        "notices_city": case.notices_city,
-        "notices_province": case.notices_province,
-        "history": [
-            {
-                "at": e.at.isoformat(),
-                "label": EVENT_LABELS.get(e.trigger, e.trigger),
-                "actor": e.actor,
-                "note": e.note,
-            }
-            for e in history
-        ],
-    }
-    to, problem = recipients_of(parent, field="leader_email")
-    cc, _ = split_addresses(case.unit.contact_email)
-    return {
-        "template": "escalation",
-        "context": context,
-        "to": to,
-        "cc": [a for a in cc if a not in to],
-        "problem": problem,
-        "case_id": case.id,
-        "unit_id": case.unit_id,
-        "round_id": case.round_id,
-    }
-
-
-def queue_escalations(uow: UnitOfWork, pairs: list[tuple[Case, Any]]) -> int:
-    """The escalation emails of many (case, event) pairs in a few statements; rows written.
-
-    The same rows as ``queue_for_transition`` one by one: histories read in one query, keys
-    checked in one query, rows inserted with one executemany (a batch's event ids are new,
-    so no concurrent run can hold their keys).
-    """
-    if not pairs:
-        return 0
-    ids = [case.id for case, _ in pairs]
-    history: dict[int, list[CaseEvent]] = {}
-    query = (
-        select(CaseEvent)
-        .where(bulk.ids_in(uow.session, CaseEvent.case_id, ids))
-        .order_by(CaseEvent.case_id, CaseEvent.at, CaseEvent.id)
-    )
-    for e in uow.session.scalars(query):
-        history.setdefault(e.case_id, []).append(e)
-    keys = {case.id: f"case:{case.id}:{event.trigger}:{event.id}" for case, event in pairs}
-    taken = set(
-        uow.session.scalars(select(OutboxMessage.key).where(OutboxMessage.key.in_(keys.values())))
-    )
-    now = uow.clock.now()
-    rows = []
-    for case, event in pairs:
-        if keys[case.id] in taken:
-            continue
-        made = _escalation(uow, case=case, event=event, history=history.get(case.id, []))
-        rows.append(
-            {
-                "key": keys[case.id],
-                "template": made["template"],
-                "context": made["context"],
-                "to_addrs": made["to"],
-                "cc_addrs": made["cc"],
-                "status": "failed" if made["problem"] else "pending",
-                "attempts": 0,
-                "next_attempt_at": now,
-                "last_error": made["problem"] or None,
-                "created_at": now,
-                "case_id": made["case_id"],
-                "unit_id": made["unit_id"],
-                "round_id": made["round_id"],
-            }
-        )
-    if rows:
-        uow.session.execute(insert(OutboxMessage.__table__), rows)
-    return len(rows)
-
-
-def _queue_submission(uow: UnitOfWork, *, key: str, case: Case, event: CaseEvent) -> None:
-    submission = uow.session.get(Submission, (event.data or {}).get("submission_id"))
-    context = _case_context(uow, case) | {
-        "submitted_at": (submission.submitted_at if submission else event.at).isoformat(),
-        "responsible_person": submission.responsible_person if submission else event.actor,
-        "text": submission.text if submission else (event.note or ""),
-    }
-    _queue(
-        uow,
-        key=f"{key}:unit",
-        template="submission_received",
-        context=context,
-        to=case.unit,
-        case=case,
-    )
-    supervisor = uow.settings.supervisor_email
-    if supervisor:
-        base = uow.settings.base_url.rstrip("/")
-        review = context | {"case_url": f"{base}/cases/{case.id}"}
-        to, _ = split_addresses(supervisor)
-        problem = f"监管人员邮箱（RECTIFY_SUPERVISOR_EMAIL）格式不正确：{supervisor}"
-        _write(
-            uow,
-            key=f"{key}:supervisor",
-            template="submission_for_review",
-            context=review,
-            to=to,
-            cc=[],
-            problem="" if to else problem,
-            case_id=case.id,
-            unit_id=case.unit_id,
-            round_id=case.round_id,
-        )
-
-
-def _queue(
-    uow: UnitOfWork,
-    *,
-    key: str,
-    template: str,
-    context: dict[str, Any],
-    to: Unit,
-    case: Case | None = None,
-    round_id: int | None = None,
-) -> OutboxMessage | None:
-    addresses, problem = recipients_of(to)
-    return _write(
-        uow,
-        key=key,
-        template=template,
-        context=context,
-        to=addresses,
-        cc=[],
-        problem=problem,
-        case_id=case.id if case else None,
-        unit_id=to.id,
-        round_id=case.round_id if case else round_id,
-    )
-
-
-def _write(
-    uow: UnitOfWork,
+def outbox_row(
     *,
     key: str,
     template: str,
@@ -292,25 +126,50 @@ def _write(
     case_id: int | None,
     unit_id: int | None,
     round_id: int | None,
+    now: datetime,
+) -> dict[str, Any]:
+    """An outbox row's ``OUTBOX_COLUMNS``; a row without recipients is born ``failed``."""
+    return {
+        "key": key,
+        "template": template,
+        "context": context,
+        "to_addrs": to,
+        "cc_addrs": cc,
+        "status": "failed" if problem else "pending",
+        "attempts": 0,
+        "next_attempt_at": now,
+        "last_error": problem or None,
+        "created_at": now,
+        "case_id": case_id,
+        "unit_id": unit_id,
+        "round_id": round_id,
+    }
+
+
+def _queue(
+    uow: UnitOfWork,
+    *,
+    key: str,
+    template: str,
+    context: dict[str, Any],
+    to: Unit,
+    round_id: int | None = None,
 ) -> OutboxMessage | None:
-    """Add the row unless its key exists; a row without recipients is born ``failed``."""
-    if _exists(uow, key):
-        return None
-    now = uow.clock.now()
+    """Add a unit's row, its key checked by the caller; a concurrent run's stops at the key."""
+    addresses_, problem = recipients_of(to)
     row = OutboxMessage(
-        key=key,
-        template=template,
-        context=context,
-        to_addrs=to,
-        cc_addrs=cc,
-        status="failed" if problem else "pending",
-        attempts=0,
-        next_attempt_at=now,
-        last_error=problem or None,
-        created_at=now,
-        case_id=case_id,
-        unit_id=unit_id,
-        round_id=round_id,
+        **outbox_row(
+            key=key,
+            template=template,
+            context=context,
+            to=addresses_,
+            cc=[],
+            problem=problem,
+            case_id=None,
+            unit_id=to.id,
+            round_id=round_id,
+            now=uow.clock.now(),
+        )
     )
     try:
         with uow.session.begin_nested():
@@ -331,36 +190,16 @@ def _get(uow: UnitOfWork, model: type, id_: int, label: str):
     return row
 
 
-def _cases(uow: UnitOfWork, case_ids: list[int], *, unit_id: int) -> list[Case]:
+def _cases(uow: UnitOfWork, case_ids: list[int], *, unit_id: int) -> list[CaseMailView]:
+    """The unit's cases in the order its emails list them; refused if any is not its own."""
     ids = list(dict.fromkeys(case_ids))
-    cases = uow.session.scalars(select(Case).where(Case.id.in_(ids))).all()
-    found = {c.id: c for c in cases}
+    found = case_views(uow, ids)
     errors = [f"案件 {i} 不存在" for i in ids if i not in found]
-    errors += [f"案件 {c.id} 不属于该单位" for c in cases if c.unit_id != unit_id]
+    errors += [f"案件 {c.id} 不属于该单位" for c in found.values() if c.unit_id != unit_id]
     if errors:
         raise ValidationFailed(errors)
-    return sorted(cases, key=lambda c: (c.deadline or date.max, c.category.sort_order, c.id))
-
-
-def _case_summary(case: Case) -> dict[str, Any]:
-    return {
-        "id": case.id,
-        "category": case.category.name,
-        "target": case.target.name,
-        "target_url": case.target.url,
-        "description": case.description,
-        "deadline": case.deadline.isoformat() if case.deadline else None,
-    }
-
-
-def _case_context(uow: UnitOfWork, case: Case) -> dict[str, Any]:
-    return {
-        "unit_name": case.unit.name,
-        "office": uow.settings.mail_from_name,
-        "case": _case_summary(case),
-    }
+    return sorted(found.values(), key=CaseMailView.listing_order)
 
 
 def _portal(uow: UnitOfWork, unit: Unit, *, round_id: int | None) -> dict[str, Any]:
-    link = issue_link(uow, unit_id=unit.id, round_id=round_id)
-    return {"portal_url": link.url, "link_expires": link.expires_at.date().isoformat()}
+    return portal_contexts(uow, [(unit.id, round_id)])[0]

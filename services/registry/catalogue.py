@@ -1,4 +1,11 @@
-"""The problem-category catalogue: seeded from data, extended by supervisors."""
+"""The problem-category catalogue: seeded from data, extended by supervisors.
+
+Seeding (``ensure_seeded``, run by ``rectify db upgrade``) only ADDS the seed categories
+(``categories.yaml``) the database lacks: a category that already exists is never
+overwritten, so the office's edits win, and a seeded category the office deleted comes
+back at the next upgrade. A category's ``check`` must name a registered automated check
+(``services/checks/kinds``) or be empty (a supervisor verifies).
+"""
 
 from __future__ import annotations
 
@@ -8,6 +15,8 @@ from importlib import resources
 import yaml
 from sqlalchemy import select
 
+from services.checks.base import names as check_names
+from services.checks.model import MANUAL
 from services.core.deadlines import MODES
 from services.core.errors import ValidationFailed
 from services.core.uow import UnitOfWork
@@ -46,6 +55,11 @@ class CategorySpec:
             errors.append(f"类别 {self.code} 的期限方式「{self.deadline_mode}」无效")
         if self.deadline_days is not None and self.deadline_days <= 0:
             errors.append(f"类别 {self.code} 的整改期限天数必须为正数")
+        if self.check is not None and self.check != MANUAL and self.check not in check_names():
+            errors.append(
+                f"类别 {self.code} 的自动检查「{self.check}」不存在，可用的自动检查："
+                f"{'、'.join(check_names())}（不填表示由督查人员人工核实）"
+            )
         return errors
 
 
@@ -55,7 +69,10 @@ def seed_specs() -> list[CategorySpec]:
 
 
 def upsert_categories(uow: UnitOfWork, specs: list[CategorySpec]) -> int:
-    """Add or update categories; all are validated first, so a bad one writes nothing."""
+    """Add or update (overwrite) categories; all are validated first: a bad one writes nothing.
+
+    Seeding never calls this with a category that exists: see ``ensure_seeded``.
+    """
     errors = [problem for spec in specs for problem in spec.problems()]
     if errors:
         raise ValidationFailed(errors)
@@ -70,7 +87,11 @@ def upsert_categories(uow: UnitOfWork, specs: list[CategorySpec]) -> int:
 
 
 def ensure_seeded(uow: UnitOfWork) -> int:
-    """Insert the seed categories that are missing; never overwrite a supervisor's edits."""
+    """Add the seed categories that are missing; an existing category is left as it is.
+
+    Returns how many were added. The office's edits win over the seed: a renamed or
+    re-timed seeded category keeps its edits, a deleted one is added again.
+    """
     have = set(uow.session.scalars(select(Category.code)))
     missing = [spec for spec in seed_specs() if spec.code not in have]
     return upsert_categories(uow, missing) if missing else 0

@@ -193,11 +193,3 @@ def upsert_target(uow: UnitOfWork, spec: TargetSpec) -> Target:
 
 def unit_by_code(uow: UnitOfWork, code: str) -> Unit | None:
     return uow.session.scalar(select(Unit).where(Unit.code == code))
-
-
-def subtree_ids(uow: UnitOfWork, unit_code: str) -> list[int]:
-    """Ids of a unit and every unit below it."""
-    unit = unit_by_code(uow, unit_code)
-    if unit is None:
-        return []
-    return list(uow.session.scalars(select(Unit.id).where(Unit.path.startswith(unit.path))))

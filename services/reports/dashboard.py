@@ -141,23 +141,7 @@ def dashboard(
             scope_path,
         ).where(in_overdue_states(), Case.deadline < today, not_superseded())
     )
-    escalated = list_cases(
-        uow,
-        CaseFilters(
-            escalated=True,
-            current_only=True,
-            scope_path=scope_path,
-            sort="escalation",
-            descending=True,
-            limit=urgent_limit,
-        ),
-    )
-    overdue = list_cases(
-        uow,
-        CaseFilters(overdue=True, scope_path=scope_path, sort="deadline", limit=urgent_limit),
-    )
-    seen = {row.id for row in escalated}
-    urgent = (escalated + [row for row in overdue if row.id not in seen])[:urgent_limit]
+    urgent = _urgent(uow, scope_path=scope_path, limit=urgent_limit)
     current = uow.session.scalar(select(Round.code).order_by(Round.period_start.desc()).limit(1))
     board = Dashboard(
         total=sum(states.values()),
@@ -181,6 +165,26 @@ def dashboard(
     # The city-wide trend of the quarterly notice (aggregate figures, the same for every viewer).
     board.trend_svg = trend_svg(trend_rows(uow))
     return board
+
+
+def _urgent(uow: UnitOfWork, *, scope_path: str | None, limit: int) -> list[CaseRow]:
+    """The escalated cases (most escalations first), then the overdue ones (oldest deadline)."""
+    escalated = list_cases(
+        uow,
+        CaseFilters(
+            escalated=True,
+            current_only=True,
+            scope_path=scope_path,
+            sort="escalation",
+            descending=True,
+            limit=limit,
+        ),
+    )
+    overdue = list_cases(
+        uow, CaseFilters(overdue=True, scope_path=scope_path, sort="deadline", limit=limit)
+    )
+    seen = {row.id for row in escalated}
+    return (escalated + [row for row in overdue if row.id not in seen])[:limit]
 
 
 def cached_dashboard(

@@ -10,6 +10,7 @@ from services.reports.docx import render_docx
 from services.reports.ledger import ledger_csv, ledger_rows, ledger_xlsx
 from services.reports.notice import build_notice
 from services.reports.render import render_html, render_markdown
+from services.reports.tables import CSV_TYPE, XLSX_TYPE
 from services.reports.trends import trend_rows
 
 NOTICE_FORMATS = {
@@ -17,10 +18,7 @@ NOTICE_FORMATS = {
     "html": "text/html; charset=utf-8",
     "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
 }
-LEDGER_FORMATS = {
-    "csv": "text/csv; charset=utf-8",
-    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-}
+LEDGER_FORMATS = {"csv": CSV_TYPE, "xlsx": XLSX_TYPE}
 
 
 @dataclass(frozen=True)

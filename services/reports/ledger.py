@@ -2,19 +2,15 @@
 
 from __future__ import annotations
 
-import csv
 from dataclasses import astuple, dataclass
 from datetime import date
-from io import BytesIO, StringIO
 
-from openpyxl import Workbook
-from openpyxl.styles import Alignment, Font
 from sqlalchemy import func, select
 
-from services.core.plaintext import inert_for_spreadsheet
 from services.core.uow import UnitOfWork
 from services.db.models import Case, CaseEvent, Category, Submission, Target, Unit
 from services.registry.units import TARGET_KINDS
+from services.reports.tables import csv_bytes, xlsx_bytes
 from services.rounds import rounds
 from states import Trigger
 from states.lifecycle import STATE_LABELS, CaseState
@@ -34,6 +30,9 @@ HEADERS = (
     "市级通报次数",
     "省级通报次数",
 )
+
+#: Widths (in characters) of the first columns: case number, unit, target, kind, category, text.
+WIDTHS = (10, 28, 34, 14, 20, 40)
 
 
 @dataclass(frozen=True)
@@ -121,40 +120,11 @@ def _day(moment, tz) -> date | None:
     return moment.date()
 
 
-def _cells(row: LedgerRow) -> list:
-    """The row's cells; names and descriptions that look like formulas stay inert text."""
-    return ["" if v is None else inert_for_spreadsheet(v) for v in astuple(row)]
-
-
 def ledger_csv(rows: list[LedgerRow]) -> bytes:
-    """CSV in UTF-8 with a byte-order mark, so that Excel opens the Chinese text correctly."""
-    buffer = StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(HEADERS)
-    for row in rows:
-        writer.writerow([v.isoformat() if isinstance(v, date) else v for v in _cells(row)])
-    return buffer.getvalue().encode("utf-8-sig")
+    """CSV in UTF-8 with a byte-order mark; formula-like text stays inert."""
+    return csv_bytes(HEADERS, map(astuple, rows))
 
 
 def ledger_xlsx(rows: list[LedgerRow], *, title: str = "整改台账") -> bytes:
-    """An XLSX workbook: bold header, frozen first row, dates as dates."""
-    workbook = Workbook()
-    sheet = workbook.active
-    sheet.title = title[:31]
-    sheet.append(HEADERS)
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
-        cell.alignment = Alignment(horizontal="center")
-    for row in rows:
-        sheet.append(_cells(row))
-    widths = {"A": 10, "B": 28, "C": 34, "D": 14, "E": 20, "F": 40}
-    for column, width in widths.items():
-        sheet.column_dimensions[column].width = width
-    for cells in sheet.iter_rows(min_row=2):
-        for cell in cells:
-            if isinstance(cell.value, date):
-                cell.number_format = "yyyy-mm-dd"
-    sheet.freeze_panes = "A2"
-    buffer = BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
+    """An XLSX workbook: bold frozen header with an autofilter, dates as dates."""
+    return xlsx_bytes(HEADERS, map(astuple, rows), sheet=title, widths=WIDTHS)

@@ -12,11 +12,11 @@ from typing import Any
 from jinja2 import Environment, StrictUndefined
 from sqlalchemy import select
 
-from services.cases.transitions import NOTICE_LEVELS
 from services.core.uow import UnitOfWork
 from services.db.models import Case, CaseNotice, Category, Round, Target, Unit
 from services.reports.files import TEMPLATES, load_yaml
 from services.reports.wording import cn_times
+from states import NOTICE_LEVELS
 
 _ENV = Environment(undefined=StrictUndefined, autoescape=False, keep_trailing_newline=False)
 

@@ -26,7 +26,13 @@ from services.core.uow import UnitOfWork
 from services.db import bulk
 from services.db.models import Case, CheckResult, Round, Target, Unit
 from services.rounds.rounds import get_round, previous_round
-from states import OPEN_STATES, CaseState, Trigger
+from states import (
+    OPEN_STATES,
+    CaseState,
+    Trigger,
+    is_repeat_offender,
+    notices_with_this_one,
+)
 
 OUTCOMES = ("fixed", "present", "unknown")
 RECHECK_SOURCE = "recheck"
@@ -181,8 +187,8 @@ def _act(uow: UnitOfWork, round_: Round, rows, outcomes: dict, *, actor: str) ->
             unit_of[new.id] = unit_code
             data = {"recheck_round": round_.code, "previous_case_id": case_id}
             moves.append(batch.Move(new.id, Trigger.NOTIFY, data=data))
-            notices = new.notices_city + 1 + new.notices_province
-            if notices >= threshold:
+            notices = notices_with_this_one(city=new.notices_city, province=new.notices_province)
+            if is_repeat_offender(notices, threshold=threshold):
                 data = {"reason": "repeat_offender", "notices": notices}
                 moves.append(batch.Move(new.id, Trigger.ESCALATE, data=data))
     known = store.rows_from(uow, rows)

@@ -11,7 +11,7 @@ from services.core.settings import Settings
 from services.db.models import Case
 from services.rounds import publication, rechecks, sweeps
 from tests.builders import a_case, a_round, a_target, a_unit
-from tests.integration.flowkit import at, mark
+from tests.support.flowkit import at, mark
 
 CASES = 15
 BATCH = 4

@@ -66,11 +66,11 @@ def _kept(app, case_id: int) -> tuple:
 
 @pytest.mark.parametrize("fail", ["write", "rename"])
 async def test_a_full_disk_during_a_submission_leaves_the_case_unsubmitted_and_shows_an_error(
-    app, web, two_units, monkeypatch, fail
+    app, web_app, two_units, monkeypatch, fail
 ):
     monkeypatch.setattr(submissions, "Path", _FullDisk)
     monkeypatch.setattr(_FullDisk, "fail", fail)
-    transport = httpx.ASGITransport(app=web, raise_app_exceptions=False)
+    transport = httpx.ASGITransport(app=web_app, raise_app_exceptions=False)
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as unit:
         url = f"/portal/{two_units.token_a}/cases/{two_units.case_a}"
         form = await unit.get(url)

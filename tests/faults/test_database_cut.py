@@ -16,7 +16,7 @@ from sqlalchemy.exc import DBAPIError
 from services.db.models import Case, CaseEvent, OutboxMessage, Round
 from services.registry.catalogue import ensure_seeded
 from tests.faults.scenario import BATCH, CASES, file_app, found_cases, run_step
-from tests.integration.flowkit import snapshot
+from tests.support.flowkit import snapshot
 
 
 def _cut_at_second_batch(app, backend: str):

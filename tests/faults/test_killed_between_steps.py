@@ -1,6 +1,6 @@
 """A publish, sweep or recheck SIGKILLed between two steps and run again ends as one run would.
 
-Complements ``tests/integration/test_recheck_kill.py`` (a recheck killed after its first batch)
+Complements ``tests/integration/rounds/test_recheck_kill.py`` (a recheck killed after its first batch)
 with kills in publication and the sweep, and between later steps; the comparison is the flows
 engineer's ``snapshot`` (cases, events and outbox rows by natural keys, no ids or times).
 """
@@ -18,7 +18,7 @@ import pytest
 from services.db.models import CaseEvent
 from services.registry.catalogue import ensure_seeded
 from tests.faults.scenario import ACTOR, file_app, found_cases, published, run_step
-from tests.integration.flowkit import count, snapshot
+from tests.support.flowkit import count, snapshot
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 KILL_POINTS = [

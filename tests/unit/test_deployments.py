@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flows.deployments import load_entries, runner_deployments
+from cli.deployments import load_entries, runner_deployments
 
 
 def test_every_flow_has_a_deployment_with_its_schedule_in_shanghai_time():

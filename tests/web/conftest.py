@@ -30,17 +30,19 @@ def cheap_argon2(monkeypatch):
 
 
 @pytest.fixture
-def web(app: App):
+def web_app(app: App):
     return create_app(app)
 
 
-def client_for(web) -> httpx.AsyncClient:
-    return httpx.AsyncClient(transport=httpx.ASGITransport(app=web), base_url="http://testserver")
+def client_for(web_app) -> httpx.AsyncClient:
+    return httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=web_app), base_url="http://testserver"
+    )
 
 
 @pytest.fixture
-async def anon(web):
-    async with client_for(web) as client:
+async def anon(web_app):
+    async with client_for(web_app) as client:
         yield client
 
 
@@ -62,9 +64,9 @@ def a_user(app: App, username: str, *, role: str = "supervisor", unit_code: str 
 
 
 @pytest.fixture
-async def supervisor(app: App, web):
+async def supervisor(app: App, web_app):
     created = a_user(app, "zhang")
-    async with client_for(web) as client:
+    async with client_for(web_app) as client:
         response = await login(client, "zhang", created.password)
         assert response.status_code == 303
         yield client

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from datetime import timedelta
 from urllib.parse import urlsplit
 
 from sqlalchemy import func, select
 
 from services.access import unit_links
-from services.db.models import Attachment, Case, OutboxMessage, Submission
+from services.db.models import Attachment, Case, Submission
+from services.mail import outbox
 from tests.builders import a_case, a_target, a_unit
+from tests.fakes import FakeSender
 from tests.web.conftest import csrf_of
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
@@ -176,11 +179,10 @@ async def test_the_link_emailed_when_a_supervisor_notifies_opens_the_units_form(
         data={"trigger": "notify", "version": version, "csrf_token": csrf_of(page)},
     )
     assert notified.status_code == 303
-    with app.uow() as uow:
-        mail = uow.session.scalars(
-            select(OutboxMessage).where(OutboxMessage.case_id == case_id)
-        ).one()
-        url = mail.context["portal_url"]
+    sender = FakeSender()
+    assert (await outbox.dispatch_async(app, sender=sender)).sent == 1  # URL made as it goes
+    [mail] = sender.messages
+    url = re.search(r"https?://\S+/portal/[\w-]+", mail.get_body(("plain",)).get_content())[0]
     form = await anon.get(urlsplit(url).path + f"/cases/{case_id}")
     assert form.status_code == 200
     assert "永德县人民政府" in form.text and "提交整改材料" in form.text

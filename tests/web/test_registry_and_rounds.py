@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import csv
+import io
+from datetime import datetime
+
 import pytest
+from docx import Document
+from openpyxl import load_workbook
 from sqlalchemy import select
 
 from services.db.models import Case, Unit
-from tests.builders import a_case, a_round
+from tests.builders import a_case, a_round, a_target, a_unit
 from tests.web.conftest import a_user, client_for, csrf_of, login
 
 GOOD = "单位代码,单位名称,类型,上级单位代码\nlincang,临沧市人民政府,city_gov,\ngengma,耿马县人民政府,county_gov,lincang\n"
@@ -14,9 +20,9 @@ BAD = "单位代码,单位名称,类型,上级单位代码\nlincang,临沧市人
 
 
 @pytest.fixture
-async def admin(app, web):
+async def admin(app, web_app):
     created = a_user(app, "root", role="admin")
-    async with client_for(web) as client:
+    async with client_for(web_app) as client:
         await login(client, "root", created.password)
         yield client
 
@@ -118,10 +124,21 @@ async def test_an_admin_edits_a_unit_and_a_round(app, admin):
     assert _units(app) == ["gengma"]
 
 
+TITLE = "临沧市人民政府办公室关于2021年二季度全市政府网站和政府系统政务新媒体检查情况的通报"
+STALE = "如：永德县人民政府门户网站栏目超期未更新。"
+LINKS = "如：永德县人民政府门户网站存在不可用链接。"
+REPORT_BY = "并于2021年7月29日前将整改情况"
+
+
 async def test_publishing_a_round_notifies_its_cases_and_the_notice_downloads(app, supervisor):
     with app.uow() as uow:
         a_round(uow, "2021Q2", notice_date=None)
-        ids = [a_case(uow).id for _ in range(2)]
+        unit = a_unit(uow, "yongde", name="永德县人民政府", kind="county_gov")
+        site = a_target(uow, unit_code=unit.code, name="永德县人民政府门户网站").code
+        ids = [
+            a_case(uow, target_code=site).id,
+            a_case(uow, category="broken_links", target_code=site).id,
+        ]
         uow.commit()
     page = await supervisor.get("/rounds")
     response = await supervisor.post("/rounds/2021Q2/publish", data={"csrf_token": csrf_of(page)})
@@ -131,8 +148,51 @@ async def test_publishing_a_round_notifies_its_cases_and_the_notice_downloads(ap
     with app.uow() as uow:
         states = list(uow.session.scalars(select(Case.state).where(Case.id.in_(ids))))
     assert states == ["notified", "notified"]
-    for path in ("notice.docx", "notice.html", "ledger.xlsx"):
+    downloads = {}
+    for path in ("notice.docx", "notice.html", "ledger.xlsx", "ledger.csv"):
         download = await supervisor.get(f"/rounds/2021Q2/{path}")
         assert download.status_code == 200, path
         assert download.headers["content-disposition"].startswith("attachment;")
-        assert len(download.content) > 100
+        downloads[path] = download
+
+    paragraphs = [p.text for p in Document(io.BytesIO(downloads["notice.docx"].content)).paragraphs]
+    assert paragraphs[:2] == ["临沧市人民政府办公室", TITLE]
+    assert any(p.startswith("（一）栏目更新不及时") and p.endswith(STALE) for p in paragraphs)
+    assert any(p.startswith("（二）存在不可用链接") and p.endswith(LINKS) for p in paragraphs)
+    assert any(REPORT_BY in p for p in paragraphs)
+    assert paragraphs[-3:] == ["临沧市人民政府办公室", "2021年7月19日", "2021年7月19日印发"]
+
+    html = downloads["notice.html"].text
+    assert f"<title>{TITLE}</title>" in html and f'<h1 class="title">{TITLE}</h1>' in html
+    assert STALE in html and LINKS in html and REPORT_BY in html
+
+    sheet = load_workbook(io.BytesIO(downloads["ledger.xlsx"].content)).active
+    assert sheet.title == "2021Q2整改台账"
+    rows = [list(row) for row in sheet.iter_rows(values_only=True)]
+    assert rows[0] == list(LEDGER_HEADERS)
+    common = ["永德县人民政府", "永德县人民政府门户网站", "政府网站"]
+    due = datetime(2021, 7, 29)
+    assert rows[1:] == [
+        [ids[0], *common, "栏目更新不及时", None, "已通知", due, None, None, 0, 1, 0],
+        [ids[1], *common, "不可用链接", None, "已通知", due, None, None, 0, 1, 0],
+    ]
+    table = list(csv.reader(io.StringIO(downloads["ledger.csv"].content.decode("utf-8-sig"))))
+    assert table[0] == list(LEDGER_HEADERS)
+    assert table[1][:8] == [str(ids[0]), *common, "栏目更新不及时", "", "已通知", "2021-07-29"]
+
+
+LEDGER_HEADERS = (
+    "案件编号",
+    "责任单位",
+    "监测对象",
+    "对象类型",
+    "问题类别",
+    "问题描述",
+    "状态",
+    "整改期限",
+    "报送日期",
+    "核验日期",
+    "升级次数",
+    "市级通报次数",
+    "省级通报次数",
+)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import csv
 import io
 import re
 
@@ -53,7 +54,7 @@ async def test_a_login_form_without_its_csrf_token_is_refused(app, anon):
     assert (await anon.get("/")).status_code == 303
 
 
-async def test_a_county_supervisor_sees_only_the_cases_of_that_county(app, web):
+async def test_a_county_supervisor_sees_only_the_cases_of_that_county(app, web_app):
     with app.uow() as uow:
         county = a_unit(uow, "gengma", name="耿马县人民政府", kind="county_gov")
         a_unit(uow, "mengding", name="孟定镇", parent_code="gengma")
@@ -63,7 +64,7 @@ async def test_a_county_supervisor_sees_only_the_cases_of_that_county(app, web):
         uow.commit()
         own_id, theirs_id = own.id, theirs.id
     created = a_user(app, "gm", unit_code=county.code)
-    async with client_for(web) as client:
+    async with client_for(web_app) as client:
         await login(client, "gm", created.password)
         listing = await client.get("/cases")
         assert "孟定镇网站" in listing.text and "沧源网站" not in listing.text
@@ -72,7 +73,7 @@ async def test_a_county_supervisor_sees_only_the_cases_of_that_county(app, web):
         assert refused.status_code == 403 and "管辖范围" in refused.text
 
 
-async def test_a_county_supervisor_downloads_the_ledger_of_that_county_only(app, web):
+async def test_a_county_supervisor_downloads_the_ledger_of_that_county_only(app, web_app):
     with app.uow() as uow:
         county = a_unit(uow, "gengma", name="耿马县人民政府", kind="county_gov")
         other = a_unit(uow, "cangyuan", name="沧源县人民政府", kind="county_gov")
@@ -80,7 +81,7 @@ async def test_a_county_supervisor_downloads_the_ledger_of_that_county_only(app,
         a_case(uow, target_code=a_target(uow, unit_code=other.code, name="沧源网站").code)
         uow.commit()
     created = a_user(app, "gm", unit_code=county.code)
-    async with client_for(web) as client:
+    async with client_for(web_app) as client:
         await login(client, "gm", created.password)
         ledger = await client.get("/rounds/2021Q2/ledger.csv")
     text = ledger.content.decode("utf-8-sig")
@@ -117,6 +118,50 @@ async def test_the_list_filters_sorts_pages_and_exports(app, supervisor):
     xlsx = await supervisor.get("/cases/export.xlsx?q=首页表述")
     sheet = load_workbook(io.BytesIO(xlsx.content)).active
     assert [c.value for c in sheet[2]][0] == found.id and sheet.max_row == 2
+
+
+EXPORT_HEADERS = [
+    "编号",
+    "检查轮次",
+    "责任单位",
+    "监测对象",
+    "问题类别",
+    "严重程度",
+    "状态",
+    "整改期限",
+    "超期天数",
+    "升级次数",
+    "市级通报次数",
+    "省级通报次数",
+    "问题描述",
+]
+
+
+async def test_the_case_export_shows_chinese_states_and_severities_in_every_column(app, supervisor):
+    with app.uow() as uow:
+        unit = a_unit(uow, "yongde", name="永德县人民政府", kind="county_gov")
+        target = a_target(uow, unit_code=unit.code, name="永德县人民政府门户网站").code
+        veto = a_case(uow, state="notified", category="column_stale", target_code=target)
+        veto.description = "栏目超过两周未更新"
+        minor = a_case(uow, state="rectifying", category="broken_links", target_code=target)
+        minor.description = "存在不可用链接"
+        ids = (veto.id, minor.id)
+        uow.commit()
+    expected = [
+        [ids[0], "2021Q2", "永德县人民政府", "永德县人民政府门户网站", "栏目更新不及时",
+         "单项否决", "已通知", "2021-07-29", 0, 0, 1, 0, "栏目超过两周未更新"],
+        [ids[1], "2021Q2", "永德县人民政府", "永德县人民政府门户网站", "不可用链接",
+         "扣分项", "整改中", "2021-07-29", 0, 0, 1, 0, "存在不可用链接"],
+    ]  # fmt: skip
+    csv_page = await supervisor.get("/cases/export.csv")
+    table = list(csv.reader(io.StringIO(csv_page.content.decode("utf-8-sig"))))
+    assert table[0] == EXPORT_HEADERS
+    assert table[1:] == [[str(v) for v in row] for row in expected]
+    xlsx = await supervisor.get("/cases/export.xlsx")
+    sheet = load_workbook(io.BytesIO(xlsx.content)).active
+    cells = [[c.value for c in row] for row in sheet.iter_rows()]
+    assert cells[0] == EXPORT_HEADERS
+    assert cells[1:] == expected
 
 
 async def test_bulk_notify_moves_the_cases_that_allow_it_and_lists_the_others(app, supervisor):
@@ -182,13 +227,13 @@ async def test_a_transition_form_without_its_csrf_token_is_refused(app, supervis
 
 
 async def test_two_supervisors_verifying_and_rejecting_at_once_one_wins_the_other_is_told(
-    app, web, supervisor
+    app, web_app, supervisor
 ):
     with app.uow() as uow:
         case_id = a_case(uow, state="submitted").id
         uow.commit()
     created = a_user(app, "chen")
-    async with client_for(web) as other:
+    async with client_for(web_app) as other:
         await login(other, "chen", created.password)
         mine, theirs = (
             await supervisor.get(f"/cases/{case_id}"),
@@ -234,12 +279,12 @@ async def test_a_stale_form_is_told_the_case_changed(app, supervisor):
     assert _case(app, case_id)[0] == "verified"
 
 
-async def test_a_viewer_sees_cases_but_cannot_act(app, web):
+async def test_a_viewer_sees_cases_but_cannot_act(app, web_app):
     with app.uow() as uow:
         case_id = a_case(uow).id
         uow.commit()
     created = a_user(app, "guest", role="viewer")
-    async with client_for(web) as client:
+    async with client_for(web_app) as client:
         await login(client, "guest", created.password)
         page = await client.get(f"/cases/{case_id}")
         assert "只读用户不能操作案件" in page.text

@@ -14,7 +14,7 @@ from services.cases import actions, queries, transitions
 from services.cases import detail as case_detail
 from services.registry import listings
 from web.deps import MAX_ID, RowId, Uow
-from web.routes.cases import list_filters
+from web.filters import list_filters
 
 
 class ErrorOut(BaseModel):

@@ -3,52 +3,26 @@
 from __future__ import annotations
 
 from typing import Annotated
-from urllib.parse import quote, urlencode
+from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, Form, Query, Request
-from fastapi.responses import FileResponse, RedirectResponse, Response
+from fastapi import APIRouter, Form, Query, Request
+from fastapi.responses import RedirectResponse, Response
 
 from services.cases import actions as case_actions
 from services.cases import detail as case_detail
 from services.cases import queries, submissions
 from services.registry import listings
+from services.reports.tables import CSV_TYPE, XLSX_TYPE
 from states.lifecycle import EVENT_LABELS
 from web import exports
-from web.deps import Csrf, CurrentUser, RowId, Uow
+from web.deps import Csrf, CurrentUser, FormIds, FormVersion, RowId, Uow
+from web.downloads import attachment_header, attachment_response
+from web.filters import Filters
 from web.templating import flash, render
 
 router = APIRouter(include_in_schema=False)
 PAGE_SIZE = 50
 EXPORT_LIMIT = 100_000
-
-
-def list_filters(
-    state: str | None = None,
-    unit: str | None = None,
-    category: str | None = None,
-    round: str | None = None,  # noqa: A002 - the query parameter's name
-    overdue: bool = False,
-    escalated: bool = False,
-    q: str | None = None,
-    sort: str = "id",
-    desc: bool = False,
-    cursor: str | None = None,
-) -> queries.CaseFilters:
-    return queries.CaseFilters(
-        state=state or None,
-        unit_code=unit or None,
-        category=category or None,
-        round_code=round or None,
-        overdue=overdue,
-        escalated=escalated,
-        text=(q or "").strip() or None,
-        sort=sort if sort in queries.SORTS else "id",
-        descending=desc,
-        cursor=cursor or None,
-    )
-
-
-Filters = Annotated[queries.CaseFilters, Depends(list_filters)]
 
 
 def _query_string(f: queries.CaseFilters, **overrides) -> str:
@@ -106,14 +80,9 @@ def export(fmt: str, uow: Uow, user: CurrentUser, filters: Filters):
     rows = queries.list_cases(uow, filters)
     name = f"整改案件-{uow.clock.today().isoformat()}.{fmt}"
     body, media = (
-        (exports.to_csv(rows), "text/csv; charset=utf-8")
-        if fmt == "csv"
-        else (
-            exports.to_xlsx(rows),
-            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        )
+        (exports.to_csv(rows), CSV_TYPE) if fmt == "csv" else (exports.to_xlsx(rows), XLSX_TYPE)
     )
-    return Response(body, media_type=media, headers=_attachment_header(name))
+    return Response(body, media_type=media, headers=attachment_header(name))
 
 
 @router.post("/cases/bulk", dependencies=[Csrf])
@@ -122,7 +91,7 @@ def bulk(
     uow: Uow,
     user: CurrentUser,
     action: Annotated[str, Form()] = "",
-    case_ids: Annotated[list[int], Form()] = [],  # noqa: B006 - FastAPI copies defaults
+    case_ids: FormIds = [],  # noqa: B006 - FastAPI copies defaults
     note: Annotated[str, Form()] = "",
     back: Annotated[str, Form()] = "/cases",
 ):
@@ -154,7 +123,7 @@ def transition(
     uow: Uow,
     user: CurrentUser,
     trigger: Annotated[str, Form()],
-    version: Annotated[int, Form()],
+    version: FormVersion,
     note: Annotated[str, Form()] = "",
 ):
     result = case_actions.act(
@@ -170,23 +139,6 @@ def download(attachment_id: RowId, uow: Uow, user: CurrentUser):
         uow, attachment_id=attachment_id, scope_path=user.scope_path
     )
     return attachment_response(stored)
-
-
-def attachment_response(stored: submissions.StoredFile) -> FileResponse:
-    return FileResponse(
-        stored.path,
-        media_type=stored.content_type,
-        headers={**_attachment_header(stored.filename), "X-Content-Type-Options": "nosniff"},
-    )
-
-
-def _attachment_header(filename: str) -> dict[str, str]:
-    ascii_name = filename.encode("ascii", "ignore").decode() or "download"
-    ascii_name = ascii_name.replace('"', "")
-    return {
-        "Content-Disposition": f'attachment; filename="{ascii_name}"; '
-        f"filename*=UTF-8''{quote(filename)}"
-    }
 
 
 def _label(trigger: str) -> str:

@@ -8,11 +8,11 @@ from fastapi import APIRouter, File, Request, UploadFile
 from fastapi.responses import RedirectResponse, Response
 
 from services.core.errors import ValidationFailed
-from services.imports import KIND_LABELS
-from services.registry import edits
+from services.imports import KIND_LABELS, uploads
 from services.reports import exports
+from services.rounds import edits as round_edits
 from web.deps import Csrf, CurrentUser, Uow
-from web.routes.cases import _attachment_header
+from web.downloads import attachment_header
 from web.templating import flash, render
 
 router = APIRouter(include_in_schema=False)
@@ -30,9 +30,9 @@ def import_files(
     user: CurrentUser,
     files: Annotated[list[UploadFile], File()] = [],  # noqa: B006 - FastAPI copies defaults
 ):
-    uploads = [edits.Upload(f.filename or "", f.file) for f in files]
+    chosen = [uploads.Upload(f.filename or "", f.file) for f in files]
     try:
-        report = edits.import_uploads(uow, user=user, files=uploads)
+        report = uploads.import_uploads(uow, user=user, files=chosen)
     except ValidationFailed as exc:
         # The row-level report is the answer here, not an error page: the user fixes the file.
         return render(
@@ -51,7 +51,7 @@ def import_files(
 
 @router.post("/rounds/{round_code}/publish", dependencies=[Csrf])
 def publish(request: Request, round_code: str, uow: Uow, user: CurrentUser):
-    summary = edits.publish(uow, user=user, round_code=round_code)
+    summary = round_edits.publish(uow, user=user, round_code=round_code)
     message = f"检查轮次 {round_code} 已发布：通知 {summary.notified} 件，向 {summary.units_mailed} 个单位发送通知邮件"
     if summary.refused:
         message += f"；{len(summary.refused)} 件未能通知"
@@ -74,5 +74,5 @@ def _download(download: exports.Download) -> Response:
     return Response(
         download.content,
         media_type=download.content_type,
-        headers=_attachment_header(download.filename),
+        headers=attachment_header(download.filename),
     )

@@ -4,15 +4,21 @@ from __future__ import annotations
 
 from datetime import date
 from typing import Annotated
+from urllib.parse import quote
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse
 
+from services.access import unit_links
+from services.access.unit_links import IssuedLink
+from services.access.users import UserView
 from services.core.errors import ValidationFailed
+from services.core.uow import UnitOfWork
 from services.registry import edits, listings
 from services.registry import units as registry
+from services.rounds import edits as round_edits
 from services.rounds import rounds
-from web.deps import Csrf, CurrentUser, Uow
+from web.deps import AfterId, Csrf, CurrentUser, RowId, Uow
 from web.templating import flash, render
 
 router = APIRouter(include_in_schema=False)
@@ -43,9 +49,32 @@ def _int(value: str, label: str) -> int | None:
 
 @router.get("/registry/units")
 def units(request: Request, uow: Uow, user: CurrentUser, code: str = ""):
+    return units_page(request, uow, user, code)
+
+
+def units_page(
+    request: Request,
+    uow: UnitOfWork,
+    user: UserView,
+    code: str,
+    *,
+    issued: IssuedLink | None = None,
+):
+    """The units, one of them open; its portal links for those who may manage them."""
     rows = listings.list_units(uow, scope_path=user.scope_path)
     editing = next((u for u in rows if u.code == code), None)
-    return render(request, "registry/units.html", user=user, rows=rows, editing=editing)
+    links = None
+    if editing is not None and unit_links.may_manage(user, editing.path):
+        links = unit_links.list_links(uow, unit_id=editing.id)
+    return render(
+        request,
+        "registry/units.html",
+        user=user,
+        rows=rows,
+        editing=editing,
+        links=links,
+        issued=issued,
+    )
 
 
 @router.post("/registry/units", dependencies=[Csrf])
@@ -87,7 +116,7 @@ def targets(
     unit: str = "",
     q: str = "",
     code: str = "",
-    after: int | None = None,
+    after: AfterId = None,
 ):
     rows = listings.list_targets(
         uow, scope_path=user.scope_path, unit_code=unit or None, text=q or None, after_id=after
@@ -181,6 +210,31 @@ def save_round(
         deadline_days=_int(deadline_days, "整改天数"),
         deadline_mode=_opt(deadline_mode),
     )
-    saved = edits.save_round(uow, user=user, spec=spec)
+    saved = round_edits.save_round(uow, user=user, spec=spec)
     flash(request, f"检查轮次 {saved} 已保存")
     return RedirectResponse("/rounds", status_code=303)
+
+
+# A unit's portal links on its page: issue a new one (its URL shown once), revoke one; an
+# admin, or a supervisor whose scope holds the unit (``unit_links.may_manage``).
+@router.post("/registry/units/{unit_code}/links", dependencies=[Csrf])
+def issue_link(request: Request, uow: Uow, user: CurrentUser, unit_code: str):
+    issued = unit_links.issue_for_unit(uow, unit_code=unit_code, user=user)
+    uow.commit()
+    # The page itself shows the URL, once: it is never stored, nor put in the session cookie.
+    response = units_page(request, uow, user, unit_code, issued=issued)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@router.post("/registry/units/{unit_code}/links/{link_id}/revoke", dependencies=[Csrf])
+def revoke_link(request: Request, uow: Uow, user: CurrentUser, unit_code: str, link_id: RowId):
+    revoked = unit_links.revoke_for_unit(uow, unit_code=unit_code, link_id=link_id, user=user)
+    uow.commit()
+    flash(
+        request,
+        f"门户链接 {link_id} 已撤销，单位用它将无法再打开门户"
+        if revoked
+        else f"门户链接 {link_id} 此前已撤销",
+    )
+    return RedirectResponse(f"/registry/units?code={quote(unit_code)}#links", status_code=303)

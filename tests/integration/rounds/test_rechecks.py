@@ -1,0 +1,124 @@
+"""The quarterly recheck: fixed → verified, still present → linked case, repeat offenders."""
+
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta
+
+from sqlalchemy import select
+
+from services.cases import queries, transitions
+from services.core.clock import SHANGHAI, Clock
+from services.db.models import Case, CaseEvent, OutboxMessage
+from services.rounds import rechecks
+from tests.builders import a_case, a_round, a_target, a_unit
+from tests.support.flowkit import count, mark
+
+ACTOR = "quarterly-recheck/测试运行"
+
+
+def _recheck(app, round_code: str):
+    with app.uow() as uow:
+        return rechecks.recheck(
+            uow, round_code=round_code, provider=rechecks.latest_check_result, actor=ACTOR
+        )
+
+
+def test_a_case_proved_fixed_is_verified_by_the_recheck_as_the_system(app):
+    with app.uow() as uow:
+        case = a_case(uow, state="rectifying")
+        mark(uow, case, "fixed")
+        uow.commit()
+    summary = _recheck(app, "2021Q2")
+    assert summary.outcomes == {"fixed": 1, "present": 0, "unknown": 0}
+    assert summary.verified == 1
+    with app.uow() as uow:
+        assert uow.session.get(Case, case.id).state == "verified"
+        event = uow.session.scalars(select(CaseEvent).order_by(CaseEvent.id.desc())).first()
+        assert (event.trigger, event.actor, event.actor_kind) == ("verify", ACTOR, "system")
+        assert event.data["proven_fixed"] is True
+
+
+def test_a_problem_still_present_at_a_new_round_is_a_linked_case_escalated_at_once(app):
+    with app.uow() as uow:
+        a_unit(uow, "park", leader_email="leader.park@units.test")
+        a_target(uow, "park-domain", unit_code="park")
+        old = a_case(
+            uow, state="notified", target_code="park-domain", category="domain_not_deregistered"
+        )
+        transitions.record_notice(
+            uow, case_id=old.id, level="province", notified_on=old.round.period_end, actor="测试员"
+        )
+        mark(uow, old, "present")
+        a_round(uow, "2021Q3")
+        uow.commit()
+    summary = _recheck(app, "2021Q3")
+    assert (summary.linked, summary.escalated) == (1, 1)
+    assert summary.per_unit["park"] == {"present": 1, "escalated": 1}
+    with app.uow() as uow:
+        new = uow.session.scalar(select(Case).where(Case.previous_case_id == old.id))
+        assert new.round.code == "2021Q3"
+        assert (new.notices_city, new.notices_province) == (2, 1)
+        assert (new.state, new.escalation_level) == ("escalated", 1)
+        assert uow.session.get(Case, old.id).state == "notified"
+        templates = uow.session.scalars(
+            select(OutboxMessage.template).where(OutboxMessage.case_id == new.id)
+        ).all()
+        assert "escalation" in templates
+
+
+def test_a_first_repeat_below_the_threshold_is_notified_but_not_escalated(app):
+    app.settings.repeat_offender_threshold = 3
+    with app.uow() as uow:
+        old = a_case(uow, state="rectifying")
+        mark(uow, old, "present")
+        a_round(uow, "2021Q3")
+        uow.commit()
+    summary = _recheck(app, "2021Q3")
+    assert (summary.linked, summary.escalated) == (1, 0)
+    with app.uow() as uow:
+        new = uow.session.scalar(select(Case).where(Case.previous_case_id == old.id))
+        assert (new.state, new.notices_city) == ("notified", 2)
+
+
+def test_the_continued_case_leaves_the_overdue_list_and_the_new_one_takes_its_place(app):
+    with app.uow() as uow:
+        old = a_case(uow, state="notified")
+        mark(uow, old, "present")
+        a_round(uow, "2021Q3")
+        uow.commit()
+    _recheck(app, "2021Q3")
+    late = app.clock.today() + timedelta(days=400)
+    with app.uow() as uow:
+        new = uow.session.scalar(select(Case).where(Case.previous_case_id == old.id))
+        assert (uow.session.get(Case, old.id).superseded, new.superseded) == (True, False)
+        uow.clock = Clock(datetime.combine(late, time(9), tzinfo=SHANGHAI))
+        overdue = queries.list_cases(uow, queries.CaseFilters(overdue=True))
+        assert [row.id for row in overdue] == [new.id]
+
+
+def test_cases_no_check_can_decide_are_listed_for_a_supervisor(app):
+    with app.uow() as uow:
+        unchecked = a_case(uow, state="notified", category="serious_wording")
+        present = a_case(uow, state="notified")
+        mark(uow, present, "present")
+        uow.commit()
+    summary = _recheck(app, "2021Q2")
+    assert summary.needs_supervisor == [unchecked.id]
+    assert summary.outcomes == {"fixed": 0, "present": 1, "unknown": 1}
+    assert summary.linked == 0  # still present within its own round: nothing to open
+
+
+def test_a_recheck_run_again_changes_nothing(app):
+    with app.uow() as uow:
+        for outcome in ["fixed", "present", "fixed", "present"]:
+            mark(uow, a_case(uow, state="notified"), outcome)
+        verified = a_case(uow, state="verified")
+        mark(uow, verified, "present")
+        a_round(uow, "2021Q3")
+        uow.commit()
+    first = _recheck(app, "2021Q3")
+    assert (first.verified, first.linked) == (2, 3)
+    before = (count(app, CaseEvent), count(app, OutboxMessage), count(app, Case))
+    second = _recheck(app, "2021Q3")
+    assert (second.verified, second.linked, second.escalated) == (0, 0, 0)
+    assert (count(app, CaseEvent), count(app, OutboxMessage), count(app, Case)) == before

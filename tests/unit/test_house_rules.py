@@ -1,0 +1,60 @@
+"""The house rules a newcomer relies on: small modules and short functions in the code."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+PACKAGES = ("services", "web", "flows", "cli", "notifications", "states")
+MAX_MODULE_LINES = 400
+MAX_FUNCTION_LINES = 80
+
+
+def modules() -> list[Path]:
+    found = [
+        path
+        for package in PACKAGES
+        for path in sorted((ROOT / package).rglob("*.py"))
+        if "migrations" not in path.parts
+    ]
+    assert len(found) > 100, "the code was not found where the rules expect it"
+    return found
+
+
+def functions(path: Path) -> list[tuple[str, int]]:
+    tree = ast.parse(path.read_text("utf-8"))
+    return [
+        (node.name, node.end_lineno - node.lineno + 1)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
+    ]
+
+
+def test_no_module_is_over_400_lines():
+    long = {
+        str(path.relative_to(ROOT)): lines
+        for path in modules()
+        if (lines := len(path.read_text("utf-8").splitlines())) > MAX_MODULE_LINES
+    }
+    assert long == {}
+
+
+def test_no_function_is_over_80_lines():
+    long = {
+        f"{path.relative_to(ROOT)}:{name}": lines
+        for path in modules()
+        for name, lines in functions(path)
+        if lines > MAX_FUNCTION_LINES
+    }
+    assert long == {}
+
+
+@pytest.mark.parametrize("lines, breaks", [(MAX_FUNCTION_LINES, False), (81, True)])
+def test_the_function_rule_counts_a_function_from_def_to_its_last_line(tmp_path, lines, breaks):
+    body = "".join(f"    x{i} = {i}\n" for i in range(lines - 1))
+    path = tmp_path / "m.py"
+    path.write_text(f"def f():\n{body}")
+    assert (functions(path)[0][1] > MAX_FUNCTION_LINES) is breaks
