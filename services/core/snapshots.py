@@ -18,8 +18,9 @@ log = logging.getLogger(__name__)
 
 
 class SnapshotCache:
-    def __init__(self, *, ttl: float):
+    def __init__(self, *, ttl: float, clock: Callable[[], float] = time.monotonic):
         self.ttl = ttl  # 0 turns caching off
+        self._now = clock  # seconds; tests pass their own to expire a snapshot without sleeping
         self._entries: dict[Hashable, tuple[float, Any]] = {}
         self._refreshing: set[Hashable] = set()
         self._locks: dict[Hashable, threading.Lock] = {}
@@ -31,13 +32,13 @@ class SnapshotCache:
             return compute()
         entry = self._entries.get(key)
         if entry is not None:
-            if time.monotonic() - entry[0] > self.ttl:
+            if self._now() - entry[0] > self.ttl:
                 self._refresh_in_background(key, compute)
             return entry[1]
         with self._lock_of(key):
             entry = self._entries.get(key)
             if entry is None:
-                entry = (time.monotonic(), compute())
+                entry = (self._now(), compute())
                 self._entries[key] = entry
             return entry[1]
 
@@ -59,7 +60,7 @@ class SnapshotCache:
             try:
                 # Under the key's lock: a first reader arriving meanwhile waits for this result.
                 with self._lock_of(key):
-                    self._entries[key] = (time.monotonic(), compute())
+                    self._entries[key] = (self._now(), compute())
             except Exception:
                 # The old snapshot stays; the next reader after the ttl tries again.
                 log.exception("refreshing the snapshot %r failed", key)

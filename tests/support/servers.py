@@ -8,9 +8,11 @@ replies (status, body, charset, delay) and counts requests in flight per host;
 from __future__ import annotations
 
 import asyncio
+import copy
 import threading
 from collections import Counter, defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from dnslib import AAAA, CNAME, QTYPE, RCODE, RR, A
@@ -252,3 +254,21 @@ class FixtureDns:
 
     def __exit__(self, *exc_info) -> None:
         self.stop()
+
+
+@contextmanager
+def unchanged_after(*servers: FixtureWeb | FixtureDns) -> Iterator[None]:
+    """Put back the routes and records a test added to a server shared by a module's tests."""
+    saved = [
+        (server, {name: copy.deepcopy(getattr(server, name)) for name in _STATE[type(server)]})
+        for server in servers
+    ]
+    try:
+        yield
+    finally:
+        for server, state in saved:
+            for name, value in state.items():
+                setattr(server, name, value)
+
+
+_STATE = {FixtureWeb: ("routes", "default"), FixtureDns: ("records", "cnames", "suffixes")}
