@@ -1,4 +1,5 @@
-"""``rectify audit verify``: does every case's state follow from its history?"""
+"""``rectify audit verify``: does every case's state follow from its history, and is that
+history the one the system wrote (its hash chain whole)?"""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ app = typer.Typer(help="审计：核对案件状态与历史记录", no_args_is_
 
 @app.command("verify")
 def verify_cmd(as_json: bool = typer.Option(False, "--json", help="输出 JSON")) -> None:
-    """Replay every case's history; exit 1 when any case's state does not follow from it."""
+    """Replay every case's history and its hash chain; exit 1 on any mismatch."""
     with handled_errors(), open_app() as application, application.uow() as uow:
         report = audit.verify(uow)
     if as_json:
@@ -28,7 +29,7 @@ def verify_cmd(as_json: bool = typer.Option(False, "--json", help="输出 JSON")
     elif report.clean:
         console.print(
             f"审计通过：{report.cases_checked} 件案件的状态与 "
-            f"{report.events_checked} 条历史记录一致",
+            f"{report.events_checked} 条历史记录一致，历史记录的哈希链完整",
             highlight=False,
         )
     else:
@@ -42,7 +43,7 @@ def verify_cmd(as_json: bool = typer.Option(False, "--json", help="输出 JSON")
         err_console.print(
             "[red]审计未通过：[/red]案件 "
             + "、".join(str(i) for i in report.tampered_case_ids)
-            + " 的状态与历史记录不符",
+            + " 的状态与历史记录不符，或历史记录在系统之外被改动或删除",
             highlight=False,
         )
         raise typer.Exit(code=1)

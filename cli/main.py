@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from cli import audit, backup, cases, checks, db, flows, gen, imports, outbox, reports, web
+from cli import access, audit, backup, cases, checks, db, flows, gen, imports, outbox, reports, web
 from cli.context import STATE
 from services.core.clock import parse_as_of
 
@@ -38,5 +38,6 @@ reports.register(app)
 checks.register(app)
 app.add_typer(outbox.app, name="outbox")
 web.register(app)
+access.register(app)
 flows.register(app)
 gen.register(app)

@@ -10,11 +10,21 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
 
+from services.access import users
 from services.access.users import LoginThrottle
 from services.bootstrap import App
 from services.core.snapshots import SnapshotCache
-from web import errors
-from web.routes import api_v1, auth, cases, dashboard, docs, portal, publishing, registry
+from web import errors, limits, security
+from web.routes import (
+    api_v1,
+    auth,
+    cases,
+    dashboard,
+    docs,
+    portal,
+    publishing,
+    registry,
+)
 from web.templating import make_templates
 
 HERE = Path(__file__).resolve().parent
@@ -37,7 +47,9 @@ def create_app(app: App) -> FastAPI:
         max_failures=settings.login_max_failures,
         window=timedelta(minutes=settings.login_window_minutes),
     )
+    users.dummy_hash()  # made now, so the first unknown name at sign-in costs what others do
     web.state.dashboard_cache = SnapshotCache(ttl=settings.dashboard_cache_seconds)
+    limits.install(web, settings)  # inside the session, before anything reads a body
     web.add_middleware(
         SessionMiddleware,
         # Without a configured key, sessions last as long as the process (never a fixed key).
@@ -60,4 +72,5 @@ def create_app(app: App) -> FastAPI:
     ):
         web.include_router(router)
     errors.install(web)
+    security.install(web)  # outermost: every response, a 500 page too, carries the headers
     return web

@@ -6,11 +6,13 @@ import hmac
 from collections.abc import Iterator
 from typing import Annotated
 
-from fastapi import Depends, Form, Path, Request
+from fastapi import Depends, Form, Path, Query, Request
+from pydantic import Field
 
 from services.access import users, web_sessions
 from services.access.users import UserView
 from services.core.errors import NotFound
+from services.core.limits import MAX_ID
 from services.core.uow import UnitOfWork
 from web.templating import csrf_token
 
@@ -56,7 +58,10 @@ def check_csrf(request: Request, csrf_token_field: Annotated[str, Form(alias="cs
 
 Csrf = Depends(check_csrf)
 
-#: The largest id or version a row can hold (a PostgreSQL integer): larger ones are refused as
-#: invalid input (400) instead of overflowing the database driver (500).
-MAX_ID = 2_147_483_647
+#: Ids, versions and keyset positions in a path, a query string or a form, kept to the column's
+#: range (``MAX_ID``, a PostgreSQL integer): larger ones are refused as invalid input (400,
+#: naming the parameter) instead of overflowing the database driver (500).
 RowId = Annotated[int, Path(ge=1, le=MAX_ID)]
+AfterId = Annotated[int | None, Query(ge=0, le=MAX_ID)]
+FormIds = Annotated[list[Annotated[int, Field(ge=1, le=MAX_ID)]], Form()]
+FormVersion = Annotated[int, Form(ge=0, le=MAX_ID)]

@@ -21,10 +21,13 @@ REVIEW_LABELS = {"accepted": "核验通过", "rejected": "退回整改", None: "
 
 def csrf_token(request: Request) -> str:
     """The session's CSRF token, created on first use."""
-    token = request.session.get("csrf")
-    if not token:
-        token = secrets.token_urlsafe(24)
-        request.session["csrf"] = token
+    return request.session.get("csrf") or new_csrf_token(request)
+
+
+def new_csrf_token(request: Request) -> str:
+    """Give the session a new CSRF token (at sign-in and sign-out): the old one stops working."""
+    token = secrets.token_urlsafe(24)
+    request.session["csrf"] = token
     return token
 
 

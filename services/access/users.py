@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import secrets
 import threading
 from dataclasses import dataclass
@@ -11,15 +12,19 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerifyMismatchError
 from sqlalchemy import func, select
 
-from services.access import web_sessions
 from services.core.errors import Forbidden, NotFound, ServiceError, ValidationFailed
 from services.core.uow import UnitOfWork
-from services.db.models import Unit, User
+from services.db.access_models import User
+from services.db.models import Unit
 
 ROLES = {"admin": "管理员", "supervisor": "监管人员", "viewer": "只读用户"}
 #: Roles that may move cases and review submissions.
 ACTING_ROLES = ("admin", "supervisor")
 _HASHER = PasswordHasher()
+#: (hasher, hash of a random password): what a name without an account is checked against,
+#: made by the current hasher so that checking it costs what checking a real account does.
+_dummy: tuple[PasswordHasher, str] | None = None
+log = logging.getLogger(__name__)
 
 
 class LoginRefused(ServiceError):
@@ -36,6 +41,8 @@ class UserView:
     unit_name: str | None
     #: Materialised path of the unit subtree the user may see; None sees everything.
     scope_path: str | None
+    #: A disabled account cannot sign in; its sessions ended and its tokens were revoked.
+    active: bool = True
 
     @property
     def can_act(self) -> bool:
@@ -137,20 +144,38 @@ def get_user(uow: UnitOfWork, user_id: int) -> UserView:
 def authenticate(
     uow: UnitOfWork, *, username: str, password: str, throttle: LoginThrottle, source: str = ""
 ) -> UserView:
-    """Check a password; too many failures for a name and address lock it out for a while."""
-    key = f"{username.strip().lower()}|{source}"
+    """Check a password; too many failures for an account name lock it, from any address.
+
+    Every attempt that is not locked out verifies exactly one argon2 hash (a dummy one for a
+    name without an account), so neither the answer nor its time tells which names exist or
+    are disabled; names without an account are counted and locked like real ones.
+    """
+    name = username.strip()
+    account = name.lower()
     now = uow.clock.now()
-    if throttle.locked(key, now=now):
+    if throttle.locked(account, now=now):
         raise LoginRefused("登录失败次数过多，请稍后再试")
-    user = uow.session.scalar(select(User).where(User.username == username.strip()))
-    if user is None or not user.active or not _verify(user.password_hash, password):
-        throttle.failed(key, now=now)
+    user = uow.session.scalar(select(User).where(User.username == name))
+    matches = _verify(user.password_hash if user is not None else dummy_hash(), password)
+    if user is None or not matches or not user.active:
+        throttle.failed(account, now=now)
+        log.warning("sign-in refused for %r from %s", name, source or "an unknown address")
         raise LoginRefused("用户名或密码错误")
-    throttle.succeeded(key)
+    throttle.succeeded(account)
     if _HASHER.check_needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
     unit = uow.session.get(Unit, user.unit_id) if user.unit_id else None
     return _view(user, unit)
+
+
+def dummy_hash() -> str:
+    """The hash checked for a name without an account, made once per hasher (each web process
+    makes it at start, so the first unknown name takes no longer than the next ones)."""
+    global _dummy
+    hasher = _HASHER
+    if _dummy is None or _dummy[0] is not hasher:
+        _dummy = (hasher, hasher.hash(secrets.token_urlsafe(16)))
+    return _dummy[1]
 
 
 def _verify(password_hash: str, password: str) -> bool:
@@ -158,6 +183,11 @@ def _verify(password_hash: str, password: str) -> bool:
         return _HASHER.verify(password_hash, password)
     except (VerifyMismatchError, InvalidHashError):
         return False
+
+
+def account_view(uow: UnitOfWork, user: User) -> UserView:
+    """An account as the rest of the system sees it, active or not."""
+    return _view(user, uow.session.get(Unit, user.unit_id) if user.unit_id else None)
 
 
 def _view(user: User, unit: Unit | None) -> UserView:
@@ -169,22 +199,26 @@ def _view(user: User, unit: Unit | None) -> UserView:
         unit_code=unit.code if unit else None,
         unit_name=unit.name if unit else None,
         scope_path=unit.path if unit else None,
+        active=user.active,
     )
 
 
 class LoginThrottle:
-    """Counts failed logins per key in a sliding window (one per web process)."""
+    """Counts failed logins per account name in a sliding window (one per web process).
 
-    def __init__(self, *, max_failures: int, window: timedelta):
+    Keyed by the name alone: a locked account stays locked whatever address the next attempt
+    comes from. Names without a recent failure are forgotten once ``max_names`` are held.
+    """
+
+    def __init__(self, *, max_failures: int, window: timedelta, max_names: int = 10_000):
         self.max_failures = max_failures
         self.window = window
+        self.max_names = max_names
         self._failures: dict[str, list[datetime]] = {}
         self._lock = threading.Lock()
 
     def _recent(self, key: str, now: datetime) -> list[datetime]:
-        recent = [t for t in self._failures.get(key, []) if now - t < self.window]
-        self._failures[key] = recent
-        return recent
+        return [t for t in self._failures.get(key, []) if now - t < self.window]
 
     def locked(self, key: str, *, now: datetime) -> bool:
         with self._lock:
@@ -192,22 +226,12 @@ class LoginThrottle:
 
     def failed(self, key: str, *, now: datetime) -> None:
         with self._lock:
-            self._recent(key, now).append(now)
+            self._failures[key] = [*self._recent(key, now), now]
+            if len(self._failures) > self.max_names:
+                stale = [k for k, times in self._failures.items() if now - times[-1] >= self.window]
+                for name in stale:
+                    del self._failures[name]
 
     def succeeded(self, key: str) -> None:
         with self._lock:
             self._failures.pop(key, None)
-
-
-def reset_password(uow: UnitOfWork, *, username: str) -> CreatedUser:
-    """Give an account a new generated password (shown once)."""
-    user = uow.session.scalar(select(User).where(User.username == username))
-    if user is None:
-        raise NotFound(f"用户 {username} 不存在")
-    password = generate_password()
-    user.password_hash = hash_password(password)
-    user.active = True
-    web_sessions.end_all(uow, user_id=user.id)  # whoever knew the old password is signed out
-    uow.flush()
-    unit = uow.session.get(Unit, user.unit_id) if user.unit_id else None
-    return CreatedUser(_view(user, unit), password)

@@ -13,7 +13,7 @@ from datetime import timedelta
 from sqlalchemy import select, update
 
 from services.core.uow import UnitOfWork
-from services.db.models import WebSession
+from services.db.access_models import WebSession
 
 #: As long as the cookie's own max_age (web.app.SESSION_HOURS).
 LIFETIME = timedelta(hours=8)

@@ -1,4 +1,6 @@
-"""Audit: every case's state must be the replay of its append-only history."""
+"""Audit: every case's state must be the replay of its append-only history, and that history
+must be the one the system wrote: each event's hash continues its case's hash chain
+(``services.db.event_chain``), so an event edited or removed in the database shows."""
 
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ from typing import Any
 from sqlalchemy import select
 
 from services.core.uow import UnitOfWork
+from services.db import event_chain
 from services.db.models import Case, CaseEvent
 from states import CaseState, InvalidTransition, Trigger, fire
 from states.lifecycle import STATE_LABELS
@@ -54,10 +57,19 @@ class AuditReport:
 @dataclass(frozen=True)
 class _Event:
     id: int
+    case_id: int
     trigger: str
     from_state: str | None
     to_state: str
+    actor: str
+    actor_kind: str
+    at: Any
+    note: str | None
     data: dict[str, Any] | None
+    hash: str | None
+
+    def __getitem__(self, name: str) -> Any:  # the mapping ``event_chain`` hashes
+        return getattr(self, name)
 
 
 def verify(uow: UnitOfWork) -> AuditReport:
@@ -68,10 +80,16 @@ def verify(uow: UnitOfWork) -> AuditReport:
         select(
             CaseEvent.case_id,
             CaseEvent.id,
+            CaseEvent.case_id,
             CaseEvent.trigger,
             CaseEvent.from_state,
             CaseEvent.to_state,
+            CaseEvent.actor,
+            CaseEvent.actor_kind,
+            CaseEvent.at,
+            CaseEvent.note,
             CaseEvent.data,
+            CaseEvent.hash,
         ).order_by(CaseEvent.case_id, CaseEvent.id),
         execution_options={"yield_per": _BATCH},
     )
@@ -83,6 +101,7 @@ def verify(uow: UnitOfWork) -> AuditReport:
         events_checked += len(events)
         seen.add(case_id)
         mismatches.extend(replay(case_id, states.get(case_id), events))
+        mismatches.extend(chain_breaks(case_id, events))
     for case_id in sorted(states.keys() - seen):
         mismatches.append(
             Mismatch(case_id, "案件没有任何历史记录", "一条「created」记录", "无记录")
@@ -135,6 +154,32 @@ def _check_next(case_id: int, previous: str | None, event: _Event) -> Iterator[M
     elif event.to_state != event.from_state:
         problem = f"「{event.trigger}」不是状态流转，却改变了状态"
         yield Mismatch(case_id, problem, _label(event.from_state), _label(event.to_state), event.id)
+
+
+def chain_breaks(case_id: int, events: Iterable[_Event]) -> Iterator[Mismatch]:
+    """Yield each event whose stored hash is not its case's chain: edited, or one removed.
+
+    Each event is checked against its predecessor's STORED hash, as it was written: one edited
+    event shows at that event only, a removed one at the event that followed it.
+    """
+    previous: str | None = None
+    for event in events:
+        expected = event_chain.event_hash(previous, event)
+        if event.hash is None:
+            yield Mismatch(
+                case_id, "历史记录没有校验哈希，不是本系统写入的记录", _short(expected), "无",
+                event.id,
+            )  # fmt: skip
+        elif event.hash != expected:
+            yield Mismatch(
+                case_id, "历史记录与哈希链不符：该记录在数据库中被改动，或它之前的记录被删除",
+                _short(expected), _short(event.hash), event.id,
+            )  # fmt: skip
+        previous = event.hash
+
+
+def _short(value: str) -> str:
+    return f"哈希 {value[:16]}…"
 
 
 def _label(state: str | None) -> str:

@@ -59,11 +59,11 @@ def check_rounds(rows: list[Row], problems: Problems) -> None:
             problems.add(
                 row.at("code"), f"轮次「{row['code']}」不是 YYYYQn 格式，必须填写开始和结束日期"
             )
-        start, end = row["period_start"], row["period_end"]
-        if start and end and end < start:
-            problems.add(row.at("period_end"), "结束日期早于开始日期")
-        if row["deadline"] and row["notice_date"] and row["deadline"] < row["notice_date"]:
-            problems.add(row.at("deadline"), "整改期限早于通报日期")
+        if row["code"] and row["period_start"] and row["period_end"]:
+            # The rules of every entry point (RoundSpec), each error at its own cell.
+            spec = rounds.RoundSpec(**{k: row[k] for k in ROUND_FIELDS})
+            for name, message in spec.field_problems():
+                problems.add(row.at(name), message)
 
 
 def check_round_ref(row: Row, known_: Known, problems: Problems) -> None:

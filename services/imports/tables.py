@@ -10,6 +10,8 @@ from pathlib import Path
 from typing import Any
 
 from services.core.errors import ValidationFailed
+from services.imports import sheet_limits
+from services.imports.sheet_limits import CellBudget, SheetLimits
 
 #: Tried in order; GB18030 is a superset of GBK and GB2312.
 ENCODINGS = ("utf-8-sig", "gb18030")
@@ -37,19 +39,50 @@ class RawTable:
         return f"{self.source}［{self.sheet}］" if self.sheet else self.source
 
 
-def read_file(path: Path, *, label: str | None = None) -> list[RawTable]:
-    """Read a CSV or XLSX file into tables; raise ValidationFailed naming the file if unreadable."""
-    label = label or path.name
-    if not path.is_file():
-        raise ValidationFailed([f"{label}：文件不存在"])
+def read_file(
+    path: Path, *, label: str | None = None, limits: SheetLimits | None = None
+) -> list[RawTable]:
+    """Read a CSV or XLSX file into tables; raise ValidationFailed naming the file if it is not
+    a readable file of a supported kind or passes a size limit (``sheet_limits.LIMITS``)."""
+    label = label or path.name or str(path)
+    limits = limits or sheet_limits.LIMITS
+    _check_is_file(path, label)
     suffix = path.suffix.lower()
-    if suffix == ".csv":
-        return [read_csv(path.read_bytes(), label=label)]
-    if suffix in (".xlsx", ".xlsm"):
-        return read_xlsx(path, label=label)
-    raise ValidationFailed(
-        [f"{label}：不支持的文件类型「{suffix or '无扩展名'}」（支持 .csv、.xlsx）"]
-    )
+    if suffix not in (".csv", ".xlsx", ".xlsm"):
+        raise ValidationFailed(
+            [f"{label}：不支持的文件类型「{suffix or '无扩展名'}」（支持 .csv、.xlsx）"]
+        )
+    try:
+        if suffix == ".csv":
+            return [read_csv(path.read_bytes(), label=label, limits=limits)]
+        return read_xlsx(path, label=label, limits=limits)
+    except OSError as exc:  # removed, or made unreadable, since it was looked at
+        raise ValidationFailed([f"「{label}」无法读取：{_reason(exc)}"]) from exc
+
+
+def _check_is_file(path: Path, label: str) -> None:
+    """A regular file this process may read: not a folder (``..``), a pipe or a missing name."""
+    try:
+        if path.is_dir():
+            raise ValidationFailed(
+                [f"「{label}」是文件夹，不是文件，请指定要导入的 CSV 或 XLSX 文件"]
+            )
+        if not path.exists():
+            raise ValidationFailed([f"「{label}」不存在，请检查文件名和路径"])
+        if not path.is_file():
+            raise ValidationFailed([f"「{label}」不是普通文件（如管道或设备），无法导入"])
+        with path.open("rb"):
+            pass
+    except OSError as exc:
+        raise ValidationFailed([f"「{label}」无法读取：{_reason(exc)}"]) from exc
+
+
+def _reason(exc: OSError) -> str:
+    if isinstance(exc, PermissionError):
+        return "没有读取权限"
+    if isinstance(exc, FileNotFoundError):
+        return "文件不存在"
+    return f"读取出错（{exc.strerror or type(exc).__name__}）"
 
 
 def decode(data: bytes, *, label: str) -> str:
@@ -64,46 +97,69 @@ def decode(data: bytes, *, label: str) -> str:
     )
 
 
-def read_csv(data: bytes, *, label: str) -> RawTable:
+def read_csv(data: bytes, *, label: str, limits: SheetLimits | None = None) -> RawTable:
     """Parse CSV bytes; row numbers count records as a spreadsheet shows them (header = 1)."""
     text = decode(data, label=label)
     first_line = text.split("\n", 1)[0]
     delimiter = "\t" if "\t" in first_line and "," not in first_line else ","
-    records = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
-    if not records or not any(cell.strip() for cell in records[0]):
-        raise ValidationFailed([f"{label}：第 1 行应为表头，但文件为空"])
-    headers = [h.strip() for h in records[0]]
-    table = RawTable(source=label, sheet=None, headers=headers)
-    for offset, record in enumerate(records[1:], start=2):
-        _append(table, offset, record)
+    budget = CellBudget(label=label, limits=limits or sheet_limits.LIMITS)
+    records = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    try:
+        header = next(records, None)
+        if header is None or not any(cell.strip() for cell in header):
+            raise ValidationFailed([f"{label}：第 1 行应为表头，但文件为空"])
+        budget.take(None, 1, len(header))
+        table = RawTable(source=label, sheet=None, headers=[h.strip() for h in header])
+        for number, record in enumerate(records, start=2):
+            budget.take(None, number, len(record))
+            _append(table, number, record)
+    except csv.Error as exc:  # a cell over the csv module's limit (128 KB), a stray quote
+        where, limit = records.line_num, csv.field_size_limit()
+        raise ValidationFailed(
+            [
+                f"{label}：第 {where:,} 行无法按 CSV 读取（单元格超过 {limit:,} 个字符，或引号不成对）"
+            ]
+        ) from exc
     return table
 
 
-def read_xlsx(path: Path, *, label: str) -> list[RawTable]:
-    """Every non-empty sheet of a workbook, read-only, cached values rather than formulas."""
+def read_xlsx(path: Path, *, label: str, limits: SheetLimits | None = None) -> list[RawTable]:
+    """Every non-empty sheet of a workbook, read-only, cached values rather than formulas;
+    its size checked before a cell is read, and its cells counted as they are."""
     from openpyxl import load_workbook
 
+    limits = limits or sheet_limits.LIMITS
+    sheet_limits.check_archive(path, label=label, limits=limits)
     try:
         workbook = load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many types for a damaged file
         raise ValidationFailed([f"{label}：无法读取 Excel 文件（{type(exc).__name__}）"]) from exc
-    tables = []
     try:
-        for sheet in workbook.worksheets:
-            rows = sheet.iter_rows(values_only=True)
-            header_row = next(rows, None)
-            if header_row is None or not any(cell_text(v) for v in header_row):
-                continue
-            headers = [cell_text(h) for h in header_row]
-            table = RawTable(source=label, sheet=sheet.title, headers=headers)
-            for number, values in enumerate(rows, start=2):
-                _append(table, number, list(values))
-            tables.append(table)
+        sheets = workbook.worksheets
+        declared = [(s.title, s.max_row, s.max_column) for s in sheets]
+        sheet_limits.check_dimensions(declared, label=label, limits=limits)
+        budget = CellBudget(label=label, limits=limits)
+        tables = [t for s in sheets if (t := _read_sheet(s, label, budget)) is not None]
     finally:
         workbook.close()
     if not tables:
         raise ValidationFailed([f"{label}：工作簿中没有数据"])
     return tables
+
+
+def _read_sheet(sheet, label: str, budget: CellBudget) -> RawTable | None:
+    """One sheet's rows as written, not padded to its declared size: the budget counts them."""
+    sheet.reset_dimensions()  # a wrong <dimension> neither pads nor cuts the rows read
+    rows = sheet.iter_rows(values_only=True)
+    header_row = next(rows, None)
+    if header_row is None or not any(cell_text(v) for v in header_row):
+        return None
+    budget.take(sheet.title, 1, len(header_row))
+    table = RawTable(source=label, sheet=sheet.title, headers=[cell_text(h) for h in header_row])
+    for number, values in enumerate(rows, start=2):
+        budget.take(sheet.title, number, len(values))
+        _append(table, number, list(values))
+    return table
 
 
 def from_records(records: list[dict[str, Any]], *, source: str, sheet: str) -> RawTable:

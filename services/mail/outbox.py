@@ -9,7 +9,8 @@ At-least-once, never silently dropped:
 * outcomes are written back in small batches while sending goes on, and whatever is
   known is written when a run is interrupted;
 * a dispatcher that dies between "sent" and "marked sent" leaves the row ``sending``:
-  once the lease expires another run sends it again, with the same Message-ID.
+  once the lease expires another run sends it again, with the same Message-ID and the
+  same portal URL (made again from the row's link reference, ``services.mail.links``).
 """
 
 from __future__ import annotations
@@ -47,6 +48,7 @@ from services.core.settings import Settings
 from services.core.uow import UnitOfWork
 from services.db import bulk
 from services.db.models import OutboxMessage
+from services.mail.links import portal_url_into
 
 LEASE = timedelta(minutes=10)
 BACKOFF_BASE = timedelta(minutes=1)
@@ -125,7 +127,7 @@ def claim(uow: UnitOfWork, *, limit: int, lease: timedelta = LEASE) -> list[Clai
     return sorted(rows, key=lambda r: r.id)
 
 
-#: What a sent message's context keeps in place of the unit's portal link.
+#: What a sent message's context keeps in place of a portal URL stored by an older version.
 SENT_LINK = "（链接已随邮件发出，系统只保存其摘要）"
 
 
@@ -139,9 +141,10 @@ def record(
     """Write outcomes back: sent, pending again with backoff, or failed with the reason.
 
     A sent message's portal link leaves the database with it: only the token's hash is
-    kept (``unit_links``), so the context of a sent row forgets the URL (``links`` holds
-    the ids of the claimed rows whose context carries one). The database edits the stored
-    JSON in the same UPDATE that marks the row sent.
+    kept (``unit_links``), so the context of a sent row forgets the nonce its URL was made
+    from and keeps the link's id (``links`` holds the ids of the claimed rows whose context
+    carries a link). The database edits the stored JSON in the same UPDATE that marks the
+    row sent.
     """
     now = uow.clock.now()
     table = OutboxMessage.__table__
@@ -182,12 +185,16 @@ def record(
 
 
 def _link_forgotten(context: ColumnElement, dialect: str) -> ColumnElement:
-    """The stored context with ``portal_url`` replaced by ``SENT_LINK``, edited in SQL."""
+    """The stored context without ``portal_link.nonce`` (and with an older version's
+    ``portal_url`` replaced by ``SENT_LINK``), edited in SQL."""
     if dialect == "postgresql":
+        nonce = literal_column("'{portal_link,nonce}'::text[]")
         path = literal_column("'{portal_url}'::text[]")
         value = func.to_jsonb(cast(literal(SENT_LINK), Text))
-        return cast(func.jsonb_set(cast(context, JSONB), path, value, false()), context.type)
-    return func.json_replace(context, "$.portal_url", SENT_LINK)
+        edited = cast(context, JSONB).op("#-")(nonce)
+        return cast(func.jsonb_set(edited, path, value, false()), context.type)
+    kept = func.json_replace(context, "$.portal_url", SENT_LINK)
+    return func.json_remove(kept, "$.portal_link.nonce")
 
 
 def dispatch(
@@ -221,6 +228,7 @@ async def dispatch_async(
     concurrency = concurrency or app.settings.outbox_concurrency
     sender = sender or smtp_sender(app.settings)
     mailbox = Mailbox(app.settings.mail_from, app.settings.mail_from_name)
+    keys = {"base_url": app.settings.base_url, "secret_key": app.settings.secret_key}
     report = DispatchReport()
     attempts: dict[int, int] = {}
     links: set[int] = set()  # rows whose context carries a unit's portal link
@@ -247,7 +255,9 @@ async def dispatch_async(
         row = await feed.next()
         if row is None:
             return None
-        return Outgoing(row.id, lambda: _build(row, mailbox=mailbox, clock=clock, links=links))
+        return Outgoing(
+            row.id, lambda: _build(row, mailbox=mailbox, clock=clock, links=links, keys=keys)
+        )
 
     def write(outcomes: list[Outcome]) -> None:
         with uow() as u:
@@ -309,12 +319,15 @@ class _Feed:
             self._fetching = None
 
 
-def _build(row: Claimed, *, mailbox: Mailbox, clock: Clock, links: set[int]) -> Mail:
-    """The message's bytes; notes in ``links`` a row whose context carries a portal link."""
+def _build(
+    row: Claimed, *, mailbox: Mailbox, clock: Clock, links: set[int], keys: dict[str, str]
+) -> Mail:
+    """The message's bytes, its portal URL made from the row's link reference (``keys``:
+    ``base_url`` and ``secret_key``); notes in ``links`` a row whose context carries one."""
     if not row.to_addrs:
         raise ValueError("没有有效的收件人地址")
     context = json.loads(row.context)
-    if context.get("portal_url"):
+    if portal_url_into(context, **keys):
         links.add(row.id)
     rendered = render(row.template, context, sent_on=clock.today())
     return encode_mail(

@@ -1,8 +1,11 @@
 """Backup and restore: the whole database and the attachment files in one checked archive.
 
 The archive is a tar.gz of ``manifest.json`` (schema revision, row counts, created time
-and the sha256 of every other member), ``tables/<name>.jsonl`` in dependency order and
-``attachments/<stored name>``. A restore goes into an empty, migrated database only.
+and the sha256 of every other member), ``manifest.sig`` (its HMAC with the installation's
+key, ``services.ops.signing``), ``tables/<name>.jsonl`` in dependency order and
+``attachments/<stored name>``. A restore checks the signature before it trusts anything,
+refuses attachment rows whose stored name the system cannot have made, and goes into an
+empty, migrated database only.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from services.core.errors import ServiceError, ValidationFailed
 from services.core.uow import UnitOfWork
 from services.db import rows
 from services.db.models import Attachment, Base, Category
+from services.ops import signing
 
 FORMAT = 1
 MANIFEST = "manifest.json"
@@ -35,6 +39,10 @@ _BATCH = 1000
 
 class RestoreRefused(ServiceError):
     """The archive cannot go into this database; nothing was written."""
+
+
+class ExportRefused(ServiceError):
+    """The database holds something no archive may carry; no archive was written."""
 
 
 @dataclass(frozen=True)
@@ -48,6 +56,7 @@ class BackupSummary:
 
 def export_archive(uow: UnitOfWork, *, path: Path) -> BackupSummary:
     """Write every table and every attachment file into one archive at ``path``."""
+    hmac_key = signing.key(uow.settings)  # before anything: no key, no archive
     session = uow.session
     dialect = session.get_bind().dialect.name
     if dialect == "postgresql":  # one snapshot for every table
@@ -58,7 +67,7 @@ def export_archive(uow: UnitOfWork, *, path: Path) -> BackupSummary:
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_name(path.name + ".partial")  # never a half archive under the name
     try:
-        manifest = _write_archive(uow, partial)
+        manifest = _write_archive(uow, partial, hmac_key)
     except BaseException:
         partial.unlink(missing_ok=True)
         raise
@@ -70,7 +79,7 @@ def export_archive(uow: UnitOfWork, *, path: Path) -> BackupSummary:
     )
 
 
-def _write_archive(uow: UnitOfWork, path: Path) -> dict[str, Any]:
+def _write_archive(uow: UnitOfWork, path: Path, hmac_key: bytes) -> dict[str, Any]:
     session = uow.session
     missing: list[str] = []
     with tempfile.TemporaryDirectory() as scratch, tarfile.open(path, "w:gz") as archive:
@@ -81,8 +90,15 @@ def _write_archive(uow: UnitOfWork, path: Path) -> dict[str, Any]:
             with staged_path.open("w", encoding="utf-8") as out:
                 counts[table.name] = _write_rows(session, table, out)
             staged.append((f"tables/{table.name}.jsonl", staged_path))
-        for stored_name in session.scalars(select(Attachment.stored_name).order_by(Attachment.id)):
-            source = submissions.attachment_path(uow, stored_name)
+        for attachment_id, stored_name in session.execute(
+            select(Attachment.id, Attachment.stored_name).order_by(Attachment.id)
+        ):
+            if not submissions.is_system_name(stored_name):
+                raise ExportRefused(
+                    f"附件记录 id={attachment_id} 的存储文件名「{stored_name}」不是系统生成的名称，"
+                    "已拒绝导出；请先核查并更正该记录"
+                )
+            source = submissions.attachment_path(uow, stored_name, attachment_id=attachment_id)
             if source.is_file():
                 staged.append((f"attachments/{stored_name}", source))
             else:
@@ -103,7 +119,10 @@ def _write_archive(uow: UnitOfWork, path: Path) -> dict[str, Any]:
             "missing_files": missing,
         }
         content = json.dumps(manifest, ensure_ascii=False, indent=1)
-        _add_bytes(archive, MANIFEST, content, mtime=uow.clock.now().timestamp())
+        mtime = uow.clock.now().timestamp()
+        _add_bytes(archive, MANIFEST, content, mtime=mtime)
+        signature = signing.sign(hmac_key, content.encode("utf-8"))
+        _add_bytes(archive, signing.SIGNATURE, signature, mtime=mtime)
         for member, source in staged:
             archive.add(source, arcname=member, recursive=False)
     return manifest
@@ -114,8 +133,9 @@ def import_archive(uow: UnitOfWork, *, path: Path) -> BackupSummary:
     path = Path(path)
     if not path.is_file():
         raise ValidationFailed([f"备份文件 {path} 不存在"])
+    hmac_key = signing.key(uow.settings, restoring=True)
     with tempfile.TemporaryDirectory() as scratch:
-        manifest = _unpack(path, Path(scratch))
+        manifest = _unpack(path, Path(scratch), hmac_key)
         _check_fits(uow, manifest)
         _check_empty(uow)
         written: list[Path] = []
@@ -141,15 +161,15 @@ def _write_rows(session, table: Table, out: IO[str]) -> int:
     return count
 
 
-def _unpack(path: Path, scratch: Path) -> dict[str, Any]:
-    """Read the manifest, then copy out each member it lists, checking size and sha256."""
+def _unpack(path: Path, scratch: Path, hmac_key: bytes) -> dict[str, Any]:
+    """Read the signed manifest, then copy out each member it lists, checking its sha256."""
     try:
         with tarfile.open(path, "r:gz") as archive:
-            manifest = _read_manifest(archive)
+            manifest = _read_manifest(archive, hmac_key)
             expected = manifest["members"]
             seen = set()
             for info in archive:
-                if info.name == MANIFEST:
+                if info.name in (MANIFEST, signing.SIGNATURE):
                     continue
                 if info.name not in expected or not info.isfile():
                     raise RestoreRefused(f"备份文件含有清单之外的内容「{info.name}」，已拒绝恢复")
@@ -169,15 +189,27 @@ def _unpack(path: Path, scratch: Path) -> dict[str, Any]:
     return manifest
 
 
-def _read_manifest(archive: tarfile.TarFile) -> dict[str, Any]:
+def _read_manifest(archive: tarfile.TarFile, hmac_key: bytes) -> dict[str, Any]:
+    """The manifest, once its signature is checked against its exact bytes."""
+    raw = _member_bytes(archive, MANIFEST)
+    if raw is None:
+        raise RestoreRefused("这不是 rectify 的备份文件：缺少 manifest.json")
+    signing.verify(hmac_key, raw, _member_bytes(archive, signing.SIGNATURE))
     try:
-        member = archive.extractfile(MANIFEST)
-        manifest = json.loads(member.read().decode("utf-8"))
-    except (KeyError, AttributeError, ValueError) as exc:
-        raise RestoreRefused("这不是 rectify 的备份文件：缺少或无法读取 manifest.json") from exc
+        manifest = json.loads(raw.decode("utf-8"))
+    except ValueError as exc:
+        raise RestoreRefused("这不是 rectify 的备份文件：无法读取 manifest.json") from exc
     if manifest.get("application") != "rectify" or manifest.get("format") != FORMAT:
         raise RestoreRefused(f"备份文件格式不受支持（应为 rectify 第 {FORMAT} 版格式）")
     return manifest
+
+
+def _member_bytes(archive: tarfile.TarFile, name: str) -> bytes | None:
+    try:
+        member = archive.extractfile(name)
+    except KeyError:
+        return None
+    return member.read() if member is not None else None
 
 
 def _check_fits(uow: UnitOfWork, manifest: dict[str, Any]) -> None:
@@ -221,9 +253,11 @@ def _restore_tables(uow: UnitOfWork, scratch: Path, manifest: dict[str, Any]) ->
         counts[table.name] = 0
         with _member_path(scratch, member).open(encoding="utf-8") as lines:
             batch = []
-            for line in lines:
+            for number, line in enumerate(lines, 1):
                 raw = json.loads(line)
                 batch.append({c.name: rows.decode(c, raw[c.name]) for c in table.columns})
+                if table.name == Attachment.__tablename__:
+                    _check_stored_name(batch[-1], number)
                 if len(batch) >= _BATCH:
                     counts[table.name] += _insert(session, table, batch)
                     batch = []
@@ -233,6 +267,15 @@ def _restore_tables(uow: UnitOfWork, scratch: Path, manifest: dict[str, Any]) ->
     if session.get_bind().dialect.name == "postgresql":
         _reset_sequences(session)
     return counts
+
+
+def _check_stored_name(row: dict[str, Any], number: int) -> None:
+    if not submissions.is_system_name(row["stored_name"]):
+        raise RestoreRefused(
+            f"备份中的附件记录（tables/attachments.jsonl 第 {number} 行，id={row['id']}）"
+            f"的存储文件名「{row['stored_name']}」不是系统生成的名称（应为 32 位十六进制字符），"
+            "已拒绝恢复"
+        )
 
 
 def _insert(session, table: Table, batch: list[dict[str, Any]]) -> int:
@@ -263,8 +306,8 @@ def _restore_files(
         if not member.startswith("attachments/"):
             continue
         stored_name = member.removeprefix("attachments/")
-        if "/" in stored_name or stored_name in ("", ".", ".."):
-            raise RestoreRefused(f"备份文件中的附件名「{member}」不合法，已拒绝恢复")
+        if not submissions.is_system_name(stored_name):
+            raise RestoreRefused(f"备份文件中的附件名「{member}」不是系统生成的名称，已拒绝恢复")
         target = submissions.attachment_path(uow, stored_name)
         if target.exists():
             if _sha256(target) == spec["sha256"]:

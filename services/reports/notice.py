@@ -107,7 +107,16 @@ def notice_deadline(uow: UnitOfWork, round_: Round, *, notice_day: date) -> date
         return round_.deadline
     days = round_.deadline_days or uow.settings.default_deadline_days
     mode = round_.deadline_mode or uow.settings.default_deadline_mode
-    return deadlines.add_days(notice_day, days, mode)
+    try:
+        return deadlines.add_days(notice_day, days, mode)
+    except (ValueError, OverflowError) as exc:  # e.g. a year the working-day calendar lacks
+        raise ValidationFailed(
+            [
+                f"无法由通报日期（notice_date）{notice_day.isoformat()} 推算整改期限"
+                f"（整改天数 deadline_days {days}，期限方式 deadline_mode {mode}）：{exc}；"
+                f"请为检查轮次 {round_.code} 填写整改期限（deadline）"
+            ]
+        ) from None
 
 
 def build_notice(
@@ -119,6 +128,7 @@ def build_notice(
 ) -> Notice:
     """Assemble a round's notice from the database; works whatever state its cases are in."""
     round_ = rounds.get_round(uow, round_code)
+    rounds.check_stored(round_)  # a round stored with bad settings is named, not a crash
     notice_day = round_.notice_date or uow.clock.today()
     deadline = notice_deadline(uow, round_, notice_day=notice_day)
     stats = round_stats(uow, round_code, rates=rates)

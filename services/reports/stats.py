@@ -13,8 +13,8 @@ from services.db.models import BoardFigure, Case, Round, Target, Unit
 from services.rounds import rounds
 from states import CaseState
 
-RATED_KINDS = ("website", "column", "new_media")
-RATE_RULES = {"round_half_up": "四舍五入", "truncate": "截断"}
+RATED_KINDS = rounds.RATED_KINDS
+RATE_RULES = rounds.RATE_RULES
 
 
 @dataclass(frozen=True)
@@ -42,6 +42,9 @@ def rate_settings(uow: UnitOfWork, round_: Round) -> RateSettings:
     Example: ``{"decimals": 2, "rule": "round_half_up", "website": {"rule": "truncate"}}``.
     """
     base = RateRule(uow.settings.pass_rate_decimals, uow.settings.pass_rate_rule)
+    errors = rounds.rate_problems(round_.notice_texts or {})
+    if errors:
+        raise ValidationFailed(errors)
     config = (round_.notice_texts or {}).get("pass_rate") or {}
     default = _rule(config, base, where="pass_rate")
     per_kind = {
@@ -55,11 +58,7 @@ def rate_settings(uow: UnitOfWork, round_: Round) -> RateSettings:
 def _rule(config: dict, base: RateRule, *, where: str) -> RateRule:
     decimals = config.get("decimals", base.decimals)
     rule = config.get("rule", base.rule)
-    errors = []
-    if decimals not in (0, 1, 2):
-        errors.append(f"合格率小数位数（{where}）应为 0、1 或 2，而不是 {decimals}")
-    if rule not in RATE_RULES:
-        errors.append(f"合格率取舍规则（{where}）应为 round_half_up 或 truncate，而不是 {rule}")
+    errors = rounds.rate_rule_problems({"decimals": decimals, "rule": rule}, where=where)
     if errors:
         raise ValidationFailed(errors)
     return RateRule(decimals=decimals, rule=rule)

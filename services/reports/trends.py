@@ -61,12 +61,15 @@ def _row(uow: UnitOfWork, round_: Round, *, today) -> TrendRow:
 
 
 def trend_svg(rows: list[TrendRow], *, width: int = 640) -> str:
-    """Two panels, server-rendered: pass rates as lines, case counts as grouped bars."""
+    """Two panels, server-rendered: pass rates as lines, case counts as grouped bars.
+
+    Sized by the page's stylesheet (``svg.chart``), not a ``style`` attribute: the web app's
+    content policy refuses inline styles."""
     panel, gap = 200, 40
     height = 2 * panel + gap + 20
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" width="100%" viewBox="0 0 {width} {height}" '
-        f'style="max-width: {width}px" role="img" aria-label="合格率与案件趋势" '
+        'class="chart" role="img" aria-label="合格率与案件趋势" '
         'font-family="sans-serif" font-size="11">'
     ]
     parts += _rate_panel(rows, top=0, width=width, height=panel)

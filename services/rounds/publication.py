@@ -2,7 +2,7 @@
 
 Each step is idempotent, so a publication killed half-way and run again ends the same:
 only ``found`` cases are notified (a state guard), the unit notices carry one idempotency
-key per round and unit (``services.mailing``), and the round is marked published once.
+key per round and unit (``services.mail.causes``), and the round is marked published once.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from services.cases import batch
 from services.core.uow import UnitOfWork
 from services.db.models import Case, Round, Unit
 from services.mail import causes
-from services.rounds.rounds import get_round
+from services.rounds.rounds import check_stored, get_round
 from states import CaseState, Trigger
 
 
@@ -32,6 +32,7 @@ class PublicationSummary:
 def found_case_ids(uow: UnitOfWork, *, round_code: str) -> list[int]:
     """Ids of the round's cases still waiting to be notified, ascending."""
     round_ = get_round(uow, round_code)
+    check_stored(round_)  # its deadline settings are used for every case: refused before any
     query = select(Case.id).where(Case.round_id == round_.id, Case.state == CaseState.FOUND)
     return list(uow.session.scalars(query.order_by(Case.id)))
 

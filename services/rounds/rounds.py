@@ -2,15 +2,45 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, fields
 from datetime import date
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
+from typing import Any
 
 from sqlalchemy import select
 
+from services.core.deadlines import MODE_LABELS, MODES
 from services.core.errors import NotFound, ValidationFailed
+from services.core.limits import MAX_ID, out_of_range
+from services.core.plaintext import invisible
 from services.core.uow import UnitOfWork
 from services.db.models import BoardFigure, Case, Round, Target, Verdict
+
+#: Every field of a round as the round form, import files and errors name it.
+ROUND_LABELS = {
+    "code": "轮次代码",
+    "title": "标题",
+    "period_start": "开始日期",
+    "period_end": "结束日期",
+    "notice_date": "通报日期",
+    "doc_number": "文号",
+    "deadline": "整改期限",
+    "deadline_days": "整改天数",
+    "deadline_mode": "期限方式",
+    "nm_registered": "新增登记新媒体",
+    "nm_wechat_closed": "关停注销微信公众号",
+    "nm_other_deregistered": "注销其他新媒体",
+}
+#: Rectification days a round may set (a year at most; none: the category's or settings').
+DEADLINE_DAYS = (1, 365)
+#: The years a round's dates may fall in: later days overflow deadline arithmetic and the
+#: working-day calendar.
+YEARS = (2000, 2099)
+#: How a notice prints a pass rate: decimals, and truncate or round half up.
+RATE_DECIMALS = (0, 1, 2)
+RATE_RULES = {"round_half_up": "四舍五入", "truncate": "截断"}
+RATED_KINDS = ("website", "column", "new_media")
 
 
 @dataclass(frozen=True)
@@ -28,11 +58,113 @@ class RoundSpec:
     nm_wechat_closed: int | None = None
     nm_other_deregistered: int | None = None
 
+    @classmethod
+    def of(cls, round_: Round) -> RoundSpec:
+        """The settings a stored round holds (to check rows written before these rules)."""
+        return cls(**{f.name: getattr(round_, f.name) for f in fields(cls)})
+
+    def problems(self) -> list[str]:
+        """Every problem, in Chinese, each naming its field (see ``field_problems``)."""
+        return [message for _, message in self.field_problems()]
+
+    def field_problems(self) -> list[tuple[str, str]]:
+        """(field, message) for every value a round may not hold: what every entry point
+        (round form, import files, the CLI's imports) refuses before writing anything."""
+        found = [*self._text_problems(), *self._date_problems()]
+        if self.deadline_mode is not None and self.deadline_mode not in MODES:
+            modes = "、".join(f"{m}（{MODE_LABELS[m]}）" for m in MODES)
+            found.append(_say("deadline_mode", f"应为 {modes}，而不是「{self.deadline_mode}」"))
+        for name in ("deadline_days", "nm_registered", "nm_wechat_closed", "nm_other_deregistered"):
+            value = getattr(self, name)
+            low, high = DEADLINE_DAYS if name == "deadline_days" else (0, MAX_ID)
+            if value is not None and (problem := out_of_range("", value, low, high)):
+                found.append(_say(name, problem))
+        what = f"检查轮次 {str(self.code)[:20]} 的"
+        return [(name, f"{what}{text}") for name, text in found]
+
+    def _text_problems(self) -> list[tuple[str, str]]:
+        found = []
+        if not self.code or re.search(r"[/\\\s?#%]", self.code):
+            found.append(_say("code", "不能为空，也不能含有斜杠、空白或 ? # %"))
+        for name in ("code", "title", "doc_number"):
+            value = getattr(self, name)
+            limit = Round.__table__.c[name].type.length
+            if value and len(value) > limit:
+                found.append(_say(name, f"过长（{len(value)} 字，上限 {limit} 字）"))
+            if value and (where := invisible(value)):
+                found.append(_say(name, where))
+        return found
+
+    def _date_problems(self) -> list[tuple[str, str]]:
+        found = []
+        for name in ("period_start", "period_end", "notice_date", "deadline"):
+            value = getattr(self, name)
+            if value is not None and not YEARS[0] <= value.year <= YEARS[1]:
+                found.append(_say(name, f"应在 {YEARS[0]}–{YEARS[1]} 年之间：{value.isoformat()}"))
+        if self.period_start and self.period_end and self.period_end < self.period_start:
+            found.append(("period_end", "结束日期早于开始日期（period_end < period_start）"))
+        if self.deadline and self.notice_date and self.deadline < self.notice_date:
+            found.append(("deadline", "整改期限早于通报日期（deadline < notice_date）"))
+        return found
+
+
+def _say(name: str, text: str) -> tuple[str, str]:
+    return name, f"{ROUND_LABELS[name]}（{name}）{text}"
+
+
+def setting_problems(notice_texts: Any) -> list[str]:
+    """What is wrong with the settings a round's notice reads from ``notice_texts``: the
+    pass-rate options (``pass_rate``) and the follow-up paragraphs it prints (``followups``)."""
+    found = rate_problems(notice_texts)
+    if isinstance(notice_texts, dict) and not isinstance(notice_texts.get("followups") or {}, dict):
+        found.append('通报段落设置（followups）应为键值表，如 {"unreported": false}')
+    return found
+
+
+def rate_problems(notice_texts: Any) -> list[str]:
+    """What is wrong with a round's pass-rate options (``notice_texts["pass_rate"]``)."""
+    if not isinstance(notice_texts, dict):
+        return ["通报文本设置（notice_texts）应为键值表"]
+    config = notice_texts.get("pass_rate") or {}
+    if not isinstance(config, dict):
+        return ['合格率设置（pass_rate）应为键值表，如 {"decimals": 2, "rule": "truncate"}']
+    found = rate_rule_problems(config, where="pass_rate")
+    for kind in RATED_KINDS:
+        if kind in config and not isinstance(config[kind], dict):
+            found.append(f"合格率设置（pass_rate.{kind}）应为键值表")
+        elif kind in config:
+            found += rate_rule_problems(config[kind], where=f"pass_rate.{kind}")
+    return found
+
+
+def rate_rule_problems(config: dict, *, where: str) -> list[str]:
+    """The decimals and the rule of one pass-rate setting, where given."""
+    found = []
+    decimals, rule = config.get("decimals", 0), config.get("rule", "truncate")
+    if type(decimals) is not int or decimals not in RATE_DECIMALS:
+        allowed = "、".join(map(str, RATE_DECIMALS))
+        found.append(f"合格率小数位数（{where}.decimals）应为 {allowed}，而不是 {decimals!r:.40}")
+    if not isinstance(rule, str) or rule not in RATE_RULES:
+        found.append(
+            f"合格率取舍规则（{where}.rule）应为 round_half_up 或 truncate，而不是 {rule!r:.40}"
+        )
+    return found
+
+
+def check_stored(round_: Round) -> None:
+    """Refuse, naming the field, a stored round whose settings a notice or a publication
+    cannot use (written before these rules, or around them): never a crash later."""
+    errors = RoundSpec.of(round_).problems() + setting_problems(round_.notice_texts)
+    if errors:
+        errors.append(f"请在「检查轮次」页面或导入文件中修改检查轮次 {round_.code[:20]} 的设置")
+        raise ValidationFailed(errors)
+
 
 def upsert_round(uow: UnitOfWork, spec: RoundSpec) -> Round:
-    """Create or update a round by code (e.g. 2021Q2)."""
-    if spec.period_end < spec.period_start:
-        raise ValidationFailed([f"检查轮次 {spec.code} 的结束日期早于开始日期"])
+    """Create or update a round by code (e.g. 2021Q2); a bad value writes nothing."""
+    errors = spec.problems()
+    if errors:
+        raise ValidationFailed(errors)
     round_ = get_round(uow, spec.code, required=False) or Round(code=spec.code, notice_texts={})
     for name, value in vars(spec).items():
         setattr(round_, name, value)
@@ -162,7 +294,7 @@ def pass_rate(
     """合格率 in percent: qualified ÷ inspected × 100, truncated or rounded half up."""
     if inspected == 0:
         return None
-    if rule not in ("round_half_up", "truncate"):
+    if rule not in RATE_RULES:
         raise ValueError(f"unknown pass-rate rule {rule!r}")
     value = Decimal(qualified) * 100 / Decimal(inspected)
     quantum = Decimal(1).scaleb(-decimals)

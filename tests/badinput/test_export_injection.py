@@ -16,6 +16,15 @@ FORMULAS = [
     "-2+3",
     "@SUM(1,2)",
     "=cmd|' /C calc'!A0",
+    # Whitespace or invisible characters before the formula, which spreadsheets drop.
+    "\t=cmd|' /C calc'!A0",
+    "\r=cmd|' /C calc'!A0",
+    " =1+1",
+    "\n@SUM(1)",
+    "\u200b=1+1",
+    # Full-width forms (decided: guarded too, see services.core.plaintext).
+    "＝1+1",
+    "＋1+1",
 ]
 
 
@@ -36,6 +45,15 @@ def test_formula_like_names_and_descriptions_are_plain_text_in_the_ledger(app):
     records = list(csv.reader(io.StringIO(text)))[1:]
 
     assert [c.coordinate for c in cells if c.data_type == "f"] == []
-    assert all(not str(v).startswith(("=", "+", "-", "@")) for r in records for v in r if v)
+    assert [v for r in records for v in r if _formula_like(v)] == []
+    assert [str(c.value) for c in cells if _formula_like(str(c.value))] == []
     shown = {str(c.value) for c in cells}
-    assert all(f"'{text}" in shown for text in FORMULAS)  # kept, readable, inert
+    assert [text for text in FORMULAS if f"'{text}" not in shown] == []  # kept, readable, inert
+    in_csv = {v for r in records for v in r}
+    assert [text for text in FORMULAS if f"'{text}" not in in_csv] == []
+
+
+def _formula_like(value: str) -> bool:
+    """A formula character first once whitespace and invisible characters are dropped."""
+    kept = "".join(c for c in value if not (c.isspace() or c in "\u200b\ufeff"))
+    return kept.startswith(("=", "+", "-", "@", "＝", "＋", "－", "＠"))

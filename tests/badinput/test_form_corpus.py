@@ -162,7 +162,7 @@ ADMIN_REFUSED = [
 
 
 @pytest.fixture
-def web(app):
+def web_app(app):
     """The web app with a 1 MB upload limit (the oversize case stays small)."""
     small = dataclasses.replace(
         app, settings=app.settings.model_copy(update={"upload_max_mb": MAX_MB})
@@ -171,8 +171,8 @@ def web(app):
 
 
 @pytest.fixture
-async def client(web):
-    transport = httpx.ASGITransport(app=web, raise_app_exceptions=False)
+async def client(web_app):
+    transport = httpx.ASGITransport(app=web_app, raise_app_exceptions=False)
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
         yield c
 

@@ -32,6 +32,17 @@ ACCESS: dict[str, tuple] = {
     "GET /attachments/{attachment_id}": ("login", "login", "login", 200, 403, 200, 200),
     "GET /registry/units": ("login", "login", "login", 200, 200, 200, 200),
     "POST /registry/units": ("login", "login", "login", 403, 403, 403, 303),
+    # A unit's portal links (county A's): its admins and supervisors, never a viewer.
+    "POST /registry/units/{unit_code}/links": ("login", "login", "login", 403, 403, 200, 200),
+    "POST /registry/units/{unit_code}/links/{link_id}/revoke": (
+        "login",
+        "login",
+        "login",
+        403,
+        403,
+        303,
+        303,
+    ),
     "GET /registry/targets": ("login", "login", "login", 200, 200, 200, 200),
     "POST /registry/targets": ("login", "login", "login", 403, 403, 403, 303),
     "GET /rounds": ("login", "login", "login", 200, 200, 200, 200),
@@ -86,6 +97,8 @@ def request_for(key: str, actor: str, world: World, csrf: str) -> tuple[str, str
         attachment_id=own.attachment,
         round_code="2021Q2",
         token=token,
+        unit_code="gengma",
+        link_id=own.link,
     )
     if path == "/static":
         url = "/static/app.css"

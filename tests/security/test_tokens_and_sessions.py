@@ -8,9 +8,9 @@ from datetime import timedelta
 import httpx
 from itsdangerous import TimestampSigner
 
-from services.access import api_tokens, unit_links, users, web_sessions
+from services.access import accounts, api_tokens, unit_links, users, web_sessions
 from services.core.clock import Clock
-from services.db.models import ApiToken, User
+from services.db.access_models import ApiToken, User
 from tests.builders import a_unit
 from tests.security.world import sign_in
 from web.app import SESSION_HOURS, create_app
@@ -170,7 +170,7 @@ async def test_a_password_reset_ends_the_accounts_open_sessions(app):
     client, _ = await signed_in(app, web)
 
     with app.uow() as uow:
-        users.reset_password(uow, username="zhang")
+        accounts.reset_password(uow, username="zhang")
         uow.commit()
     answer = await client.get("/cases")
 

@@ -36,12 +36,14 @@ CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 @dataclass
 class Owned:
-    """What one actor is tried on: a case for pages, a case for the API, an attachment."""
+    """What one actor is tried on: a case for pages, a case for the API, an attachment, a
+    target and a portal link of county A (by id, for the unit page's revoke button)."""
 
     case: int
     api_case: int
     attachment: int
     target: str
+    link: int = 0
 
 
 @dataclass
@@ -66,7 +68,8 @@ def build(app: App) -> World:
         for actor in ACTORS:
             page_case, api_case, with_file = (_county_a_case(uow) for _ in range(3))
             target = a_target(uow, unit_code="gengma").code
-            world.owned[actor] = Owned(page_case, api_case, with_file, target)
+            link = unit_links.issue_link(uow, unit_id=a.id).link_id
+            world.owned[actor] = Owned(page_case, api_case, with_file, target, link)
         for actor, (username, role, scope) in ACCOUNTS.items():
             created = users.create_user(uow, username=username, role=role, unit_code=scope)
             world.passwords[actor] = created.password
@@ -95,7 +98,8 @@ def _county_a_case(uow) -> int:
 
 
 async def sign_in(client: httpx.AsyncClient, username: str | None, password: str | None) -> str:
-    """The session's CSRF token; signs in when a username is given."""
+    """The session's CSRF token; signs in when a username is given (signing in gives the
+    session a new token: the one of the login form no longer works)."""
     page = await client.get("/login")
     csrf = CSRF.search(page.text).group(1)
     if username:
@@ -103,4 +107,5 @@ async def sign_in(client: httpx.AsyncClient, username: str | None, password: str
             "/login", data={"username": username, "password": password, "csrf_token": csrf}
         )
         assert answer.status_code == 303, answer.text
+        csrf = CSRF.search((await client.get("/")).text).group(1)
     return csrf

@@ -9,7 +9,7 @@ from fastapi.responses import RedirectResponse
 
 from services.access import users, web_sessions
 from web.deps import Csrf, Uow
-from web.templating import render
+from web.templating import new_csrf_token, render
 
 router = APIRouter(include_in_schema=False)
 
@@ -46,9 +46,9 @@ def login(
         return render(request, "login.html", status_code=400, next=_safe_next(next), error=str(exc))
     key = web_sessions.start(uow, user_id=user.id)
     uow.commit()
-    csrf = request.session.get("csrf")
-    request.session.clear()  # a fresh session on sign-in
-    request.session.update(user_id=user.id, sid=key, csrf=csrf)
+    request.session.clear()  # a fresh session on sign-in, with a new CSRF token:
+    request.session.update(user_id=user.id, sid=key)
+    new_csrf_token(request)  # a token seen before sign-in (e.g. planted) stops working
     return RedirectResponse(_safe_next(next), status_code=303)
 
 
@@ -57,4 +57,5 @@ def logout(request: Request, uow: Uow):
     web_sessions.end(uow, request.session.get("sid"))  # a copy of the cookie stops working too
     uow.commit()
     request.session.clear()
+    new_csrf_token(request)  # the signed-in session's token is not reused after it
     return RedirectResponse("/login", status_code=303)

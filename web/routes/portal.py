@@ -9,9 +9,9 @@ from fastapi.responses import RedirectResponse
 
 from services.cases import portal, submissions
 from services.cases.portal import PortalUnit
-from services.cases.submissions import IncomingFile, TooLarge
+from services.cases.submissions import IncomingFile
 from web.deps import Csrf, RowId, Uow
-from web.routes.cases import attachment_response
+from web.downloads import attachment_response
 from web.templating import render
 
 router = APIRouter(prefix="/portal/{token}", include_in_schema=False)
@@ -58,10 +58,7 @@ def submit(
     phone: Annotated[str, Form()] = "",
     attachments: Annotated[list[UploadFile], File()] = [],  # noqa: B006 - FastAPI copies defaults
 ):
-    settings = uow.settings
-    declared = int(request.headers.get("content-length") or 0)
-    if declared > (settings.upload_max_mb * settings.upload_max_files + 1) * 1024 * 1024:
-        raise TooLarge([f"上传内容过大：每个附件不超过 {settings.upload_max_mb} MB"])
+    # The body's size was limited while it streamed in (web.limits), before any parsing.
     submissions.submit_rectification(
         uow,
         unit_id=unit.unit_id,
