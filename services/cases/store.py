@@ -160,6 +160,7 @@ class StoredEvent:
     at: datetime
     note: str | None
     data: dict[str, Any]
+    hash: str  # its link in the case's hash chain
 
 
 #: The columns a batch reads of each case; select them to hand ``transition_many`` known rows.
@@ -235,8 +236,8 @@ def _insert_events(
     """
     session = uow.session
     before = session.scalar(select(func.coalesce(func.max(EVENTS.c.id), 0))) if read_back else 0
-    hashed_rows = event_chain.hashed(session, events)  # one query: each case's latest hash
-    bulk.insert_rows(session, EVENTS, HASHED_EVENT_COLUMNS, hashed_rows)
+    event_chain.add_hashes(session, events)  # one query: each case's latest hash
+    bulk.insert_rows(session, EVENTS, HASHED_EVENT_COLUMNS, events)
     if not read_back:
         return []
     query = (

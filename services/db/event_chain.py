@@ -89,11 +89,11 @@ def latest(session: Session, case_ids: Collection[int]) -> dict[int, str]:
     return {case_id: value for case_id, value in session.execute(query) if value}
 
 
-def hashed(session: Session, events: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
-    """Copies of a batch's event rows, each with its ``hash``, its cases' chains continued."""
+def add_hashes(session: Session, events: Sequence[dict[str, Any]]) -> None:
+    """Set each of a batch's event rows' ``hash`` (in place), its cases' chains continued."""
     previous = latest(session, {event["case_id"] for event in events})
-    hashes = chain(events, previous)
-    return [{**event, "hash": value} for event, value in zip(events, hashes, strict=True)]
+    for event, value in zip(events, chain(events, previous), strict=True):
+        event["hash"] = value
 
 
 def previous_hash(session: Session, case_id: int) -> str | None:
