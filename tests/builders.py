@@ -44,6 +44,10 @@ def a_target(
     return registry.upsert_target(uow, spec)
 
 
+#: The issuing office of the test scenarios' rounds (as the demo's rounds name theirs).
+OFFICE = "临沧市人民政府办公室"
+
+
 def a_round(uow: UnitOfWork, code: str = "2021Q2", **fields):
     year, quarter = int(code[:4]), int(code[-1])
     start = date(year, 3 * quarter - 2, 1)
@@ -54,7 +58,9 @@ def a_round(uow: UnitOfWork, code: str = "2021Q2", **fields):
         period_end=date.fromordinal(end.toordinal() - 1),
         **fields,
     )
-    return rounds.upsert_round(uow, spec)
+    round_ = rounds.upsert_round(uow, spec)
+    round_.notice_texts = {"office": OFFICE, **(round_.notice_texts or {})}
+    return round_
 
 
 def a_case(

@@ -48,7 +48,7 @@ class Unit(Base):
     short_name: Mapped[str | None] = mapped_column(String(100))
     kind: Mapped[str] = mapped_column(String(40))  # county_gov, city_dept, park_committee, ...
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
-    #: Materialised path of codes, "/lincang/gengma/": a subtree is ``path LIKE '/lincang/%'``.
+    #: Materialised path of codes, "/city/county/": a subtree is ``path LIKE '/city/%'``.
     path: Mapped[str] = mapped_column(String(1000), index=True)
     contact_name: Mapped[str | None] = mapped_column(String(100))
     contact_email: Mapped[str | None] = mapped_column(String(200))
@@ -116,7 +116,7 @@ class Round(Base):
     period_start: Mapped[date] = mapped_column(Date)
     period_end: Mapped[date] = mapped_column(Date)
     notice_date: Mapped[date | None] = mapped_column(Date)
-    doc_number: Mapped[str | None] = mapped_column(String(100))  # 临政办字〔2021〕72号
+    doc_number: Mapped[str | None] = mapped_column(String(100))  # e.g. X政办字〔2021〕72号
     #: An explicit rectification deadline for every case of the round (overrides categories).
     deadline: Mapped[date | None] = mapped_column(Date)
     deadline_days: Mapped[int | None] = mapped_column(Integer)

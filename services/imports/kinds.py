@@ -119,6 +119,9 @@ ROUNDS = TableKind(
         # Whether the round's notice prints these follow-up paragraphs (default: yes).
         Column("print_unreported", ("通报未报送单位", "print_unreported"), boolean),
         Column("print_still_unfixed", ("通报复查仍未整改", "print_still_unfixed"), boolean),
+        # The issuing office as its notice prints it (over notice_texts.yaml's default).
+        Column("office", ("发文机关", "office"), text),
+        Column("office_short", ("发文机关简称", "office_short"), text),
     ),
 )
 

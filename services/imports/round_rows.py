@@ -112,6 +112,7 @@ def apply_rounds(uow: UnitOfWork, rows: list[Row], report: ImportReport) -> None
         before = None if existing is None else {k: getattr(existing, k) for k in ROUND_FIELDS}
         round_ = rounds.upsert_round(uow, spec)
         changed = _choose_followups(round_, row)
+        changed = _name_office(round_, row) or changed
         after = {k: getattr(round_, k) for k in ROUND_FIELDS}
         report.tick("rounds", "updated" if changed and before else outcome_of(before, after))
 
@@ -131,6 +132,16 @@ def _choose_followups(round_: Round, row: Row) -> bool:
     if merged == (texts.get("followups") or {}):
         return False
     round_.notice_texts = {**texts, "followups": merged}
+    return True
+
+
+def _name_office(round_: Round, row: Row) -> bool:
+    """Record the issuing office's names the round's notice prints; True when that changed."""
+    names = {key: row[key] for key in ("office", "office_short") if row[key]}
+    texts = dict(round_.notice_texts or {})
+    if all(texts.get(key) == value for key, value in names.items()):
+        return False
+    round_.notice_texts = {**texts, **names}
     return True
 
 

@@ -16,6 +16,7 @@ from services import imports
 from services.cases import transitions
 from services.core.errors import ValidationFailed
 from services.db.models import Case, CaseEvent, CaseNotice, Target, Unit
+from services.reports.notice import build_notice
 from tests.builders import a_round
 
 FIXTURES = Path(__file__).parents[2] / "fixtures" / "imports"
@@ -363,3 +364,22 @@ def test_a_notice_recorded_on_an_earlier_round_counts_for_the_later_cases_of_the
         )
         uow.commit()
         assert [(c.notices_city, c.notices_province) for c in chain] == [(0, 1), (0, 1)]
+
+
+def test_a_round_names_its_issuing_office_for_its_notice_or_prints_the_placeholder(app, tmp_path):
+    rounds_csv = write(
+        tmp_path / "轮次.csv",
+        "轮次,开始日期,结束日期,通报日期,整改期限,发文机关,发文机关简称\n"
+        "2022Q1,2022-01-01,2022-03-31,2022-04-15,2022-04-25,普洱市人民政府办公室,市府办\n"
+        "2022Q2,2022-04-01,2022-06-30,2022-07-15,2022-07-25,,\n",
+    )
+    with app.uow() as uow:
+        imports.import_tables(uow, imports.read_tables([rounds_csv]))
+        uow.commit()
+    with app.uow() as uow:
+        named = build_notice(uow, "2022Q1")
+        unnamed = build_notice(uow, "2022Q2")
+
+    assert named.office == "普洱市人民政府办公室"
+    assert named.title.startswith("普洱市人民政府办公室关于2022年一季度")
+    assert unnamed.office == "XX市人民政府办公室"  # the default asks to be replaced
