@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
     JSON,
@@ -22,6 +22,9 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from services.db.types import AwareDateTime
+
+if TYPE_CHECKING:
+    from services.db.issuer_models import Issuer
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -92,9 +95,10 @@ class Category(Base):
     """A problem category of the catalogue (data, not an enum: supervisors add more)."""
 
     __tablename__ = "categories"
+    __table_args__ = (Index("uq_categories_name", "name", unique=True),)
 
     code: Mapped[str] = mapped_column(String(60), primary_key=True)
-    name: Mapped[str] = mapped_column(String(100))
+    name: Mapped[str] = mapped_column(String(100))  # unique: imports name it either way
     target_kind: Mapped[str] = mapped_column(String(20))  # website | column | new_media | ... | any
     severity: Mapped[str] = mapped_column(String(20))  # veto | deduction
     deadline_days: Mapped[int | None] = mapped_column(Integer)
@@ -103,6 +107,16 @@ class Category(Base):
     rule: Mapped[str | None] = mapped_column(Text)  # the rule behind it, as text
     notice_heading: Mapped[str | None] = mapped_column(Text)  # how the notice introduces it
     sort_order: Mapped[int] = mapped_column(Integer, default=100)
+    #: The target kinds it applies to when more than one (["website", "column"]); empty: the
+    #: single ``target_kind``.
+    target_kinds: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    #: The notice theme (a heading of 存在的主要问题) it is grouped under; none: its own heading.
+    theme: Mapped[str | None] = mapped_column(String(200))
+    #: Its notice wording, per target kind: {"_": {...}, "new_media": {"heading": ..,
+    #: "phrase": .., "elaboration": ..}}; keys as in reports/templates/notice_categories.yaml.
+    wording: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    #: Retired: kept for the cases that name it, offered for no new finding.
+    retired: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 class Round(Base):
@@ -112,6 +126,8 @@ class Round(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(20), unique=True)  # 2021Q2
+    #: The office that runs the round over its subtree (none: the installation's defaults).
+    issuer_id: Mapped[int | None] = mapped_column(ForeignKey("issuers.id"), index=True)
     title: Mapped[str | None] = mapped_column(String(300))
     period_start: Mapped[date] = mapped_column(Date)
     period_end: Mapped[date] = mapped_column(Date)
@@ -128,6 +144,11 @@ class Round(Base):
     nm_other_deregistered: Mapped[int | None] = mapped_column(Integer)  # 注销其他账号
     #: Editable notice texts (requirements, preamble, ...), keyed by section.
     notice_texts: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    #: The notice's data blocks beyond cases (commendations, consultation, reprints,
+    #: clean-up, in-round recheck): {kind: {...}}, validated by services.rounds.blocks.
+    blocks: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+    issuer: Mapped[Issuer | None] = relationship()
 
 
 class BoardFigure(Base):
@@ -185,6 +206,7 @@ class Case(Base):
     #: Cumulative notices along the repeat chain, this case's own included.
     notices_city: Mapped[int] = mapped_column(Integer, default=0)
     notices_province: Mapped[int] = mapped_column(Integer, default=0)
+    notices_county: Mapped[int] = mapped_column(Integer, default=0)
     previous_case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), unique=True)
     #: A later round's case continues this one (its ``previous_case_id``): the problem is
     #: followed there, so lists, counts, the sweep and the recheck leave this one out.
@@ -372,4 +394,4 @@ class WorkClaim(Base):
 
 # The access tables (accounts, sessions, tokens, portal links) live beside these, in their own
 # module; importing it here puts them on ``Base.metadata`` wherever the schema is used.
-from services.db import access_models  # noqa: E402, F401
+from services.db import access_models, issuer_models  # noqa: E402, F401

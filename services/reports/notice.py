@@ -86,6 +86,7 @@ def _environment(template_dir: Path) -> Environment:
         autoescape=False,
         trim_blocks=True,
         lstrip_blocks=True,
+        keep_trailing_newline=True,  # each section ends its last line (see notice.j2)
         extensions=["jinja2.ext.do"],
     )
 
@@ -175,6 +176,7 @@ def build_notice(
         boards=stats.boards,
         sections=sections,
         followups=follow,
+        section_names=("overview", "problems", "requirements"),
     )
     try:
         body = env.get_template("notice.j2").render(**context)

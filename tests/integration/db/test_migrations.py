@@ -10,7 +10,7 @@ from services.db.models import Base
 def test_migrated_schema_matches_the_models(app):
     with app.engine.connect() as conn:
         diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
-    assert diff == []
+    assert diff == [], "\n".join(map(repr, diff))
 
 
 def test_every_model_table_exists_after_upgrade(app):
