@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import aliased
 
 from services.core.uow import UnitOfWork
+from services.db.issuer_models import Issuer
 from services.db.models import Case, Category, Round, Target, Unit
 
 
@@ -56,6 +57,10 @@ class RoundRow:
     deadline_mode: str | None
     published_at: datetime | None
     cases: int
+    #: The issuing office's short name (none: the installation's defaults).
+    issuer: str | None = None
+    #: Whether the viewer may run it (publish, edit): its issuer lies in the viewer's subtree.
+    manageable: bool = True
 
 
 def list_units(uow: UnitOfWork, *, scope_path: str | None = None) -> list[UnitRow]:
@@ -119,28 +124,43 @@ def list_targets(
     ]
 
 
-def list_rounds(uow: UnitOfWork) -> list[RoundRow]:
-    """Every round, newest first, with its number of cases."""
+def list_rounds(uow: UnitOfWork, *, scope_path: str | None = None) -> list[RoundRow]:
+    """The rounds a viewer sees, newest first, with their number of cases: without a scope,
+    all; within a subtree, the rounds of the issuers inside it (which the viewer runs) and
+    those covering it (an issuer above it, or none), which the viewer only reads."""
     counts = dict(
         uow.session.execute(select(Case.round_id, func.count()).group_by(Case.round_id)).all()
     )
-    return [
-        RoundRow(
-            r.id,
-            r.code,
-            r.title,
-            r.period_start,
-            r.period_end,
-            r.notice_date,
-            r.doc_number,
-            r.deadline,
-            r.deadline_days,
-            r.deadline_mode,
-            r.published_at,
-            counts.get(r.id, 0),
+    query = (
+        select(Round, Issuer.short_name, Unit.path)
+        .outerjoin(Issuer, Issuer.id == Round.issuer_id)
+        .outerjoin(Unit, Unit.id == Issuer.unit_id)
+        .order_by(Round.period_start.desc(), Round.code)
+    )
+    rows = []
+    for r, issuer, path in uow.session.execute(query):
+        inside = scope_path is None or (path is not None and path.startswith(scope_path))
+        if not inside and path is not None and not scope_path.startswith(path):  # type: ignore[union-attr]
+            continue  # another subtree's office: not the viewer's round
+        rows.append(
+            RoundRow(
+                r.id,
+                r.code,
+                r.title,
+                r.period_start,
+                r.period_end,
+                r.notice_date,
+                r.doc_number,
+                r.deadline,
+                r.deadline_days,
+                r.deadline_mode,
+                r.published_at,
+                counts.get(r.id, 0),
+                issuer=issuer,
+                manageable=inside,
+            )
         )
-        for r in uow.session.scalars(select(Round).order_by(Round.period_start.desc()))
-    ]
+    return rows
 
 
 @dataclass(frozen=True)

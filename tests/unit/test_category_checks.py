@@ -8,7 +8,7 @@ from services.registry.catalogue import CategorySpec, seed_specs
 
 def a_spec(**fields) -> CategorySpec:
     return CategorySpec(
-        **{"code": "x_cat", "name": "测试类别", "target_kind": "website", "severity": "veto"}
+        **{"code": "x_cat", "name": "测试类别", "target_kinds": ("website",), "severity": "veto"}
         | fields
     )
 

@@ -11,6 +11,7 @@ from services.checks.base import names
 from services.checks.model import MANUAL
 from services.core.errors import ValidationFailed
 from services.db.models import Category
+from services.registry import catalogue
 from services.registry.catalogue import CategorySpec, ensure_seeded, seed_specs, upsert_categories
 
 
@@ -24,9 +25,9 @@ def test_every_category_in_the_database_names_a_check_that_exists(app):
 
 
 def test_a_category_with_an_unknown_check_is_refused_and_nothing_written(app):
-    good = CategorySpec(code="ok_cat", name="可用", target_kind="website", severity="veto")
+    good = CategorySpec(code="ok_cat", name="可用", target_kinds=("website",), severity="veto")
     bad = CategorySpec(
-        code="bad_cat", name="错误", target_kind="website", severity="veto", check="ghost"
+        code="bad_cat", name="错误", target_kinds=("website",), severity="veto", check="ghost"
     )
     with app.uow() as uow:
         with pytest.raises(ValidationFailed) as refused:
@@ -68,3 +69,43 @@ def test_rectify_db_upgrade_adds_a_deleted_seed_category_and_keeps_an_edited_one
         assert uow.session.get(Category, "column_blank").name == "空白栏目"
         count = uow.session.scalar(select(func.count()).select_from(Category))
         assert count == len(seed_specs())
+
+
+def test_an_upgrade_keeps_an_edited_seed_category_and_adds_a_new_seed_with_its_wording(
+    app, tmp_path
+):
+    with app.uow() as uow:
+        catalogue.edit_category(
+            uow,
+            "首页页面错位",
+            {"theme": "本办的主题", "retired": True, "wording": {"_": {"phrase": "页面乱了"}}},
+        )
+        # As if work_order_overdue arrived with this release: the database has not seen it.
+        uow.session.execute(delete(Category).where(Category.code == "work_order_overdue"))
+        uow.commit()
+    env = {"RECTIFY_DATABASE_URL": app.settings.database_url, "RECTIFY_DATA_DIR": str(tmp_path)}
+
+    result = CliRunner().invoke(cli_app, ["db", "upgrade"], env=env)
+
+    assert result.exit_code == 0, result.output
+    assert "新增问题类别 1 个" in result.output
+    with app.uow() as uow:
+        kept = uow.session.get(Category, "homepage_layout_broken")
+        assert (kept.theme, kept.retired, kept.wording) == (
+            "本办的主题",
+            True,
+            {"_": {"phrase": "页面乱了"}},
+        )
+        added = uow.session.get(Category, "work_order_overdue")
+        assert added.theme == "监管工作要求落实不到位"
+        assert added.target_kinds == ["website", "column", "new_media"]
+        assert added.wording["new_media"]["phrase"] == "未在规定时限内处理内容监测工单"
+
+
+def test_a_new_seed_whose_name_an_office_already_uses_is_added_under_another_name(app):
+    with app.uow() as uow:
+        uow.session.execute(delete(Category).where(Category.code == "typos"))
+        catalogue.edit_category(uow, "column_name_outdated", {"name": "错别字"})
+        assert ensure_seeded(uow) == 1
+        assert uow.session.get(Category, "typos").name == "错别字（预置）"
+        assert uow.session.get(Category, "column_name_outdated").name == "错别字"
