@@ -11,6 +11,7 @@ from states.lifecycle import (
 )
 from states.rules import (
     DEADLINE_STATES,
+    NOTICE_COUNTS,
     NOTICE_LEVELS,
     OVERDUE_STATES,
     is_overdue,
@@ -21,6 +22,7 @@ from states.rules import (
 
 __all__ = [
     "DEADLINE_STATES",
+    "NOTICE_COUNTS",
     "NOTICE_LEVELS",
     "OPEN_STATES",
     "OVERDUE_STATES",

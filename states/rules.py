@@ -22,7 +22,13 @@ OVERDUE_STATES: tuple[CaseState, ...] = (S.NOTIFIED, S.RECTIFYING, S.ESCALATED)
 DEADLINE_STATES: frozenset[CaseState] = frozenset({*OVERDUE_STATES, S.SUBMITTED})
 
 #: The levels a problem can be notified at (通报层级), with the default issuer of each.
-NOTICE_LEVELS: dict[str, str] = {"city": "市政府办公室", "province": "省政府办公厅"}
+NOTICE_LEVELS: dict[str, str] = {
+    "city": "市政府办公室",
+    "province": "省政府办公厅",
+    "county": "县政府办公室",
+}
+#: The case's running count of notices at each level (a column of ``cases``).
+NOTICE_COUNTS: dict[str, str] = {level: f"notices_{level}" for level in NOTICE_LEVELS}
 
 
 def is_overdue(state: str, deadline: date | None, today: date) -> bool:
@@ -30,9 +36,9 @@ def is_overdue(state: str, deadline: date | None, today: date) -> bool:
     return state in OVERDUE_STATES and deadline is not None and deadline < today
 
 
-def notices_with_this_one(*, city: int, province: int) -> int:
+def notices_with_this_one(*, city: int, province: int, county: int) -> int:
     """How many times a problem found again has been notified, counting this round's notice."""
-    return city + 1 + province
+    return city + province + county + 1
 
 
 def is_repeat_offender(notices: int, *, threshold: int) -> bool:

@@ -9,7 +9,7 @@ from services.cases import transitions
 from services.core.uow import UnitOfWork
 from services.db.models import Case
 from services.registry import units as registry
-from services.rounds import rounds
+from services.rounds import issuers, rounds
 
 _seq = itertools.count(1)
 
@@ -46,6 +46,18 @@ def a_target(
 
 #: The issuing office of the test scenarios' rounds (as the demo's rounds name theirs).
 OFFICE = "临沧市人民政府办公室"
+
+
+def an_issuer(uow: UnitOfWork, unit_code: str, *, level: str = "city", **fields):
+    """The unit as an issuing office (发文机关) at ``level``; names default from the unit code."""
+    spec = issuers.IssuerSpec(
+        unit_code=unit_code,
+        name=fields.pop("name", f"{unit_code}人民政府办公室"),
+        short_name=fields.pop("short_name", f"{unit_code}政府办公室"),
+        level=level,
+        doc_pattern=fields.pop("doc_pattern", None),
+    )
+    return issuers.upsert_issuer(uow, spec)
 
 
 def a_round(uow: UnitOfWork, code: str = "2021Q2", **fields):

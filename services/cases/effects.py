@@ -13,7 +13,7 @@ from typing import Any, Protocol
 
 from services.core import deadlines
 from services.core.settings import Settings
-from states import NOTICE_LEVELS, Trigger
+from states import NOTICE_COUNTS, NOTICE_LEVELS, Trigger
 
 
 class Sink(Protocol):
@@ -100,12 +100,16 @@ def _notify(case: Any, data: dict[str, Any], *, moment: Moment, sink: Sink) -> N
             case, settings=moment.settings, start=moment.today
         )
     case.notified_at = moment.now
-    case.notices_city += 1
     round_ = case.round
+    # The round's issuing office notifies at its own level; a round without one is the city's.
+    issuer = round_.issuer
+    level = issuer.level if issuer is not None else "city"
+    count = NOTICE_COUNTS[level]
+    setattr(case, count, getattr(case, count) + 1)
     sink.add_notice(
         case,
-        level="city",
-        issuer=NOTICE_LEVELS["city"],
+        level=level,
+        issuer=issuer.name if issuer is not None else NOTICE_LEVELS["city"],
         notified_on=round_.notice_date or moment.today,
         reference=round_.doc_number,
     )

@@ -34,6 +34,7 @@ class CaseRow:
     escalation_level: int
     notices_city: int
     notices_province: int
+    notices_county: int
     description: str
     version: int
     round_id: int = 0
@@ -240,6 +241,7 @@ def case_row(  # a row of case_rows_query() as a listing row
         escalation_level=case.escalation_level,
         notices_city=case.notices_city,
         notices_province=case.notices_province,
+        notices_county=case.notices_county,
         description=case.description,
         version=case.version,
         round_id=case.round_id,

@@ -14,6 +14,7 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy.orm import selectinload
 
 from services.core.errors import ConcurrencyConflict
 from services.core.uow import UnitOfWork
@@ -33,6 +34,7 @@ FIELDS = (
     "escalated_for_deadline",
     "notices_city",
     "notices_province",
+    "notices_county",
 )
 LOADED = ("id", "version", "round_id", "category_code", "unit_id", *FIELDS)
 EVENT_COLUMNS = (
@@ -80,6 +82,7 @@ class Row:
     escalated_for_deadline: date | None
     notices_city: int
     notices_province: int
+    notices_county: int
     round: Any = None
     category: Any = None
 
@@ -183,7 +186,12 @@ def rows_from(uow: UnitOfWork, selected: list) -> dict[int, Row]:
     width = len(LOADED)
     rows = {r[0]: Row(*r[:width]) for r in selected}
     round_ids = {row.round_id for row in rows.values()}
-    rounds = {r.id: r for r in uow.session.scalars(select(Round).where(Round.id.in_(round_ids)))}
+    rounds = {
+        r.id: r
+        for r in uow.session.scalars(
+            select(Round).where(Round.id.in_(round_ids)).options(selectinload(Round.issuer))
+        )
+    }
     categories = {c.code: c for c in uow.session.scalars(select(Category))}
     for row in rows.values():
         row.round, row.category = rounds[row.round_id], categories[row.category_code]

@@ -14,7 +14,7 @@ from services.core.uow import UnitOfWork
 from services.db import event_chain
 from services.db.models import Case, CaseEvent, CaseNotice, Category, Round, Submission, Target
 from services.mail import case_mail
-from states import NOTICE_LEVELS, CaseState, fire, refusal
+from states import NOTICE_COUNTS, NOTICE_LEVELS, CaseState, fire, refusal
 from states.rules import extension_refusal
 
 ACTOR_KINDS = ("user", "unit", "system")
@@ -88,6 +88,10 @@ def open_case(
         existing.severity = severity
         existing.updated_at = now
         return existing, False
+    if category.retired:
+        raise ValidationFailed(
+            [f"问题类别「{category.name}」（{category.code}）已停用，不能用于新发现的问题"]
+        )
 
     previous = session.get(Case, finding.previous_case_id) if finding.previous_case_id else None
     case = Case(
@@ -103,6 +107,7 @@ def open_case(
         previous=previous,
         notices_city=previous.notices_city if previous else 0,
         notices_province=previous.notices_province if previous else 0,
+        notices_county=previous.notices_county if previous else 0,
         escalation_level=previous.escalation_level if previous else 0,
         synthetic=finding.synthetic,
         created_at=now,
@@ -291,7 +296,8 @@ def record_notice(
 ) -> CaseNotice:
     """Record a notice of the case's problem, e.g. by the province (counts towards repeats)."""
     if level not in NOTICE_LEVELS:
-        raise ValidationFailed([f"通报层级 {level} 无效（应为 city 或 province）"])
+        shown = "、".join(NOTICE_LEVELS)
+        raise ValidationFailed([f"通报层级 {str(level)[:20]} 无效（应为 {shown}）"])
     case = get_case(uow, case_id)
     notice = CaseNotice(
         case_id=case.id,
@@ -303,11 +309,9 @@ def record_notice(
     uow.session.add(notice)
     # The counts are cumulative along the chain: later rounds' cases of the problem count it too.
     chained: Case | None = case
+    count = NOTICE_COUNTS[level]
     while chained is not None:
-        if level == "city":
-            chained.notices_city += 1
-        else:
-            chained.notices_province += 1
+        setattr(chained, count, getattr(chained, count) + 1)
         chained.updated_at = uow.clock.now()
         chained = uow.session.scalar(select(Case).where(Case.previous_case_id == chained.id))
     _add_event(

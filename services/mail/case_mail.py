@@ -202,6 +202,7 @@ def _escalation(
         "note": event.note,
         "notices_city": view.notices_city,
         "notices_province": view.notices_province,
+        "notices_county": view.notices_county,
         "history": [
             {
                 "at": e.at.isoformat(),

@@ -61,7 +61,8 @@ def queue_round_notice(
     cases = _cases(uow, case_ids, unit_id=unit.id)
     context = {
         "unit_name": unit.name,
-        "office": uow.settings.mail_from_name,
+        # The round's issuing office signs its notice (none: the installation's sender name).
+        "office": round_.issuer.name if round_.issuer else uow.settings.mail_from_name,
         "round": {"code": round_.code, "title": round_.title, "doc_number": round_.doc_number},
         "cases": [c.summary() for c in cases],
         **_portal(uow, unit, round_id=round_.id),

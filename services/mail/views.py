@@ -34,6 +34,7 @@ class CaseMailView:
     escalation_level: int
     notices_city: int
     notices_province: int
+    notices_county: int
     unit_name: str
     unit_contact_email: str | None
     parent_id: int | None  # None: the unit has no parent unit
@@ -71,6 +72,7 @@ _COLUMNS = {
     "escalation_level": Case.escalation_level,
     "notices_city": Case.notices_city,
     "notices_province": Case.notices_province,
+    "notices_county": Case.notices_county,
     "unit_name": Unit.name,
     "unit_contact_email": Unit.contact_email,
     "parent_id": _PARENT.id,

@@ -1,11 +1,21 @@
-"""Round edits from the web: the round form and publication; role-checked, one commit each."""
+"""Round edits: the round form, publication, and a round's issuer, notice texts and options.
+
+``save_round`` and ``publish`` are role-checked and commit. The notice edits (texts, options,
+issuer, document number) flush and leave the commit to the caller (web route, command,
+import); given a ``user``, they refuse one who may not act, or whose subtree does not hold
+the round's issuing office.
+"""
 
 from __future__ import annotations
 
+from dataclasses import replace
+from typing import Any
+
 from services.access.users import UserView
-from services.core.errors import Forbidden
+from services.core.errors import ValidationFailed
 from services.core.uow import UnitOfWork
-from services.rounds import publication, rounds
+from services.db.models import Round
+from services.rounds import issuers, publication, rounds
 from services.rounds.publication import PublicationSummary
 
 
@@ -18,8 +28,108 @@ def save_round(uow: UnitOfWork, *, user: UserView, spec: rounds.RoundSpec) -> st
 
 
 def publish(uow: UnitOfWork, *, user: UserView, round_code: str) -> PublicationSummary:
-    """Publish a round: notify its found cases and queue one email per unit (commits)."""
+    """Publish a round: notify its found cases and queue one email per unit (commits).
+
+    A supervisor scoped to a subtree publishes the rounds of the issuers inside it; a round
+    without an issuer spans every unit: publishing it is the unscoped staff's."""
     user.require_acting()
-    if user.scope_path is not None:  # a round spans every county: publishing it is the city's
-        raise Forbidden("检查轮次涉及全市各单位，只有不限管辖范围的监管人员可以发布")
+    issuers.require_manage(user.scope_path, rounds.get_round(uow, round_code).issuer)
     return publication.publish_round(uow, round_code=round_code, actor=user.display_name)
+
+
+def editable_round(uow: UnitOfWork, round_code: str, *, user: UserView | None = None) -> Round:
+    """The round, if ``user`` (when given) may edit it."""
+    round_ = rounds.get_round(uow, round_code)
+    if user is not None:
+        user.require_acting()
+        issuers.require_manage(user.scope_path, round_.issuer)
+    return round_
+
+
+def set_round_texts(
+    uow: UnitOfWork, round_code: str, changes: dict[str, Any], *, user: UserView | None = None
+) -> Round:
+    """Set or clear (None, "" or []) the round's own notice texts; all or nothing."""
+    round_ = editable_round(uow, round_code, user=user)
+    where = f"检查轮次 {round_.code} 的通报文本"
+    round_.notice_texts = issuers.apply_texts(round_.notice_texts or {}, changes, where=where)
+    uow.flush()
+    return round_
+
+
+def set_round_option(
+    uow: UnitOfWork,
+    round_code: str,
+    name: str,
+    text: str,
+    *,
+    kind: str | None = None,
+    user: UserView | None = None,
+) -> Round:
+    """Set one of the round's notice options (appended, for a repeated one) from its text."""
+    round_ = editable_round(uow, round_code, user=user)
+    round_.notice_texts = issuers.option_set(round_.notice_texts or {}, name, text, kind=kind)
+    uow.flush()
+    return round_
+
+
+def set_round_option_values(
+    uow: UnitOfWork,
+    round_code: str,
+    name: str,
+    texts: list[str],
+    *,
+    kind: str | None = None,
+    user: UserView | None = None,
+) -> Round:
+    """Set a round's option anew from its texts (a repeated option's whole list)."""
+    round_ = editable_round(uow, round_code, user=user)
+    round_.notice_texts = issuers.options_replaced(
+        round_.notice_texts or {}, name, texts, kind=kind
+    )
+    uow.flush()
+    return round_
+
+
+def clear_round_option(
+    uow: UnitOfWork,
+    round_code: str,
+    name: str,
+    *,
+    kind: str | None = None,
+    user: UserView | None = None,
+) -> Round:
+    """Remove one of the round's options: the issuer's default (or the installation's) applies."""
+    round_ = editable_round(uow, round_code, user=user)
+    round_.notice_texts = issuers.option_cleared(round_.notice_texts or {}, name, kind=kind)
+    uow.flush()
+    return round_
+
+
+def set_round_issuer(
+    uow: UnitOfWork, round_code: str, unit_code: str | None, *, user: UserView | None = None
+) -> Round:
+    """Name the round's issuing office by its unit code (None: the installation's defaults).
+
+    A scoped user may move a round only between issuers inside the subtree."""
+    round_ = editable_round(uow, round_code, user=user)
+    issuer = issuers.get_issuer(uow, unit_code) if unit_code else None
+    if user is not None:
+        issuers.require_manage(user.scope_path, issuer)
+    round_.issuer = issuer
+    uow.flush()
+    return round_
+
+
+def set_round_doc_number(
+    uow: UnitOfWork, round_code: str, doc_number: str | None, *, user: UserView | None = None
+) -> Round:
+    """Set (or clear) the round's document number (文号), as the issuing office assigned it."""
+    round_ = editable_round(uow, round_code, user=user)
+    value = (doc_number or "").strip() or None
+    spec = replace(rounds.RoundSpec.of(round_), doc_number=value)
+    if errors := [m for name, m in spec.field_problems() if name == "doc_number"]:
+        raise ValidationFailed(errors)
+    round_.doc_number = value
+    uow.flush()
+    return round_

@@ -56,6 +56,7 @@ CONTEXTS = {
         "note": None,
         "notices_city": 2,
         "notices_province": 1,
+        "notices_county": 0,
         "history": [
             {"at": "2021-07-19T01:00:00+00:00", "label": "通知", "actor": "王五", "note": None}
         ],

@@ -46,15 +46,20 @@ def test_the_overdue_states_keep_the_order_of_the_partial_index():
 
 
 def test_a_problem_notified_again_counts_this_rounds_notice_towards_the_threshold():
-    notices = notices_with_this_one(city=1, province=0)
+    notices = notices_with_this_one(city=1, province=0, county=0)
     assert notices == 2
     assert is_repeat_offender(notices, threshold=2)
-    assert not is_repeat_offender(notices_with_this_one(city=0, province=0), threshold=2)
-    assert is_repeat_offender(notices_with_this_one(city=1, province=1), threshold=3)
+    assert not is_repeat_offender(notices_with_this_one(city=0, province=0, county=0), threshold=2)
+    assert is_repeat_offender(notices_with_this_one(city=1, province=1, county=0), threshold=3)
+    assert is_repeat_offender(notices_with_this_one(city=0, province=0, county=2), threshold=3)
 
 
 def test_notice_levels_name_their_default_issuers():
-    assert NOTICE_LEVELS == {"city": "市政府办公室", "province": "省政府办公厅"}
+    assert NOTICE_LEVELS == {
+        "city": "市政府办公室",
+        "province": "省政府办公厅",
+        "county": "县政府办公室",
+    }
 
 
 @pytest.mark.parametrize("note", [None, "", "   "])

@@ -39,7 +39,7 @@ def test_case_show_prints_the_case_in_chinese(app, settings):
     assert lines[1] == "责任单位：永德县人民政府    监测对象：永德县人民政府门户网站"
     assert lines[2] == "问题描述：栏目超过两周未更新"
     assert lines[3] == "状态：已通知    整改期限：2021-07-29    升级次数：0"
-    assert lines[4] == "累计通报：市级 1 次，省级 0 次"
+    assert lines[4] == "累计通报：市级 1 次，省级 0 次，县级 0 次"
     history = [line for line in lines if "市政府办公室" in line]
     assert len(history) == 2
     assert "立案" in history[0] and "通知" in history[1]
