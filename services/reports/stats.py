@@ -1,84 +1,51 @@
-"""A round's statistics for the notice: pass rates per kind, inventory, message boards."""
+"""A round's statistics for the notice: figures per kind (services.reports.figures), the
+new-media inventory, message boards and the previous round's follow-up."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from decimal import Decimal
 
 from sqlalchemy import select
 
-from services.core.errors import ValidationFailed
 from services.core.uow import UnitOfWork
 from services.db.models import BoardFigure, Case, Round, Target, Unit
+from services.reports.figures import (
+    GroupStats,
+    KindStats,
+    RateRule,
+    RateSettings,
+    Scope,
+    check_options,
+    kind_stats,
+    notice_options,
+    rate_settings,
+    scope_of,
+)
 from services.rounds import rounds
 from states import CaseState
 
 RATED_KINDS = rounds.RATED_KINDS
 RATE_RULES = rounds.RATE_RULES
-
-
-@dataclass(frozen=True)
-class RateRule:
-    """How a pass rate is printed: decimals (0, 1 or 2) and truncate or round half up."""
-
-    decimals: int = 2
-    rule: str = "round_half_up"
-
-
-@dataclass(frozen=True)
-class RateSettings:
-    """The notice's pass-rate rule, with per-kind overrides (the seed mixes both rules)."""
-
-    default: RateRule = field(default_factory=RateRule)
-    per_kind: dict[str, RateRule] = field(default_factory=dict)
-
-    def for_kind(self, kind: str) -> RateRule:
-        return self.per_kind.get(kind, self.default)
-
-
-def rate_settings(uow: UnitOfWork, round_: Round) -> RateSettings:
-    """Settings' defaults, overridden by the round's ``notice_texts["pass_rate"]``.
-
-    Example: ``{"decimals": 2, "rule": "round_half_up", "website": {"rule": "truncate"}}``.
-    """
-    base = RateRule(uow.settings.pass_rate_decimals, uow.settings.pass_rate_rule)
-    errors = rounds.rate_problems(round_.notice_texts or {})
-    if errors:
-        raise ValidationFailed(errors)
-    config = (round_.notice_texts or {}).get("pass_rate") or {}
-    default = _rule(config, base, where="pass_rate")
-    per_kind = {
-        kind: _rule(config[kind], default, where=f"pass_rate.{kind}")
-        for kind in RATED_KINDS
-        if isinstance(config.get(kind), dict)
-    }
-    return RateSettings(default=default, per_kind=per_kind)
-
-
-def _rule(config: dict, base: RateRule, *, where: str) -> RateRule:
-    decimals = config.get("decimals", base.decimals)
-    rule = config.get("rule", base.rule)
-    errors = rounds.rate_rule_problems({"decimals": decimals, "rule": rule}, where=where)
-    if errors:
-        raise ValidationFailed(errors)
-    return RateRule(decimals=decimals, rule=rule)
-
-
-@dataclass(frozen=True)
-class KindStats:
-    kind: str
-    inspected: int
-    unqualified: int
-    rate: Decimal | None
-    unqualified_target_ids: tuple[int, ...]
-
-    @property
-    def qualified(self) -> int:
-        return self.inspected - self.unqualified
-
-    @property
-    def rate_text(self) -> str:
-        return "—" if self.rate is None else f"{self.rate}%"
+#: The figures per kind live in services.reports.figures; callers import them from here too.
+__all__ = [
+    "RATED_KINDS",
+    "BoardLine",
+    "BoardStats",
+    "GroupStats",
+    "InventoryStats",
+    "KindStats",
+    "PreviousKind",
+    "PreviousStats",
+    "RateRule",
+    "RateSettings",
+    "RoundStats",
+    "Scope",
+    "board_stats",
+    "kind_stats",
+    "previous_stats",
+    "rate_settings",
+    "round_stats",
+]
 
 
 @dataclass(frozen=True)
@@ -137,17 +104,7 @@ class RoundStats:
     inventory: InventoryStats
     boards: BoardStats
     previous: PreviousStats | None
-
-
-def kind_stats(uow: UnitOfWork, round_: Round, *, rates: RateSettings) -> dict[str, KindStats]:
-    """Inspected, unqualified and the printed pass rate per kind."""
-    tallies = rounds.tally(uow, round_.code, kinds=RATED_KINDS)
-    result = {}
-    for kind, t in tallies.items():
-        rule = rates.for_kind(kind)
-        rate = rounds.pass_rate(t.qualified, t.inspected, decimals=rule.decimals, rule=rule.rule)
-        result[kind] = KindStats(kind, t.inspected, t.unqualified, rate, t.unqualified_target_ids)
-    return result
+    scope: Scope = field(default_factory=Scope)
 
 
 def board_stats(uow: UnitOfWork, round_: Round) -> BoardStats:
@@ -207,11 +164,19 @@ def previous_stats(uow: UnitOfWork, round_: Round) -> PreviousStats | None:
 def round_stats(
     uow: UnitOfWork, round_code: str, *, rates: RateSettings | None = None
 ) -> RoundStats:
-    """Every figure of a round's notice, computed from the database."""
+    """Every figure of a round's notice, computed from the database (``rates`` replaces the
+    pass-rate options the round and its issuer hold)."""
     round_ = rounds.get_round(uow, round_code)
+    options = notice_options(round_)
+    check_options(options)
     return RoundStats(
         round_code=round_.code,
-        kinds=kind_stats(uow, round_, rates=rates or rate_settings(uow, round_)),
+        kinds=kind_stats(
+            uow,
+            round_,
+            rates=rates or rate_settings(uow, round_, options=options),
+            options=options,
+        ),
         inventory=InventoryStats(
             registered=round_.nm_registered,
             wechat_closed=round_.nm_wechat_closed,
@@ -219,4 +184,5 @@ def round_stats(
         ),
         boards=board_stats(uow, round_),
         previous=previous_stats(uow, round_),
+        scope=scope_of(round_),
     )

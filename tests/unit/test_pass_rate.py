@@ -143,7 +143,9 @@ def test_rate_settings_refuse_a_bad_round_option():
     bad = SimpleNamespace(notice_texts={"pass_rate": {"decimals": 4}})
     with pytest.raises(ValidationFailed) as refused:
         rate_settings(_uow(), bad)
-    assert refused.value.errors == ["合格率小数位数（pass_rate.decimals）应为 0、1、2，而不是 4"]
+    assert refused.value.errors == [
+        "通报设置「合格率小数位数（pass_rate.decimals）」应为 0–2 之间的整数，而不是「4」"
+    ]
 
 
 def test_rate_settings_refuse_bad_settings_defaults():
