@@ -101,7 +101,9 @@ def show(case_id: int, as_json: bool = typer.Option(False, "--json", help="输�
         highlight=False,
     )
     console.print(
-        f"累计通报：市级 {row.notices_city} 次，省级 {row.notices_province} 次", highlight=False
+        f"累计通报：市级 {row.notices_city} 次，省级 {row.notices_province} 次，"
+        f"县级 {row.notices_county} 次",
+        highlight=False,
     )
     if detail.chain:
         console.print(

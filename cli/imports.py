@@ -19,7 +19,7 @@ import_app = typer.Typer(
 
 
 def register(app: typer.Typer) -> None:
-    app.command("demo")(load_demo)
+    app.command("demo", epilog=_scenarios_epilog())(load_demo)
     app.add_typer(import_app, name="import")
 
 
@@ -53,24 +53,38 @@ def _show(report: imports.ImportReport, *, title: str, as_json: bool) -> None:
         console.print("数据与系统中已有记录一致，未做任何修改。")
 
 
+def _scenarios_epilog() -> str:
+    lines = [f"{name}：{title}" for name, title in demo.scenario_titles().items()]
+    return "演示场景：\n\n" + "\n\n".join(lines)
+
+
 def load_demo(
+    scenario: str = typer.Option(
+        demo.DEFAULT_SCENARIO,
+        "--scenario",
+        help=f"演示场景，可选：{'、'.join(demo.scenario_names())}（默认 {demo.DEFAULT_SCENARIO}）",
+    ),
     if_empty: bool = typer.Option(False, "--if-empty", help="系统中已有单位时跳过"),
     as_json: bool = typer.Option(False, "--json", help="输出 JSON"),
 ) -> None:
-    """Load the Lincang 2021 demo scenario (idempotent)."""
+    """Load a demo scenario (default: Lincang 2021, the seed notice); idempotent."""
+    with handled_errors():
+        file = demo.scenario_file(scenario)  # an unknown name is refused before anything opens
     with handled_errors(), _all_or_nothing(), open_app() as application:
         with application.uow() as uow:
             if if_empty and demo.has_units(uow):
                 console.print("系统中已有单位数据，跳过加载演示数据（--if-empty）。")
                 return
-            report = demo.load_demo(uow)
+            report = demo.load_demo(uow, name=file)
             uow.commit()
-    _show(report, title=f"演示数据（{demo.DEMO_FILE}）", as_json=as_json)
+    _show(report, title=f"演示数据（{file}）", as_json=as_json)
 
 
 @import_app.command("registry")
 def import_registry(
-    files: list[Path] = typer.Argument(..., help="CSV 或 XLSX 文件（单位表、监测对象表）"),
+    files: list[Path] = typer.Argument(
+        ..., help="CSV 或 XLSX 文件（单位表、监测对象表、问题类别表、发文机关表）"
+    ),
     as_json: bool = typer.Option(False, "--json", help="输出 JSON"),
 ) -> None:
     """Import units and targets; any invalid row and nothing is written."""
@@ -84,7 +98,8 @@ def import_registry(
 @import_app.command("findings")
 def import_findings(
     files: list[Path] = typer.Argument(
-        ..., help="CSV 或 XLSX 文件（问题表，可含轮次、检查范围、留言办理、通报记录、处理记录）"
+        ...,
+        help="CSV 或 XLSX 文件（问题表，可含轮次、检查范围、留言办理、通报记录、处理记录、通报设置）",
     ),
     round_code: str = typer.Option(None, "--round", help="未填轮次的行使用该轮次，如 2021Q2"),
     as_json: bool = typer.Option(False, "--json", help="输出 JSON"),

@@ -4,7 +4,23 @@ from __future__ import annotations
 
 import typer
 
-from cli import access, audit, backup, cases, checks, db, flows, gen, imports, outbox, reports, web
+from cli import (
+    access,
+    audit,
+    backup,
+    cases,
+    categories,
+    checks,
+    db,
+    flows,
+    gen,
+    imports,
+    issuers,
+    outbox,
+    reports,
+    round_settings,
+    web,
+)
 from cli.context import STATE
 from services.core.clock import parse_as_of
 
@@ -31,6 +47,8 @@ def main(
 
 app.add_typer(db.app, name="db")
 app.add_typer(audit.app, name="audit")
+app.add_typer(categories.app, name="category")
+app.add_typer(issuers.app, name="issuer")
 cases.register(app)
 imports.register(app)
 backup.register(app)
@@ -40,4 +58,5 @@ app.add_typer(outbox.app, name="outbox")
 web.register(app)
 access.register(app)
 flows.register(app)
+round_settings.register(flows.round_app)
 gen.register(app)

@@ -19,11 +19,14 @@ from web.routes import (
     api_v1,
     auth,
     cases,
+    categories,
     dashboard,
     docs,
+    issuers,
     portal,
     publishing,
     registry,
+    round_notice,
 )
 from web.templating import make_templates
 
@@ -65,7 +68,10 @@ def create_app(app: App) -> FastAPI:
         dashboard.router,
         cases.router,
         registry.router,
+        categories.router,
         publishing.router,
+        issuers.router,
+        round_notice.router,
         portal.router,
         api_v1.router,
         docs.router,

@@ -20,6 +20,7 @@ HEADERS = [
     "升级次数",
     "市级通报次数",
     "省级通报次数",
+    "县级通报次数",
     "问题描述",
 ]
 
@@ -38,6 +39,7 @@ def _values(row: CaseRow) -> list:
         row.escalation_level,
         row.notices_city,
         row.notices_province,
+        row.notices_county,
         row.description,
     ]
 

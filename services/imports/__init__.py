@@ -12,10 +12,14 @@ from pathlib import Path
 
 from services.core.errors import ValidationFailed
 from services.core.uow import UnitOfWork
+from services.imports import block_rows as br
+from services.imports import category_rows as cr
 from services.imports import finding_rows as fr
+from services.imports import issuer_rows as ir
 from services.imports import registry_rows as rr
 from services.imports import round_rows as ro
-from services.imports.kinds import ALL_KINDS, REGISTRY_KINDS, ROUND_KINDS
+from services.imports import setting_rows as sr
+from services.imports.kinds import ALL_KINDS, CATALOGUE_KINDS, REGISTRY_KINDS, ROUND_KINDS
 from services.imports.report import KIND_LABELS, Counts, ImportReport
 from services.imports.rows import Problems, Row, parse_table
 from services.imports.schema import TableKind, detect
@@ -51,15 +55,18 @@ def read_tables(paths: list[Path]) -> list[RawTable]:
 
 
 def import_registry(uow: UnitOfWork, paths: list[Path]) -> ImportReport:
-    """Import units and targets (监测对象) from CSV/XLSX files, in one transaction."""
+    """Import units, targets (监测对象) and categories (问题类别) from CSV/XLSX files, in one
+    transaction."""
     return import_tables(uow, read_tables(paths), kinds=REGISTRY_KINDS)
 
 
 def import_findings(
     uow: UnitOfWork, paths: list[Path], *, round_code: str | None = None
 ) -> ImportReport:
-    """Import rounds, inspection scope, board figures, findings, notices and history."""
-    return import_tables(uow, read_tables(paths), kinds=ROUND_KINDS, round_code=round_code)
+    """Import rounds, inspection scope, board figures, findings, notices and history (and the
+    categories they name, 问题类别)."""
+    kinds = ROUND_KINDS | CATALOGUE_KINDS
+    return import_tables(uow, read_tables(paths), kinds=kinds, round_code=round_code)
 
 
 def import_tables(
@@ -74,23 +81,41 @@ def import_tables(
     rows = _parse(tables, kinds, problems, round_code=round_code)
     units = rr.check_units(uow, rows["units"], problems)
     targets = rr.check_targets(uow, rows["targets"], rows["units"], problems)
+    ir.check_issuers(uow, rows["issuers"], rows["units"], problems)
+    issuers_known = ir.known_issuers(uow, rows["issuers"])
     ro.check_rounds(rows["rounds"], problems)
+    ir.check_round_issuers(rows["rounds"], issuers_known, problems)
     known = ro.known(uow, rows["rounds"], rows["targets"])
+    settings = sr.check_settings(
+        uow,
+        rows["notice_settings"],
+        rounds_known=set(known.rounds),
+        issuers_known=issuers_known,
+        problems=problems,
+    )
     ro.check_verdicts(rows["verdicts"], known, problems)
     ro.check_board_figures(rows["board_figures"], known, problems)
+    planned = cr.check_categories(uow, rows["categories"], problems)
+    catalogue = cr.index_after(uow, planned)
+    for kind in ("notices", "history"):  # findings: in check_findings, in column order
+        fr.resolve_categories(rows[kind], catalogue, problems)
     named = {r[f] for k in ("findings", "notices", "history") for r in rows[k] for f in _ROUND_REFS}
     in_db = fr.existing_cases(uow, named - {None})
-    fr.check_findings(uow, rows["findings"], known, in_db, problems)
+    fr.check_findings(rows["findings"], known, in_db, problems, catalogue=catalogue)
     for kind in ("notices", "history"):
         fr.check_case_refs(rows[kind], in_db, rows["findings"], problems)
     fr.check_history(rows["history"], in_db, problems, uow)
+    built = br.check_blocks(uow, rows, known, problems)
     if problems:
         raise ValidationFailed(problems.sorted())
 
     report = ImportReport(sources=list(dict.fromkeys(t.source for t in tables)))
     rr.apply_units(uow, units, report)
     rr.apply_targets(uow, targets, report)
+    ir.apply_issuers(uow, rows["issuers"], report)
+    cr.apply_categories(uow, planned, report)
     ro.apply_rounds(uow, rows["rounds"], report)
+    sr.apply_settings(uow, settings, report)
     ro.apply_verdicts(uow, rows["verdicts"], report)
     ro.apply_board_figures(uow, rows["board_figures"], report)
     by_round = _by_round(rows)
@@ -100,6 +125,7 @@ def import_tables(
             fr.apply_finding(uow, row, report, by_key=in_db)
         fr.apply_history(uow, group["history"], report, by_key=in_db)
         fr.apply_notices(uow, group["notices"], report, by_key=in_db)
+    br.apply_blocks(uow, built, report)
     uow.flush()
     return report
 

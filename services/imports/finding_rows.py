@@ -20,9 +20,12 @@ from services.db.models import (
     Round,
     Target,
 )
+from services.imports.category_rows import CategoryIndex, Entry
 from services.imports.report import ImportReport
 from services.imports.round_rows import Known, check_round_ref, check_target_ref
 from services.imports.rows import Problems, Row, check_unique
+from services.registry.category_spec import kinds_label
+from services.registry.units import TARGET_KINDS
 from states import InvalidTransition, Trigger, fire
 
 Key = tuple[str, str, str]  # round, target, category
@@ -46,23 +49,55 @@ def existing_cases(uow: UnitOfWork, round_codes: set[str]) -> dict[Key, Case]:
     return {(r, t, c): case for r, t, c, case in rows}
 
 
+def resolve_categories(
+    rows: list[Row], catalogue: CategoryIndex, problems: Problems | None = None
+) -> dict[int, str]:
+    """Name each row's category by its code, whether the file gave the code or the Chinese
+    name. An unknown one is left empty (so nothing else is said of it) and returned by row
+    number; with ``problems`` it is refused at once, with the categories a finding may name."""
+    unknown = {}
+    for row in rows:
+        text = row["category_code"]
+        if not text:
+            continue
+        code = catalogue.code_of(text)
+        row.values["category_code"] = code
+        if code is None:
+            unknown[row.number] = text
+            if problems is not None:
+                unknown_category(row, text, catalogue, problems)
+    return unknown
+
+
+def unknown_category(row: Row, text: str, catalogue: CategoryIndex, problems: Problems) -> None:
+    problems.add(
+        row.at("category_code"),
+        f"问题类别「{text}」不存在（可填类别代码或类别名称：{catalogue.valid()}）",
+    )
+
+
 def check_findings(
-    uow: UnitOfWork, rows: list[Row], known_: Known, in_db: dict[Key, Case], problems: Problems
+    rows: list[Row],
+    known_: Known,
+    in_db: dict[Key, Case],
+    problems: Problems,
+    *,
+    catalogue: CategoryIndex,
 ) -> None:
-    """References, kinds and repeat links; (round, target, category) once per import."""
+    """References, kinds and repeat links; (round, target, category) once per import. A new
+    finding may not name a retired category, nor one that does not apply to its target."""
+    unknown = resolve_categories(rows, catalogue)
     check_unique(rows, ("round_code", "target_code", "category_code"), problems, what="问题")
-    categories = {c.code: c.target_kind for c in uow.session.scalars(select(Category))}
     in_file = {key_of(r) for r in rows}
     for row in rows:
         check_round_ref(row, known_, problems)
         check_target_ref(row, known_, problems)
+        if row.number in unknown:
+            unknown_category(row, unknown[row.number], catalogue, problems)
         code = row["category_code"]
-        if code and code not in categories:
-            problems.add(row.at("category_code"), f"问题类别「{code}」不存在")
-        target_kind = known_.targets.get(row["target_code"])
-        applies = categories.get(code)
-        if target_kind and applies not in (None, "any", target_kind):
-            problems.add(row.at("category_code"), f"问题类别「{code}」不适用于此类监测对象")
+        entry = catalogue.entries.get(code)
+        if entry is not None:
+            _check_category(row, entry, known_, new=key_of(row) not in in_db, problems=problems)
         previous = row["previous_round"]
         if previous:
             earlier = (previous, row["target_code"], code)
@@ -73,6 +108,21 @@ def check_findings(
                 )
             elif start and prev_start and prev_start >= start:
                 problems.add(row.at("previous_round"), f"上一轮次「{previous}」不早于本轮次")
+
+
+def _check_category(row: Row, entry: Entry, known_: Known, *, new: bool, problems: Problems):
+    target_kind = known_.targets.get(row["target_code"])
+    if entry.retired and new:
+        problems.add(
+            row.at("category_code"),
+            f"问题类别「{entry.name}」（{entry.code}）已停用，不能用于新发现的问题",
+        )
+    if target_kind and entry.kinds and target_kind not in entry.kinds:
+        problems.add(
+            row.at("category_code"),
+            f"问题类别「{entry.name}」（{entry.code}）只适用于{kinds_label(entry.kinds)}，"
+            f"不适用于{TARGET_KINDS.get(target_kind, target_kind)}「{row['target_code']}」",
+        )
 
 
 def check_case_refs(

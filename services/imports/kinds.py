@@ -5,8 +5,12 @@ from __future__ import annotations
 from dataclasses import replace
 
 from services.core.deadlines import MODES
-from services.db.models import Case, CaseEvent, CaseNotice, Round, Target, Unit
+from services.db.models import Case, CaseEvent, CaseNotice, Category, Round, Target, Unit
+from services.imports.block_rows import BLOCK_KINDS
+from services.imports.category_rows import check_cell, kind_cell, kinds_cell
+from services.imports.issuer_rows import ISSUERS
 from services.imports.schema import Column, TableKind, boolean, choice, day, integer, text
+from services.imports.setting_rows import NOTICE_SETTINGS
 from services.registry.units import TARGET_KINDS, TARGET_STATUSES, UNIT_KINDS
 from states import NOTICE_LEVELS
 from states.lifecycle import TRIGGER_LABELS, Trigger
@@ -39,10 +43,13 @@ SEVERITIES = {
 LEVELS = {
     "city": "city",
     "province": "province",
+    "county": "county",
     "市级": "city",
     "省级": "province",
+    "县级": "county",
     "市": "city",
     "省": "province",
+    "县": "county",
 } | {issuer: level for level, issuer in NOTICE_LEVELS.items()}
 
 
@@ -122,6 +129,8 @@ ROUNDS = TableKind(
         # The issuing office as its notice prints it (over notice_texts.yaml's default).
         Column("office", ("发文机关", "office"), text),
         Column("office_short", ("发文机关简称", "office_short"), text),
+        # The issuing office that runs the round: the unit code of an issuer (发文机关 sheet).
+        Column("issuer_code", ("发文机关代码", "issuer_code"), text),
     ),
 )
 
@@ -202,6 +211,32 @@ HISTORY = TableKind(
 )
 
 
+#: 问题类别: a row per category (表述对象 empty), and optionally a row per target kind with that
+#: kind's wording (表述对象 网站/政务新媒体/...): see services/imports/category_rows.py.
+CATEGORIES = TableKind(
+    code="categories",
+    label="问题类别",
+    sheet_names=("问题类别", "categories"),
+    columns=(
+        Column("code", ("类别代码", "code"), text, required=True),
+        Column("name", ("类别名称", "category_name"), text),
+        Column("target_kinds", ("适用对象", "target_kinds"), kinds_cell),
+        Column("severity", ("严重程度", "severity"), choice(SEVERITIES)),
+        Column("deadline_days", ("整改天数", "deadline_days"), integer),
+        Column("deadline_mode", ("期限方式", "deadline_mode"), choice(DEADLINE_MODES)),
+        Column("check", ("自动检查", "check"), check_cell),
+        Column("theme", ("通报主题", "theme"), text),
+        Column("heading", ("通报标题", "heading"), text),
+        Column("phrase", ("通报表述", "phrase"), text),
+        Column("elaboration", ("表述说明", "elaboration"), text),
+        Column("wording_kind", ("表述对象", "对象类型", "wording_kind"), kind_cell),
+        Column("rule", ("依据", "rule"), text),
+        Column("retired", ("停用", "retired"), boolean),
+        Column("sort_order", ("排序", "sort_order"), integer),
+    ),
+)
+
+
 def _sized(kind: TableKind, model: type, renames: dict[str, str] | None = None) -> TableKind:
     """The kind with each text column limited to the length of the model column it fills."""
     columns = []
@@ -219,6 +254,11 @@ ROUNDS = _sized(ROUNDS, Round)
 FINDINGS = _sized(FINDINGS, Case)
 NOTICES = _sized(NOTICES, CaseNotice)
 HISTORY = _sized(HISTORY, CaseEvent)
-REGISTRY_KINDS = {k.code: k for k in (UNITS, TARGETS)}
-ROUND_KINDS = {k.code: k for k in (ROUNDS, VERDICTS, BOARD_FIGURES, FINDINGS, NOTICES, HISTORY)}
+CATEGORIES = _sized(CATEGORIES, Category)
+CATALOGUE_KINDS = {CATEGORIES.code: CATEGORIES}
+REGISTRY_KINDS = {k.code: k for k in (UNITS, TARGETS, ISSUERS)} | CATALOGUE_KINDS
+ROUND_KINDS = {
+    k.code: k
+    for k in (ROUNDS, VERDICTS, BOARD_FIGURES, FINDINGS, NOTICES, HISTORY, NOTICE_SETTINGS)
+} | BLOCK_KINDS  # 复查, 通报表扬, 模拟咨询, 重要信息转载, 清理整合
 ALL_KINDS = REGISTRY_KINDS | ROUND_KINDS

@@ -8,12 +8,16 @@ from typing import Any
 KIND_LABELS = {
     "units": "单位",
     "targets": "监测对象",
+    "categories": "问题类别",
     "rounds": "检查轮次",
     "verdicts": "检查范围",
     "board_figures": "留言办理",
     "cases": "案件",
     "notices": "通报记录",
     "events": "处理记录",
+    "blocks": "通报数据块",
+    "issuers": "发文机关",
+    "notice_settings": "通报设置",
 }
 
 

@@ -9,7 +9,7 @@ from datetime import date, timedelta
 from sqlalchemy import select
 
 from services.core.uow import UnitOfWork
-from services.db.models import BoardFigure, Round, Target, Verdict
+from services.db.models import BoardFigure, Round, Target, Unit, Verdict
 from services.imports.report import ImportReport, outcome_of
 from services.imports.rows import Problems, Row, check_unique
 from services.rounds import rounds
@@ -109,11 +109,11 @@ def apply_rounds(uow: UnitOfWork, rows: list[Row], report: ImportReport) -> None
     for row in rows:
         spec = rounds.RoundSpec(**{k: row[k] for k in ROUND_FIELDS})
         existing = rounds.get_round(uow, spec.code, required=False)
-        before = None if existing is None else {k: getattr(existing, k) for k in ROUND_FIELDS}
+        before = None if existing is None else vars(rounds.RoundSpec.of(existing))
         round_ = rounds.upsert_round(uow, spec)
         changed = _choose_followups(round_, row)
         changed = _name_office(round_, row) or changed
-        after = {k: getattr(round_, k) for k in ROUND_FIELDS}
+        after = vars(rounds.RoundSpec.of(round_))
         report.tick("rounds", "updated" if changed and before else outcome_of(before, after))
 
 
@@ -150,8 +150,12 @@ def apply_verdicts(uow: UnitOfWork, rows: list[Row], report: ImportReport) -> No
     attrs = ("inspected", "qualified_override", "override_reason", "praise")
     ids = dict(uow.session.execute(select(Target.code, Target.id)).all())
     for row in rows:
-        codes = [row["target_code"]] if row["target_code"] else _operating(uow, row["target_kind"])
         round_ = rounds.get_round(uow, row["round_code"])
+        codes = (
+            [row["target_code"]]
+            if row["target_code"]
+            else _operating(uow, row["target_kind"], round_)
+        )
         existing = {
             v.target_id: v
             for v in uow.session.scalars(select(Verdict).where(Verdict.round_id == round_.id))
@@ -177,14 +181,14 @@ def apply_verdicts(uow: UnitOfWork, rows: list[Row], report: ImportReport) -> No
     uow.flush()
 
 
-def _operating(uow: UnitOfWork, kind: str) -> list[str]:
-    return list(
-        uow.session.scalars(
-            select(Target.code)
-            .where(Target.kind == kind, Target.status == "operating")
-            .order_by(Target.code)
+def _operating(uow: UnitOfWork, kind: str, round_: Round) -> list[str]:
+    """Every operating target of the kind in the round's scope: its issuer's subtree."""
+    query = select(Target.code).where(Target.kind == kind, Target.status == "operating")
+    if round_.issuer is not None:
+        query = query.join(Unit, Unit.id == Target.unit_id).where(
+            Unit.path.startswith(round_.issuer.unit.path, autoescape=True)
         )
-    )
+    return list(uow.session.scalars(query.order_by(Target.code)))
 
 
 def apply_board_figures(uow: UnitOfWork, rows: list[Row], report: ImportReport) -> None:

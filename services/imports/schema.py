@@ -145,13 +145,24 @@ def detect(table: RawTable, kinds: dict[str, TableKind]) -> TableKind | None:
 
 #: (kind, field): the first kind whose distinctive column is present wins.
 _SIGNATURES = (
+    ("notice_settings", "name"),  # before verdicts: both have 对象类型
+    ("issuers", "short_name"),
+    ("categories", "name"),
     ("history", "trigger"),
     ("notices", "level"),
     ("findings", "category_code"),
+    # The round's data blocks (services/imports/block_rows.py).
+    ("recheck", "initial"),
+    ("consultation", "asked"),
+    ("reprint", "deployed"),
+    ("reprint", "result"),
+    ("cleanup", "deregistered"),
+    ("commendations", "reason"),
     ("board_figures", "messages_received"),
     ("targets", "unit_code"),
     ("rounds", "period_start"),
     ("rounds", "doc_number"),
+    ("rounds", "issuer_code"),  # after notice_settings, whose rows may name an issuer too
     ("verdicts", "inspected"),
     ("verdicts", "target_kind"),
     ("units", "parent_code"),

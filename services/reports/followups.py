@@ -10,7 +10,7 @@ from sqlalchemy.orm import aliased
 
 from services.core.uow import UnitOfWork
 from services.db.models import Case, Category, Round, Submission, Target, Unit, Verdict
-from services.rounds import rounds
+from services.rounds import notice_settings, rounds
 from states import CaseState
 
 
@@ -107,10 +107,12 @@ PARAGRAPHS = ("praised", "unreported", "still_unfixed")
 def printed(round_: Round) -> frozenset[str]:
     """Which follow-up paragraphs the round's notice prints: all, unless the office chose.
 
-    ``Round.notice_texts["followups"]`` maps a paragraph to false to leave it out, as an
-    office may when the problem is already named with its history in section 二.
+    The ``followups`` option (the issuer's, under the round's own) maps a paragraph to false
+    to leave it out, as an office may when the problem is already named with its history in
+    section 二.
     """
-    chosen = (round_.notice_texts or {}).get("followups") or {}
+    issuer = round_.issuer.options if round_.issuer is not None else None
+    chosen = notice_settings.settings_of(round_.notice_texts, issuer).get("followups") or {}
     return frozenset(p for p in PARAGRAPHS if chosen.get(p, True))
 
 

@@ -29,6 +29,7 @@ HEADERS = (
     "升级次数",
     "市级通报次数",
     "省级通报次数",
+    "县级通报次数",
 )
 
 #: Widths (in characters) of the first columns: case number, unit, target, kind, category, text.
@@ -50,6 +51,7 @@ class LedgerRow:
     escalations: int
     notices_city: int
     notices_province: int
+    notices_county: int
 
 
 def ledger_rows(
@@ -107,6 +109,7 @@ def ledger_rows(
             escalations=escalations.get(case.id, 0),
             notices_city=case.notices_city,
             notices_province=case.notices_province,
+            notices_county=case.notices_county,
         )
         for case, unit, target, kind, category in result
     ]

@@ -16,7 +16,9 @@ from services.core.uow import UnitOfWork
 from services.db.models import Round
 from services.reports import followups as followups_service
 from services.reports.files import TEMPLATES, load_yaml
+from services.reports.notice_blocks import BlockViews, block_views
 from services.reports.problems import ProblemSection, problem_sections
+from services.reports.sections import section_order
 from services.reports.stats import RateSettings, RoundStats, round_stats
 from services.reports.wording import (
     chapter_number,
@@ -26,10 +28,8 @@ from services.reports.wording import (
     quarter_name,
     section_number,
 )
-from services.rounds import rounds
+from services.rounds import notice_settings, rounds
 
-#: Keys of Round.notice_texts that are settings, not texts.
-SETTING_KEYS = ("pass_rate", "followups")
 BLOCK_KINDS = (
     "office",
     "doc_number",
@@ -40,6 +40,16 @@ BLOCK_KINDS = (
     "p",
     "signature",
     "date",
+    "issued",
+)
+
+#: The single-paragraph texts a notice prints, each rendered with the notice's words.
+_PARAGRAPHS = (
+    "addressees",
+    "preamble",
+    "no_problems",
+    "deadline_paragraph",
+    "signature",
     "issued",
 )
 
@@ -72,6 +82,7 @@ class Notice:
     stats: RoundStats
     sections: tuple[ProblemSection, ...]
     followups: followups_service.Followups
+    views: BlockViews = BlockViews()  # the round's data blocks beyond cases
 
     @property
     def text(self) -> str:
@@ -92,14 +103,33 @@ def _environment(template_dir: Path) -> Environment:
 
 
 def notice_texts(round_: Round, *, template_dir: Path = TEMPLATES) -> dict[str, Any]:
-    """The default texts with the round's own overrides (Round.notice_texts) on top."""
-    texts = dict(load_yaml(template_dir / "notice_texts.yaml"))
-    for key, value in (round_.notice_texts or {}).items():
-        if key not in SETTING_KEYS and value not in (None, "", []):
-            texts[key] = value
+    """The texts a round's notice prints: notice_texts.yaml, under its issuing office's
+    (its names, then its texts), under the round's own (``Round.notice_texts``)."""
+    texts = text_defaults(round_, template_dir=template_dir)
+    texts.update(_texts_in(round_.notice_texts))
     if not isinstance(texts.get("requirements"), list):
         raise ValidationFailed(["通报文本 requirements（下一步工作要求）应为段落列表"])
     return texts
+
+
+def text_defaults(round_: Round, *, template_dir: Path = TEMPLATES) -> dict[str, Any]:
+    """What the round would print without its own texts: the installation's defaults under
+    its issuing office's."""
+    texts = dict(load_yaml(template_dir / "notice_texts.yaml"))
+    issuer = round_.issuer
+    if issuer is not None:
+        texts.update(office=issuer.name, office_short=issuer.short_name)
+        texts.update(_texts_in(issuer.texts))
+    return texts
+
+
+def _texts_in(stored: dict[str, Any] | None) -> dict[str, Any]:
+    """The texts among stored settings (options sit beside them); empty ones do not count."""
+    return {
+        key: value
+        for key, value in (stored or {}).items()
+        if key not in notice_settings.SETTING_KEYS and value not in (None, "", [])
+    }
 
 
 def notice_deadline(uow: UnitOfWork, round_: Round, *, notice_day: date) -> date:
@@ -125,7 +155,7 @@ def build_notice(
     round_code: str,
     *,
     rates: RateSettings | None = None,
-    template_dir: Path = TEMPLATES,
+    template_dir: Path | None = None,
 ) -> Notice:
     """Assemble a round's notice from the database; works whatever state its cases are in."""
     round_ = rounds.get_round(uow, round_code)
@@ -133,12 +163,8 @@ def build_notice(
     notice_day = round_.notice_date or uow.clock.today()
     deadline = notice_deadline(uow, round_, notice_day=notice_day)
     stats = round_stats(uow, round_code, rates=rates)
-    sections = problem_sections(
-        uow, round_, notice_day=notice_day, quarter=quarter_name(round_.period_start)
-    )
-    follow = followups_service.followups(
-        uow, round_, as_of=notice_day, printed=followups_service.printed(round_)
-    )
+    settings, sections, follow, views = _composed(uow, round_, notice_day, template_dir)
+    template_dir = template_dir or TEMPLATES
     env = _environment(template_dir)
     words = {
         "quarter_label": quarter_label(round_.period_start),
@@ -160,23 +186,20 @@ def build_notice(
         **words,
         title=title,
         doc_number=round_.doc_number,
-        addressees=_render(env, texts["addressees"], words, key="addressees"),
-        preamble=_render(env, texts["preamble"], words, key="preamble"),
-        no_problems=_render(env, texts["no_problems"], words, key="no_problems"),
+        **{key: _render(env, texts[key], words, key=key) for key in _PARAGRAPHS},
         requirements=[
             _render(env, text, words, key="requirements") for text in texts["requirements"]
         ],
-        deadline_paragraph=_render(
-            env, texts["deadline_paragraph"], words, key="deadline_paragraph"
-        ),
         prev=previous,
         prev_label=prev_label,
         kinds=stats.kinds,
+        scope=stats.scope,
         inventory=stats.inventory,
         boards=stats.boards,
         sections=sections,
         followups=follow,
-        section_names=("overview", "problems", "requirements"),
+        blocks=views,
+        section_names=section_order(settings, views.present()),
     )
     try:
         body = env.get_template("notice.j2").render(**context)
@@ -193,7 +216,28 @@ def build_notice(
         stats=stats,
         sections=tuple(sections),
         followups=follow,
+        views=views,
     )
+
+
+def _composed(uow: UnitOfWork, round_: Round, notice_day: date, template_dir: Path | None):
+    """The round's options, its problem sections, follow-ups and data blocks."""
+    settings = notice_settings.settings_of(
+        round_.notice_texts, round_.issuer.options if round_.issuer is not None else None
+    )
+    sections = problem_sections(
+        uow,
+        round_,
+        notice_day=notice_day,
+        quarter=quarter_name(round_.period_start),
+        settings=settings,
+        template_dir=template_dir,  # none: problems' own default (tests point it elsewhere)
+    )
+    follow = followups_service.followups(
+        uow, round_, as_of=notice_day, printed=followups_service.printed(round_)
+    )
+    views = block_views(uow, round_, settings=settings, as_of=notice_day)
+    return settings, sections, follow, views
 
 
 def _render(env: Environment, text: str, words: dict[str, str], *, key: str) -> str:

@@ -1,4 +1,9 @@
-"""Section 二 of the notice: a round's problems grouped by category, targets and units named."""
+"""Section 存在的主要问题: a round's problems grouped under headings, targets and units named.
+
+The headings (themes) and the wording per target kind come from ``problem_wording``; the
+round's options (``notice_settings``) choose themes, where descriptions go and when a long
+list is summarised.
+"""
 
 from __future__ import annotations
 
@@ -14,7 +19,9 @@ from sqlalchemy import select
 
 from services.core.uow import UnitOfWork
 from services.db.models import Case, CaseNotice, Category, Round, Target, Unit
-from services.reports.files import TEMPLATES, load_yaml
+from services.reports.files import TEMPLATES
+from services.reports.lists import kinds_noun, listed, quoted
+from services.reports.problem_wording import Composition, load_config, own_heading, wording
 from services.reports.wording import cn_times
 from states import NOTICE_LEVELS
 
@@ -33,16 +40,19 @@ class ProblemItem:
     case_ids: tuple[int, ...]
     history: str
     text: str
+    kind: str = ""
+    description: str = ""
 
 
 @dataclass(frozen=True)
 class ProblemSection:
-    """One subsection of 二、存在的主要问题: categories sharing a heading."""
+    """One subsection of 存在的主要问题: categories sharing a heading (or a theme)."""
 
     heading: str
     categories: tuple[str, ...]
     items: tuple[ProblemItem, ...]
     text: str
+    summarised: bool = False
 
 
 @dataclass
@@ -51,21 +61,24 @@ class _Row:
     target: Target
     unit: Unit
     category: Category
+    words: dict[str, Any]
 
 
-def category_wording(code: str, *, path: Path | None = None) -> dict[str, Any]:
-    """The wording of a category: its entry of notice_categories.yaml over ``_default``."""
-    config = load_yaml(path or TEMPLATES / "notice_categories.yaml")
-    return {**config["_default"], **(config.get(code) or {})}
+def category_wording(
+    code: str, *, path: Path | None = None, kind: str = "", category: Category | None = None
+) -> dict[str, Any]:
+    """The wording of a category (for a target kind): see ``problem_wording.wording``."""
+    config = load_config(path or TEMPLATES / "notice_categories.yaml")
+    if category is None:
+        return {**config["_default"], **(config.get(code) or {})}
+    return wording(config, category, kind)
 
 
-def notice_history(city: int, province: int) -> str:
-    """已被省政府办公厅通报一次，被市政府办公室通报两次 (empty when never notified)."""
-    parts = []
-    if province:
-        parts.append(f"被{NOTICE_LEVELS['province']}通报{cn_times(province)}")
-    if city:
-        parts.append(f"被{NOTICE_LEVELS['city']}通报{cn_times(city)}")
+def notice_history(city: int, province: int, county: int = 0) -> str:
+    """已被省政府办公厅通报一次，被市政府办公室通报两次，被县政府办公室通报一次 (higher
+    levels first; empty when never notified)."""
+    times = {"province": province, "city": city, "county": county}
+    parts = [f"被{NOTICE_LEVELS[level]}通报{cn_times(n)}" for level, n in times.items() if n]
     return f"已{'，'.join(parts)}" if parts else ""
 
 
@@ -81,14 +94,15 @@ def later_notices(uow: UnitOfWork, round_: Round, *, notice_day: date) -> Counte
     )
 
 
-def prior_notices(case: Case, later: Counter) -> tuple[int, int]:
-    """(city, province) notices along the case's chain before this round's notice."""
-    city = case.notices_city - later[(case.id, "city")]
-    province = case.notices_province - later[(case.id, "province")]
-    return max(city, 0), max(province, 0)
+def prior_notices(case: Case, later: Counter) -> tuple[int, int, int]:
+    """(city, province, county) notices along the case's chain before this round's notice."""
+    return tuple(  # type: ignore[return-value]
+        max(getattr(case, f"notices_{level}") - later[(case.id, level)], 0)
+        for level in ("city", "province", "county")
+    )
 
 
-def _rows(uow: UnitOfWork, round_: Round) -> list[_Row]:
+def _rows(uow: UnitOfWork, round_: Round, config: dict[str, Any]) -> list[_Row]:
     result = uow.session.execute(
         select(Case, Target, Unit, Category)
         .join(Target, Target.id == Case.target_id)
@@ -97,75 +111,129 @@ def _rows(uow: UnitOfWork, round_: Round) -> list[_Row]:
         .where(Case.round_id == round_.id)
         .order_by(Category.sort_order, Case.id)
     ).all()
-    rows = [_Row(*row) for row in result]
-    return [r for r in rows if category_wording(r.category.code)["in_problems"]]
+    rows = [
+        _Row(case, target, unit, category, wording(config, category, target.kind))
+        for case, target, unit, category in result
+    ]
+    return [r for r in rows if r.words["in_problems"]]
 
 
-def _section_of(rows: list[_Row]) -> dict[int, str]:
-    """Each case's subsection heading; an `attach_to` category joins its target's other one."""
-    heading = {r.case.id: r.category.notice_heading or r.category.name for r in rows}
+def _headings(rows: list[_Row], composition: Composition) -> dict[int, tuple[int, str]]:
+    """Each case's (rank, heading): a theme of the round's options first, in their order,
+    then the category's theme or own heading in catalogue order; an ``attach_to`` category
+    joins its target's other category unless the options placed it."""
+    placed = {r.case.id: composition.theme_of(r.category) for r in rows}
+    later = len(composition.themes)
+    heading: dict[int, tuple[int, str]] = {}
     for r in rows:
-        hosts = category_wording(r.category.code)["attach_to"]
+        own = r.category.theme or own_heading(r.category, r.words)
+        heading[r.case.id] = placed[r.case.id] or (later, own)
+    for r in rows:
+        hosts = r.words["attach_to"] or ()
         host = next(
             (o for o in rows if o.target.id == r.target.id and o.category.code in hosts), None
         )
-        if host is not None:
+        if host is not None and placed[r.case.id] is None:
             heading[r.case.id] = heading[host.case.id]
     return heading
 
 
 def problem_sections(
-    uow: UnitOfWork, round_: Round, *, notice_day: date, quarter: str
+    uow: UnitOfWork,
+    round_: Round,
+    *,
+    notice_day: date,
+    quarter: str,
+    settings: dict[str, Any] | None = None,
+    template_dir: Path | None = None,
 ) -> list[ProblemSection]:
-    """Subsections in catalogue order, one per heading that occurred in the round."""
-    rows = _rows(uow, round_)
-    headings = _section_of(rows)
+    """Subsections, one per heading that occurred in the round: the round's themes in their
+    order, then the others in catalogue order."""
+    config = load_config((template_dir or TEMPLATES) / "notice_categories.yaml")
+    composition = Composition.of(settings or {})
+    rows = _rows(uow, round_, config)
+    headings = _headings(rows, composition)
     later = later_notices(uow, round_, notice_day=notice_day)
-    grouped: dict[str, dict[int, list[_Row]]] = {}
+    grouped: dict[tuple[int, str], dict[int, list[_Row]]] = {}
     for r in rows:
         grouped.setdefault(headings[r.case.id], {}).setdefault(r.target.id, []).append(r)
+    themed = {
+        headings[r.case.id] for r in rows if composition.theme_of(r.category) or r.category.theme
+    }
+    order = sorted(grouped, key=lambda key: key[0])  # stable: catalogue order within a rank
     return [
-        _section(heading, list(by_target.values()), later=later, quarter=quarter)
-        for heading, by_target in grouped.items()
+        _section(key[1], list(grouped[key].values()), later, quarter, composition, key in themed)
+        for key in order
     ]
 
 
 def _section(
-    heading: str, targets: list[list[_Row]], *, later: Counter, quarter: str
+    heading: str,
+    targets: list[list[_Row]],
+    later: Counter,
+    quarter: str,
+    composition: Composition,
+    themed: bool = False,
 ) -> ProblemSection:
-    lead = targets[0][0].category.code
-    wording = category_wording(lead)
-    items = tuple(_item(rows, later=later) for rows in targets)
-    text = _ENV.from_string(wording["section"]).render(
-        heading=heading,
-        elaboration=wording["elaboration"],
-        items=[item.text for item in items],
-        quarter=quarter,
+    words = targets[0][0].words
+    elaboration = words["elaboration"]
+    if themed and len({r.words["elaboration"] for rows in targets for r in rows}) > 1:
+        elaboration = ""  # a theme over categories explained differently: no one explanation
+    items = tuple(_item(rows, later=later, composition=composition) for rows in targets)
+    summarised = composition.summary.applies(len(items))
+    texts = _summary(targets, composition) if summarised else [i.text for i in items]
+    template = (words.get("summary_section") if summarised else None) or words["section"]
+    text = _ENV.from_string(template).render(
+        heading=heading, elaboration=elaboration, items=texts, quarter=quarter
     )
     codes = tuple(dict.fromkeys(r.category.code for rows in targets for r in rows))
-    return ProblemSection(heading=heading, categories=codes, items=items, text=text)
+    return ProblemSection(
+        heading=heading, categories=codes, items=items, text=text, summarised=summarised
+    )
 
 
-def _item(rows: list[_Row], *, later: Counter) -> ProblemItem:
+def _summary(targets: list[list[_Row]], composition: Composition) -> list[str]:
+    """“甲”“乙”“丙”等15个政务新媒体内容长期未更新: the first names, the count, the problems."""
+    names = [quoted(_name(rows[0]), rows[0].target.kind) for rows in targets]
+    noun = kinds_noun(rows[0].target.kind for rows in targets)
+    phrases = _unique(r.words["phrase"] for rows in targets for r in rows)
+    return [listed(names, summary=composition.summary, noun=noun) + "，".join(phrases)]
+
+
+def _name(row: _Row) -> str:
+    if row.target.kind == "new_media":
+        return row.target.account_name or row.target.name
+    return row.target.name
+
+
+def _item(rows: list[_Row], *, later: Counter, composition: Composition) -> ProblemItem:
     first = rows[0]
-    wording = category_wording(first.category.code)
-    phrases = _unique(category_wording(r.category.code)["phrase"] for r in rows)
+    phrases = _unique(r.words["phrase"] for r in rows)
     counts = [prior_notices(r.case, later) for r in rows]
-    city, province = max(c for c, _ in counts), max(p for _, p in counts)
-    history = notice_history(city, province)
+    city, province, county = (max(c[i] for c in counts) for i in range(3))
+    history = notice_history(city, province, county)
     fields = {
         "target": first.target.name,
         "unit": first.unit.name,
         "account": first.target.account_name or first.target.name,
         "entity": first.target.registered_entity or first.unit.name,
     }
-    text = _ENV.from_string(wording["item"]).render(**fields, phrases=phrases, history=history)
+    description = "；".join(_unique((r.case.description or "").strip() for r in rows))
+    shown = description if composition.description == "after_target" else ""
+    template = first.words["item"]
+    text = _ENV.from_string(template).render(
+        **fields, phrases=phrases, history=history, description=shown
+    )
+    if shown and "description" not in template:  # an office's own item without the field
+        text = f"{text}（{shown}）"
     return ProblemItem(
         **fields,
         categories=tuple(r.category.code for r in rows),
         case_ids=tuple(r.case.id for r in rows),
         history=history,
         text=text,
+        kind=first.target.kind,
+        description=description,
     )
 
 

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from services.core.limits import MAX_ID
+from services.rounds.setting_checks import shape_problems, template_problem
 
 #: The kinds a notice counts and rates, with their Chinese names.
 KIND_LABELS = {"website": "政府网站", "column": "专栏", "new_media": "政务新媒体"}
@@ -38,6 +39,8 @@ DEFAULT_SECTIONS = ("overview", "problems", "requirements")
 RATE_RULES = {"round_half_up": "四舍五入", "truncate": "截断"}
 SURVEYS = {"census": "普查", "sample": "抽查"}
 FOLLOWUPS = {"praised": "表扬", "unreported": "未报送单位", "still_unfixed": "复查仍未整改"}
+#: Where section 存在问题 prints each case's description (Case.description).
+DESCRIPTIONS = {"none": "不打印", "after_target": "对象后"}
 
 #: The editable texts (keys of services/reports/templates/notice_texts.yaml) and their names.
 TEXTS = {
@@ -213,6 +216,13 @@ OPTIONS: tuple[Option, ...] = (
         help="不填时按登记在运行的对象计数",
     ),
     _option(
+        "kinds.counts",
+        "打印检查数量",
+        _boolean(),
+        per_kind=True,
+        help="否：只写发现问题的数量和合格率，不写在运行、检查、合格的数量；默认 是",
+    ),
+    _option(
         "groups",
         "分组统计",
         _named_list(),
@@ -233,6 +243,18 @@ OPTIONS: tuple[Option, ...] = (
         "列举上限",
         _integer(1, 1000),
         help="名单超过此数时写作「某某等N个」",
+    ),
+    _option(
+        "summary.names",
+        "概括时列举名称数",
+        _integer(1, 100),
+        help="名单概括时写出的名称个数，默认 3（不超过列举上限）",
+    ),
+    _option(
+        "problems.description",
+        "问题描述",
+        _choice(DESCRIPTIONS),
+        help="各问题的描述（导入「问题描述」列）印在通报何处，默认不打印",
     ),
     *(
         _option(f"followups.{key}", f"打印{label}段落", _boolean())
@@ -314,7 +336,7 @@ def problems(settings: Any, *, where: str = "通报设置") -> list[str]:
     """Every stored option that is not valid, each naming its option (empty: all good)."""
     if not isinstance(settings, dict):
         return [f"{where}应为键值表"]
-    found = []
+    found = shape_problems(settings, OPTIONS, KIND_LABELS, where=where)
     for option in OPTIONS:
         for kind in (None, *(KIND_LABELS if option.per_kind else ())):
             value = get_value(settings, option, kind=kind)
@@ -347,6 +369,8 @@ def text_problems(key: str, value: Any, *, where: str = "通报文本") -> list[
     for part in parts:
         if len(part) > TEXT_MAX:
             return [f"{label}过长（{len(part)} 字，上限 {TEXT_MAX} 字）"]
+        if problem := template_problem(part):
+            return [f"{label}{problem}"]
     return []
 
 

@@ -187,7 +187,9 @@ def _act(uow: UnitOfWork, round_: Round, rows, outcomes: dict, *, actor: str) ->
             unit_of[new.id] = unit_code
             data = {"recheck_round": round_.code, "previous_case_id": case_id}
             moves.append(batch.Move(new.id, Trigger.NOTIFY, data=data))
-            notices = notices_with_this_one(city=new.notices_city, province=new.notices_province)
+            notices = notices_with_this_one(
+                city=new.notices_city, province=new.notices_province, county=new.notices_county
+            )
             if is_repeat_offender(notices, threshold=threshold):
                 data = {"reason": "repeat_offender", "notices": notices}
                 moves.append(batch.Move(new.id, Trigger.ESCALATE, data=data))

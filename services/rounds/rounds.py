@@ -15,7 +15,9 @@ from services.core.errors import NotFound, ValidationFailed
 from services.core.limits import MAX_ID, out_of_range
 from services.core.plaintext import invisible
 from services.core.uow import UnitOfWork
-from services.db.models import BoardFigure, Case, Round, Target, Verdict
+from services.db.issuer_models import Issuer
+from services.db.models import BoardFigure, Case, Round, Target, Unit, Verdict
+from services.rounds import blocks, notice_settings
 
 #: Every field of a round as the round form, import files and errors name it.
 ROUND_LABELS = {
@@ -31,6 +33,7 @@ ROUND_LABELS = {
     "nm_registered": "新增登记新媒体",
     "nm_wechat_closed": "关停注销微信公众号",
     "nm_other_deregistered": "注销其他新媒体",
+    "issuer_code": "发文机关代码",
 }
 #: Rectification days a round may set (a year at most; none: the category's or settings').
 DEADLINE_DAYS = (1, 365)
@@ -57,11 +60,16 @@ class RoundSpec:
     nm_registered: int | None = None
     nm_wechat_closed: int | None = None
     nm_other_deregistered: int | None = None
+    #: The issuing office's unit code; None: a new round has none, a stored one keeps its own
+    #: (``services.rounds.edits.set_round_issuer`` changes or removes it).
+    issuer_code: str | None = None
 
     @classmethod
     def of(cls, round_: Round) -> RoundSpec:
         """The settings a stored round holds (to check rows written before these rules)."""
-        return cls(**{f.name: getattr(round_, f.name) for f in fields(cls)})
+        values = {f.name: getattr(round_, f.name) for f in fields(cls) if f.name != "issuer_code"}
+        issuer = round_.issuer
+        return cls(**values, issuer_code=issuer.unit.code if issuer is not None else None)
 
     def problems(self) -> list[str]:
         """Every problem, in Chinese, each naming its field (see ``field_problems``)."""
@@ -79,6 +87,9 @@ class RoundSpec:
             low, high = DEADLINE_DAYS if name == "deadline_days" else (0, MAX_ID)
             if value is not None and (problem := out_of_range("", value, low, high)):
                 found.append(_say(name, problem))
+        code = self.issuer_code
+        if code is not None and (len(code) > 64 or not code.strip() or invisible(code)):
+            found.append(_say("issuer_code", f"「{code[:64]}」不是有效的单位代码"))
         what = f"检查轮次 {str(self.code)[:20]} 的"
         return [(name, f"{what}{text}") for name, text in found]
 
@@ -113,12 +124,28 @@ def _say(name: str, text: str) -> tuple[str, str]:
 
 
 def setting_problems(notice_texts: Any) -> list[str]:
-    """What is wrong with the settings a round's notice reads from ``notice_texts``: the
-    pass-rate options (``pass_rate``) and the follow-up paragraphs it prints (``followups``)."""
+    """What is wrong with the texts and options a round's notice reads from ``notice_texts``
+    (every option and text of ``notice_settings``, each named)."""
     found = rate_problems(notice_texts)
-    if isinstance(notice_texts, dict) and not isinstance(notice_texts.get("followups") or {}, dict):
+    if not isinstance(notice_texts, dict):
+        return found
+    checked = dict(notice_texts)
+    if found:  # named above in the pass rate's own words: not twice
+        checked.pop("pass_rate", None)
+    if not isinstance(notice_texts.get("followups") or {}, dict):
         found.append('通报段落设置（followups）应为键值表，如 {"unreported": false}')
-    return found
+        checked.pop("followups", None)
+    texts = {k: checked.pop(k) for k in list(checked) if k in notice_settings.TEXTS}
+    found += notice_settings.problems(checked, where="通报设置")
+    return found + notice_settings.problems(texts, where="通报文本")
+
+
+def issuer_problems(issuer: Issuer) -> list[str]:
+    """What is wrong with an issuing office's stored default texts and options."""
+    where = f"发文机关 {issuer.name[:40]} 的"
+    return notice_settings.problems(issuer.options or {}, where=f"{where}通报设置") + (
+        notice_settings.problems(issuer.texts or {}, where=f"{where}通报文本")
+    )
 
 
 def rate_problems(notice_texts: Any) -> list[str]:
@@ -155,6 +182,9 @@ def check_stored(round_: Round) -> None:
     """Refuse, naming the field, a stored round whose settings a notice or a publication
     cannot use (written before these rules, or around them): never a crash later."""
     errors = RoundSpec.of(round_).problems() + setting_problems(round_.notice_texts)
+    errors += blocks.stored_problems(round_.blocks or {})
+    if round_.issuer is not None:
+        errors += issuer_problems(round_.issuer)
     if errors:
         errors.append(f"请在「检查轮次」页面或导入文件中修改检查轮次 {round_.code[:20]} 的设置")
         raise ValidationFailed(errors)
@@ -165,12 +195,34 @@ def upsert_round(uow: UnitOfWork, spec: RoundSpec) -> Round:
     errors = spec.problems()
     if errors:
         raise ValidationFailed(errors)
+    issuer = None
+    if spec.issuer_code is not None:
+        issuer = issuer_by_code(uow, spec.issuer_code)
+        if issuer is None:
+            raise ValidationFailed([_unknown_issuer(spec)])
     round_ = get_round(uow, spec.code, required=False) or Round(code=spec.code, notice_texts={})
     for name, value in vars(spec).items():
-        setattr(round_, name, value)
+        if name != "issuer_code":  # a column of its own; the issuer is named by its unit code
+            setattr(round_, name, value)
+    if issuer is not None:
+        round_.issuer = issuer
     uow.session.add(round_)
     uow.flush()
     return round_
+
+
+def _unknown_issuer(spec: RoundSpec) -> str:
+    return (
+        f"检查轮次 {spec.code[:20]} 的发文机关代码（issuer_code）「{str(spec.issuer_code)[:64]}」"
+        "不是已登记的发文机关（请先在发文机关表中登记）"
+    )
+
+
+def issuer_by_code(uow: UnitOfWork, unit_code: str) -> Issuer | None:
+    """The issuer of the unit with this code, if that unit is an issuer."""
+    return uow.session.scalar(
+        select(Issuer).join(Unit, Unit.id == Issuer.unit_id).where(Unit.code == unit_code)
+    )
 
 
 def get_round(uow: UnitOfWork, code: str, *, required: bool = True) -> Round | None:
@@ -181,9 +233,15 @@ def get_round(uow: UnitOfWork, code: str, *, required: bool = True) -> Round | N
 
 
 def previous_round(uow: UnitOfWork, round_: Round) -> Round | None:
+    """The same office's round before this one (rounds without an office: among themselves)."""
+    same_office = (
+        Round.issuer_id.is_(None)
+        if round_.issuer_id is None
+        else Round.issuer_id == round_.issuer_id
+    )
     return uow.session.scalar(
         select(Round)
-        .where(Round.period_start < round_.period_start)
+        .where(Round.period_start < round_.period_start, same_office)
         .order_by(Round.period_start.desc())
         .limit(1)
     )
@@ -263,11 +321,17 @@ def tally(uow: UnitOfWork, round_code: str, *, kinds: tuple[str, ...] = ()) -> d
     """
     round_ = get_round(uow, round_code)
     session = uow.session
-    vetoed = set(
-        session.scalars(
-            select(Case.target_id).where(Case.round_id == round_.id, Case.severity == "veto")
+    # A round with its own recheck (复查) fails a target only for what was still unfixed then.
+    fixed = blocks.fixed_at_recheck(uow, round_)
+    vetoed = {
+        target_id
+        for case_id, target_id in session.execute(
+            select(Case.id, Case.target_id).where(
+                Case.round_id == round_.id, Case.severity == "veto"
+            )
         )
-    )
+        if case_id not in fixed
+    }
     rows = session.execute(
         select(Verdict.target_id, Verdict.qualified_override, Target.kind)
         .join(Target, Target.id == Verdict.target_id)

@@ -47,11 +47,23 @@ ACCESS: dict[str, tuple] = {
     "POST /registry/targets": ("login", "login", "login", 403, 403, 403, 303),
     "GET /rounds": ("login", "login", "login", 200, 200, 200, 200),
     "POST /rounds": ("login", "login", "login", 403, 403, 403, 303),
+    # The category catalogue: shared by every office, kept by admins and whole-tree supervisors.
+    "GET /categories": ("login", "login", "login", 200, 200, 200, 200),
+    "POST /categories": ("login", "login", "login", 403, 403, 303, 303),
+    "POST /categories/{category_code}": ("login", "login", "login", 403, 403, 303, 303),
     "GET /registry/import": ("login", "login", "login", 200, 200, 200, 200),
     "POST /registry/import": ("login", "login", "login", 403, 403, 403, 200),
     "POST /rounds/{round_code}/publish": ("login", "login", "login", 403, 403, 303, 303),
     "GET /rounds/{round_code}/notice.{fmt}": ("login", "login", "login", 200, 200, 200, 200),
     "GET /rounds/{round_code}/ledger.{fmt}": ("login", "login", "login", 200, 200, 200, 200),
+    # Notice settings: the round's page, its blocks; issuers (county A's, 耿马) by their unit.
+    "GET /rounds/{round_code}/notice": ("login", "login", "login", 200, 200, 200, 200),
+    "POST /rounds/{round_code}/notice": ("login", "login", "login", 403, 403, 303, 303),
+    "POST /rounds/{round_code}/blocks/{kind}": ("login", "login", "login", 403, 403, 303, 303),
+    "GET /issuers": ("login", "login", "login", 200, 200, 200, 200),
+    "POST /issuers": ("login", "login", "login", 403, 403, 403, 303),
+    "GET /issuers/{unit_code}": ("login", "login", "login", 200, 403, 200, 200),
+    "POST /issuers/{unit_code}": ("login", "login", "login", 403, 403, 303, 303),
     "GET /portal/{token}": (403, 200, 200, 403, 403, 403, 403),
     "GET /portal/{token}/cases/{case_id}": (403, 200, 403, 403, 403, 403, 403),
     "POST /portal/{token}/cases/{case_id}": (403, 303, 403, 403, 403, 403, 403),
@@ -99,6 +111,8 @@ def request_for(key: str, actor: str, world: World, csrf: str) -> tuple[str, str
         token=token,
         unit_code="gengma",
         link_id=own.link,
+        category_code="typos",
+        kind="recheck",
     )
     if path == "/static":
         url = "/static/app.css"
@@ -126,11 +140,25 @@ def request_for(key: str, actor: str, world: World, csrf: str) -> tuple[str, str
             "kind": "website",
             "name": f"新网站{actor}",
         },
+        "POST /categories": {"code": f"c_{actor}", "name": f"类别{actor}", "severity": "扣分"},
+        "POST /categories/{category_code}": {"theme": f"{actor}改的主题"},
         "POST /rounds": {
             "code": "2021Q4",
             "period_start": "2021-10-01",
             "period_end": "2021-12-31",
         },
+        "POST /rounds/{round_code}/notice": {"text:addressees": f"{actor}改的：", "action": "save"},
+        "POST /rounds/{round_code}/blocks/{kind}": {
+            "block:recheck:initial": "2021-05-10",
+            "block:recheck:recheck": "2021-06-21",
+        },
+        "POST /issuers": {
+            "unit_code": "lincang",
+            "name": "临沧市人民政府办公室",
+            "short_name": "市政府办公室",
+            "level": "city",
+        },
+        "POST /issuers/{unit_code}": {"text:addressees": f"{actor}改的："},
         "POST /portal/{token}/cases/{case_id}": {
             "text": "已整改",
             "responsible_person": "李明",

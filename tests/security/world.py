@@ -20,6 +20,7 @@ from services.bootstrap import App
 from services.cases import submissions
 from services.cases.submissions import IncomingFile
 from services.db.models import Attachment, Submission
+from services.rounds import issuers
 from tests.builders import a_case, a_round, a_target, a_unit
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
@@ -60,6 +61,9 @@ def build(app: App) -> World:
         a_unit(uow, "lincang", name="临沧市人民政府", kind="city_gov")
         a = a_unit(uow, "gengma", parent_code="lincang", name="耿马县人民政府", kind="county_gov")
         b = a_unit(uow, "cangyuan", parent_code="lincang", name="沧源县人民政府", kind="county_gov")
+        issuers.upsert_issuer(
+            uow, issuers.IssuerSpec("gengma", "耿马县人民政府办公室", "县政府办公室", "county")
+        )
         a_round(uow, "2021Q2", deadline=date(2021, 7, 29))
         world = World(
             unit_links.issue_link(uow, unit_id=a.id).token,

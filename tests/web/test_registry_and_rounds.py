@@ -173,8 +173,8 @@ async def test_publishing_a_round_notifies_its_cases_and_the_notice_downloads(ap
     common = ["永德县人民政府", "永德县人民政府门户网站", "政府网站"]
     due = datetime(2021, 7, 29)
     assert rows[1:] == [
-        [ids[0], *common, "栏目更新不及时", None, "已通知", due, None, None, 0, 1, 0],
-        [ids[1], *common, "不可用链接", None, "已通知", due, None, None, 0, 1, 0],
+        [ids[0], *common, "栏目更新不及时", None, "已通知", due, None, None, 0, 1, 0, 0],
+        [ids[1], *common, "不可用链接", None, "已通知", due, None, None, 0, 1, 0, 0],
     ]
     table = list(csv.reader(io.StringIO(downloads["ledger.csv"].content.decode("utf-8-sig"))))
     assert table[0] == list(LEDGER_HEADERS)
@@ -195,4 +195,5 @@ LEDGER_HEADERS = (
     "升级次数",
     "市级通报次数",
     "省级通报次数",
+    "县级通报次数",
 )

@@ -133,6 +133,7 @@ EXPORT_HEADERS = [
     "升级次数",
     "市级通报次数",
     "省级通报次数",
+    "县级通报次数",
     "问题描述",
 ]
 
@@ -149,9 +150,9 @@ async def test_the_case_export_shows_chinese_states_and_severities_in_every_colu
         uow.commit()
     expected = [
         [ids[0], "2021Q2", "永德县人民政府", "永德县人民政府门户网站", "栏目更新不及时",
-         "单项否决", "已通知", "2021-07-29", 0, 0, 1, 0, "栏目超过两周未更新"],
+         "单项否决", "已通知", "2021-07-29", 0, 0, 1, 0, 0, "栏目超过两周未更新"],
         [ids[1], "2021Q2", "永德县人民政府", "永德县人民政府门户网站", "不可用链接",
-         "扣分项", "整改中", "2021-07-29", 0, 0, 1, 0, "存在不可用链接"],
+         "扣分项", "整改中", "2021-07-29", 0, 0, 1, 0, 0, "存在不可用链接"],
     ]  # fmt: skip
     csv_page = await supervisor.get("/cases/export.csv")
     table = list(csv.reader(io.StringIO(csv_page.content.decode("utf-8-sig"))))

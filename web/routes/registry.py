@@ -170,7 +170,7 @@ def save_target(
 
 @router.get("/rounds")
 def round_list(request: Request, uow: Uow, user: CurrentUser, code: str = ""):
-    rows = listings.list_rounds(uow)
+    rows = listings.list_rounds(uow, scope_path=user.scope_path)
     editing = next((r for r in rows if r.code == code), None)
     return render(
         request,

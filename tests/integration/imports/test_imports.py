@@ -16,6 +16,7 @@ from services import imports
 from services.cases import transitions
 from services.core.errors import ValidationFailed
 from services.db.models import Case, CaseEvent, CaseNotice, Target, Unit
+from services.registry.catalogue import seed_specs
 from services.reports.notice import build_notice
 from tests.builders import a_round
 
@@ -123,6 +124,12 @@ def test_an_invalid_row_writes_nothing_and_each_error_names_file_row_and_column(
         assert count(uow, Unit) == 0  # the valid first row was not written either
 
 
+#: What an unknown category's refusal lists: every category a new finding may name.
+VALID_CATEGORIES = "、".join(
+    f"{s.code}（{s.name}）" for s in sorted(seed_specs(), key=lambda s: (s.sort_order, s.code))
+)
+
+
 def test_findings_naming_unknown_rounds_targets_or_categories_write_nothing(app, tmp_path):
     import_registry(app, UNITS, TARGETS)
     with app.uow() as uow:
@@ -142,8 +149,11 @@ def test_findings_naming_unknown_rounds_targets_or_categories_write_nothing(app,
     assert refused.value.errors == [
         "findings.csv：第 3 行「轮次」列：检查轮次「2021Q3」不存在",
         "findings.csv：第 3 行「对象代码」列：监测对象「web-nowhere」不存在",
-        "findings.csv：第 3 行「问题类别」列：问题类别「no_such_category」不存在",
-        "findings.csv：第 4 行「问题类别」列：问题类别「nm_zombie」不适用于此类监测对象",
+        "findings.csv：第 3 行「问题类别」列：问题类别「no_such_category」不存在（可填类别代码或类别名称："
+        + VALID_CATEGORIES
+        + "）",
+        "findings.csv：第 4 行「问题类别」列：问题类别「僵尸账号未注销」（nm_zombie）只适用于政务新媒体，"
+        "不适用于网民留言平台「board-gengma」",
         "findings.csv：第 5 行「上一轮次」列：上一轮次「2021Q1」中没有该对象的同类问题",
     ]
     with app.uow() as uow:

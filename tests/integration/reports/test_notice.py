@@ -48,7 +48,7 @@ def test_notice_prints_the_quarters_figures_in_the_seeds_sentences(app):
         "临沧市人民政府办公室",
         "某政办字〔2021〕72号",
         "临沧市人民政府办公室关于2021年二季度全市政府网站和政府系统政务新媒体检查情况的通报",
-        "各县、自治县、区人民政府，市直各委、办、局：",
+        "各县（市、区）人民政府，市直各部门：",  # notice_texts.yaml's generic addressees
     ]
     assert paragraph_starting(notice, "（一）") == (
         "（一）2021年一季度通报问题整改情况。经复查，2021年一季度发现的1个问题网站，均已完成整改。"
@@ -56,12 +56,16 @@ def test_notice_prints_the_quarters_figures_in_the_seeds_sentences(app):
     websites = paragraph_starting(notice, "（二）2021年二季度政府网站普查情况")
     assert "登记在运行政府网站4个、市级部门信息公开专栏2个" in websites
     assert "发现问题网站1个，网站合格率75.00%；问题专栏1个，合格率50.00%。" in websites
-    new_media = paragraph_starting(notice, "（三）2021年二季度政府系统政务新媒体抽查情况")
+    # Every registered account was inspected: a census, with its counts (the seed's own
+    # sentence, without counts, is an office's option: test_notice_figures.py).
+    new_media = paragraph_starting(notice, "（三）2021年二季度政府系统政务新媒体普查情况")
     assert (
         "二季度新增登记政府系统政务新媒体54个，关停注销微信公众号11个，注销其他政务新媒体账号17个。"
         in new_media
     )
-    assert new_media.endswith("二季度发现问题政府系统政务新媒体2个，合格率：33.33%。")
+    assert new_media.endswith(
+        "二季度检查全市登记在运行的政府系统政务新媒体3个，合格1个，不合格2个，合格率33.33%。"
+    )
     messages = paragraph_starting(notice, "（四）网民留言办理情况")
     assert "共2个，2021年二季度共接到网民留言61条，其中：市政府54条、耿马自治县7条。" in messages
     assert messages.endswith("通过监测，耿马自治县超期3条未回复。")
@@ -277,7 +281,7 @@ def test_a_mistake_in_a_rounds_editable_text_is_refused_with_its_name(app):
         with pytest.raises(ValidationFailed) as refused:
             build_notice(uow, Q2)
 
-    assert "通报文本「requirements」有误" in str(refused.value)
+    assert "通报文本「下一步工作要求（requirements）」有误" in str(refused.value)
 
 
 # ── Section 二 as a person reads it: headings, lead wording, names printed verbatim ─────────

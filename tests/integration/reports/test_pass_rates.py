@@ -86,7 +86,7 @@ def test_a_veto_fails_its_target_unless_a_person_overrides_it_and_deductions_nev
     assert set(stats.kinds) == {"website", "column", "new_media"}
 
 
-def test_a_kind_nobody_inspected_prints_a_dash_for_its_rate(app):
+def test_a_kind_nobody_inspected_has_no_rate_and_is_left_out_of_the_notice(app):
     with app.uow() as uow:
         a_small_city(uow)
         inspected(uow, "w1", unit="yd", kind="website")
@@ -100,8 +100,9 @@ def test_a_kind_nobody_inspected_prints_a_dash_for_its_rate(app):
         None,
         "—",
     )
-    assert "问题专栏0个，合格率—。" in notice.text
-    assert "合格率：—。" in notice.text
+    assert "问题专栏0个" not in notice.text
+    assert "合格率—" not in notice.text and "合格率：—" not in notice.text
+    assert "发现问题网站0个，网站合格率100.00%。" in notice.text
 
 
 def test_rates_follow_each_kinds_rule_and_decimals(app):
