@@ -21,7 +21,6 @@ from services.ops import demo
 from services.reports.docx import render_docx
 from services.reports.notice import build_notice
 from services.reports.render import render_markdown
-from services.rounds import rounds
 
 GOLDEN = Path(__file__).parents[2] / "fixtures" / "notices"
 #: Each scenario and the round whose notice it is about.
@@ -35,16 +34,8 @@ def loaded(app, scenario: str):
 
 
 def notice_of(app, scenario: str):
-    """The scenario's notice; Lincang's as test_notice_seed.py builds it: the seed truncated
-    its website rate (8/9 → 88.88%) while the demo keeps the default rule (88.89%)."""
+    """The scenario's notice, as `rectify notice` prints it after `rectify demo`."""
     with app.uow() as uow:
-        if scenario == "lincang-2021":
-            round_ = rounds.get_round(uow, "2021Q2")
-            round_.notice_texts = {
-                **round_.notice_texts,
-                "pass_rate": {"website": {"rule": "truncate"}},
-            }
-            uow.flush()
         return build_notice(uow, SCENARIOS[scenario])
 
 
