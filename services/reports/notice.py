@@ -212,7 +212,7 @@ def build_notice(
         doc_number=round_.doc_number,
         notice_date=notice_day,
         deadline=deadline,
-        blocks=tuple(_numbered(_parse(body))),
+        blocks=tuple(_numbered(_without_empty_chapters(_parse(body)))),
         stats=stats,
         sections=tuple(sections),
         followups=follow,
@@ -259,6 +259,18 @@ def _parse(body: str) -> list[Block]:
             raise ValueError(f"notice template line without a known kind: {line[:40]!r}")
         blocks.append(Block(kind=kind, text=text.strip()))
     return blocks
+
+
+def _without_empty_chapters(blocks: list[Block]) -> list[Block]:
+    """A chapter heading with no paragraph under it (e.g. 总体情况 of a round with no figures
+    yet) is not printed, so the chapters that follow keep consecutive numbers."""
+    kept = []
+    for i, block in enumerate(blocks):
+        following = blocks[i + 1].kind if i + 1 < len(blocks) else None
+        if block.kind == "h1" and following not in ("n", "p"):
+            continue
+        kept.append(block)
+    return kept
 
 
 def _numbered(blocks: list[Block]) -> list[Block]:

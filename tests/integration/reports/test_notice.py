@@ -263,7 +263,12 @@ def test_round_texts_override_the_requirements_and_a_missing_previous_round_drop
         uow.flush()
         notice = build_notice(uow, "2021Q1")
 
-    assert _chapter(notice, "三、") == ["（一）压实责任。一季度问题要在2021年4月29日前整改到位。"]
+    # Nothing to report in 总体情况: the chapter is left out and the others move up.
+    assert [b.full_text for b in notice.blocks if b.kind == "h1"] == [
+        "一、存在的主要问题",
+        "二、下一步工作要求",
+    ]
+    assert _chapter(notice, "二、") == ["（一）压实责任。一季度问题要在2021年4月29日前整改到位。"]
     assert notice.text.startswith("某市人民政府办公室\n某市人民政府办公室关于2021年一季度")
     assert "通报问题整改情况" not in notice.text
     # Nothing inspected, no inventory: no census paragraphs with empty figures.
