@@ -84,7 +84,7 @@ def import_tables(
     ir.check_issuers(uow, rows["issuers"], rows["units"], problems)
     issuers_known = ir.known_issuers(uow, rows["issuers"])
     ro.check_rounds(rows["rounds"], problems)
-    ir.check_round_issuers(rows["rounds"], issuers_known, problems)
+    ir.check_round_issuers(rows["rounds"], issuers_known, problems, owners=ir.round_owners(uow))
     known = ro.known(uow, rows["rounds"], rows["targets"])
     settings = sr.check_settings(
         uow,
@@ -97,6 +97,13 @@ def import_tables(
     ro.check_board_figures(rows["board_figures"], known, problems)
     planned = cr.check_categories(uow, rows["categories"], problems)
     catalogue = cr.index_after(uow, planned)
+    sr.check_references(
+        uow,
+        settings,
+        categories={e.code: e.name for e in catalogue.entries.values()},
+        unit_rows=rows["units"],
+        problems=problems,
+    )
     for kind in ("notices", "history"):  # findings: in check_findings, in column order
         fr.resolve_categories(rows[kind], catalogue, problems)
     named = {r[f] for k in ("findings", "notices", "history") for r in rows[k] for f in _ROUND_REFS}

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from services.core.errors import ValidationFailed
 from services.core.uow import UnitOfWork
 from services.db.issuer_models import Issuer
-from services.db.models import Unit
+from services.db.models import Round, Unit
 from services.imports.report import ImportReport, outcome_of
 from services.imports.rows import Problems, Row, check_unique
 from services.imports.schema import Column, TableKind, choice, text
@@ -84,8 +84,12 @@ def known_issuers(uow: UnitOfWork, rows: list[Row]) -> set[str]:
     return set(stored) | {r["unit_code"] for r in rows if r["unit_code"]}
 
 
-def check_round_issuers(rows: list[Row], known: set[str], problems: Problems) -> None:
-    """A round row's 发文机关代码 names an issuer in the database or in this import."""
+def check_round_issuers(
+    rows: list[Row], known: set[str], problems: Problems, *, owners: dict[str, str] | None = None
+) -> None:
+    """A round row's 发文机关代码 names an issuer in the database or in this import, and does
+    not take over a round another office already runs (``owners``: round code → issuer's unit
+    code): two offices' 2023Q3 rounds need two codes, or one office would overwrite the other's."""
     for row in rows:
         code = row["issuer_code"]
         if code and code not in known:
@@ -93,6 +97,25 @@ def check_round_issuers(rows: list[Row], known: set[str], problems: Problems) ->
                 row.at("issuer_code"),
                 f"发文机关「{code}」不存在（应为已登记为发文机关的单位代码，可在发文机关表中登记）",
             )
+        owner = (owners or {}).get(row["code"])
+        if code and owner and owner != code:
+            problems.add(
+                row.at("code"),
+                f"检查轮次「{row['code']}」已属于发文机关「{owner}」，不能由「{code}」的导入修改；"
+                f"各机关的轮次请使用不同的代码（如 {row['code']}-{code}），"
+                f"确需改换发文机关请用 rectify round issuer",
+            )
+
+
+def round_owners(uow: UnitOfWork) -> dict[str, str]:
+    """Round code → the unit code of its issuer, for the rounds that have one."""
+    return dict(
+        uow.session.execute(
+            select(Round.code, Unit.code)
+            .join(Issuer, Issuer.id == Round.issuer_id)
+            .join(Unit, Unit.id == Issuer.unit_id)
+        ).all()
+    )
 
 
 def apply_issuers(uow: UnitOfWork, rows: list[Row], report: ImportReport) -> None:

@@ -21,7 +21,7 @@ from services.db.models import Round, Unit
 from services.imports.report import ImportReport
 from services.imports.rows import Problems, Row
 from services.imports.schema import Column, TableKind, choice, text
-from services.rounds import issuers, notice_settings
+from services.rounds import issuers, notice_settings, option_refs
 from services.rounds.notice_settings import KIND_LABELS, Option, OptionError
 
 _KINDS = (
@@ -54,6 +54,7 @@ class Setting:
     key: str  # the option's path or the text's key
     kind: str | None
     value: Any
+    at: str = ""  # the row's 值 cell, where a problem with the value is named
 
 
 def _setting_of(row: Row, problems: Problems) -> Setting | None:
@@ -81,7 +82,7 @@ def _setting_of(row: Row, problems: Problems) -> Setting | None:
     except OptionError as exc:
         problems.add(row.at("value"), f"通报设置「{option.label}」{exc}")
         return None
-    return Setting(owner, option, option.path, kind, value)
+    return Setting(owner, option, option.path, kind, value, at=row.at("value"))
 
 
 def _text_key(label: str) -> str:
@@ -136,6 +137,26 @@ def check_settings(
             continue
         found.append(setting)
     return found
+
+
+def check_references(
+    uow: UnitOfWork,
+    settings: list[Setting],
+    *,
+    categories: dict[str, str],
+    unit_rows: list[Row],
+    problems: Problems,
+) -> None:
+    """What a theme or a unit group names must exist (``categories``: the catalogue after the
+    import, code → name; ``unit_rows``: the units the import registers)."""
+    registry = option_refs.Registry(
+        uow, categories=categories, unit_codes=(r["code"] for r in unit_rows)
+    )
+    for setting in settings:
+        if setting.option is None:
+            continue
+        if problem := registry.problem(setting.option.path, setting.value):
+            problems.add(setting.at, f"通报设置「{setting.option.label}」{problem}")
 
 
 def _is_list(setting: Setting) -> bool:

@@ -188,6 +188,34 @@ def test_a_round_naming_an_unknown_issuer_is_refused_at_its_cell(app, tmp_path):
     ]
 
 
+def test_another_office_cannot_take_over_a_round_and_gives_its_own_code_instead(app, tmp_path):
+    imported(app, workbook(tmp_path))  # the city's 2021Q2
+    county = tmp_path / "耿马轮次.csv"
+    county.write_text("轮次,发文机关代码\n2021Q2,gengma\n", encoding="utf-8")
+    before = footprint(app)
+
+    with pytest.raises(ValidationFailed) as refused:
+        imported(app, county)
+
+    assert refused.value.errors == [
+        "耿马轮次.csv：第 2 行「轮次」列：检查轮次「2021Q2」已属于发文机关「lincang」，"
+        "不能由「gengma」的导入修改；各机关的轮次请使用不同的代码（如 2021Q2-gengma），"
+        "确需改换发文机关请用 rectify round issuer"
+    ]
+    assert footprint(app) == before
+
+    county.write_text("轮次,发文机关代码\n2021Q2-gengma,gengma\n", encoding="utf-8")
+    imported(app, county)
+    with app.uow() as uow:
+        city, own = rounds.get_round(uow, "2021Q2"), rounds.get_round(uow, "2021Q2-gengma")
+        assert city.issuer.unit.code == "lincang"
+        assert (own.issuer.unit.code, own.period_start.isoformat(), own.period_end.isoformat()) == (
+            "gengma",
+            "2021-04-01",
+            "2021-06-30",
+        )
+
+
 def test_the_cli_import_refuses_a_bad_settings_csv_and_writes_nothing(app, settings, tmp_path):
     imported(app, workbook(tmp_path))
     path = tmp_path / "settings.csv"
