@@ -17,6 +17,7 @@ from starlette.datastructures import FormData
 
 from services.core.errors import ValidationFailed
 from services.core.limits import MAX_ID
+from services.core.uow import UnitOfWork
 from services.rounds import issuers, notice_settings
 from services.rounds.notice_settings import (
     DESCRIPTIONS,
@@ -199,8 +200,11 @@ def read_texts(form: FormData, keys: tuple[str, ...], reading: Reading, *, where
         reading.texts[key] = issuers.normal_text(key, raw)
 
 
-def read_options(form: FormData, stored: dict[str, Any], reading: Reading) -> None:
-    """The options the form sends, each parsed; only those whose value changes are kept."""
+def read_options(
+    form: FormData, stored: dict[str, Any], reading: Reading, *, uow: UnitOfWork | None = None
+) -> None:
+    """The options the form sends, each parsed (given ``uow``, what a theme or a group names
+    must exist); only those whose value changes are kept."""
     for row in option_rows({}, {}):
         for item in (row.whole, *row.kinds):
             if item is None or item.name not in form:
@@ -214,7 +218,7 @@ def read_options(form: FormData, stored: dict[str, Any], reading: Reading) -> No
             try:
                 after = issuers.option_cleared(stored, path, kind=kind)
                 for line in lines:
-                    after = issuers.option_set(after, path, line, kind=kind)
+                    after = issuers.option_set(after, path, line, kind=kind, uow=uow)
             except ValidationFailed as exc:
                 reading.add_error(item.name, exc, kind=kind)
                 continue

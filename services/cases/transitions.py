@@ -14,6 +14,7 @@ from services.core.uow import UnitOfWork
 from services.db import event_chain
 from services.db.models import Case, CaseEvent, CaseNotice, Category, Round, Submission, Target
 from services.mail import case_mail
+from services.registry import catalogue
 from states import NOTICE_COUNTS, NOTICE_LEVELS, CaseState, fire, refusal
 from states.rules import extension_refusal
 
@@ -56,20 +57,25 @@ def get_case(uow: UnitOfWork, case_id: int) -> Case:
 def open_case(
     uow: UnitOfWork, finding: Finding, *, actor: str, actor_kind: str = "user"
 ) -> tuple[Case, bool]:
-    """Open a case for a finding, or update the existing one (same round, target, category)."""
+    """Open a case for a finding, or update the existing one (same round, target, category).
+
+    The category is named by its code or its Chinese name; an unknown one is refused with the
+    catalogue listed."""
     session = uow.session
     round_ = session.scalar(select(Round).where(Round.code == finding.round_code))
     target = session.scalar(select(Target).where(Target.code == finding.target_code))
-    category = session.get(Category, finding.category_code)
     errors = []
     if round_ is None:
         errors.append(f"检查轮次 {finding.round_code} 不存在")
     if target is None:
         errors.append(f"监测对象 {finding.target_code} 不存在")
-    if category is None:
-        errors.append(f"问题类别 {finding.category_code} 不存在")
+    category: Category | None = None
+    try:
+        category = catalogue.resolve(uow, finding.category_code)
+    except ValidationFailed as exc:
+        errors += exc.errors
     severity = finding.severity or (category.severity if category else None)
-    if severity not in ("veto", "deduction"):
+    if severity not in ("veto", "deduction") and (category or finding.severity):
         errors.append(f"严重程度 {severity} 无效（应为 veto 或 deduction）")
     if errors:
         raise ValidationFailed(errors)

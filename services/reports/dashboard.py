@@ -15,9 +15,11 @@ from services.cases.queries import (
     list_cases,
     not_superseded,
 )
+from services.core.errors import ValidationFailed
 from services.core.snapshots import SnapshotCache
 from services.core.uow import UnitOfWork
 from services.db.models import Case, Category, Round, Unit
+from services.reports.stats import RateRule, RateSettings, rate_settings
 from services.reports.trends import trend_rows, trend_svg
 from services.rounds import rounds
 from states import OPEN_STATES, CaseState
@@ -40,6 +42,7 @@ class PassRate:
     inspected: int
     qualified: int
     rate: Decimal | None
+    text: str = "—"  # as the round's notice writes it: 88.88%, 100%, 85%
 
 
 @dataclass
@@ -210,15 +213,27 @@ def warm_dashboard(*, open_uow: Callable[[], UnitOfWork], cache: SnapshotCache) 
 
 
 def pass_rates(uow: UnitOfWork, *, round_code: str) -> list[PassRate]:
-    """合格率 of a round per kind (websites, columns, new-media accounts)."""
+    """合格率 of a round per kind (websites, columns, new-media accounts), with the decimals,
+    rule and 100% wording of the round's notice (its own options over its issuer's over the
+    installation's: ``stats.rate_settings``), so the dashboard and the notice agree."""
     tallies = rounds.tally(uow, round_code)
-    settings = uow.settings
+    settings = _rate_settings(uow, round_code)
     out = []
     for kind, label in KIND_LABELS.items():
         t = tallies.get(kind)
         inspected, qualified = (t.inspected, t.qualified) if t else (0, 0)
-        rate = rounds.pass_rate(
-            qualified, inspected, decimals=settings.pass_rate_decimals, rule=settings.pass_rate_rule
-        )
-        out.append(PassRate(kind, label, inspected, qualified, rate))
+        rule = settings.for_kind(kind)
+        rate = rule.rate(qualified, inspected)
+        text = rule.text(rate, all_qualified=inspected == qualified)
+        out.append(PassRate(kind, label, inspected, qualified, rate, text))
     return out
+
+
+def _rate_settings(uow: UnitOfWork, round_code: str) -> RateSettings:
+    """The round's notice rate settings; a round stored with settings a later rule refuses
+    (its notice names them) shows the installation's rule here rather than no dashboard."""
+    try:
+        return rate_settings(uow, rounds.get_round(uow, round_code))
+    except ValidationFailed:
+        base = RateRule(uow.settings.pass_rate_decimals, uow.settings.pass_rate_rule)
+        return RateSettings(default=base)

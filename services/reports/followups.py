@@ -19,6 +19,7 @@ class Praise:
     target: str
     unit: str
     reason: str
+    code: str = ""  # the target's code (the 通报表扬 block names targets by it)
 
 
 @dataclass(frozen=True)
@@ -41,13 +42,15 @@ class Followups:
 def praised(uow: UnitOfWork, round_: Round) -> tuple[Praise, ...]:
     """Targets the round praises (通报表扬), with the reason recorded on the verdict."""
     rows = uow.session.execute(
-        select(Target.name, Unit.name, Verdict.praise)
+        select(Target.name, Unit.name, Verdict.praise, Target.code)
         .join(Target, Target.id == Verdict.target_id)
         .join(Unit, Unit.id == Target.unit_id)
         .where(Verdict.round_id == round_.id, Verdict.praise.is_not(None))
         .order_by(Target.id)
     ).all()
-    return tuple(Praise(t, u, reason.strip()) for t, u, reason in rows if reason.strip())
+    return tuple(
+        Praise(t, u, reason.strip(), code) for t, u, reason, code in rows if reason.strip()
+    )
 
 
 def unreported_units(uow: UnitOfWork, round_: Round, *, as_of: date) -> tuple[str, ...]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -29,6 +29,7 @@ from services.reports.wording import (
     section_number,
 )
 from services.rounds import notice_settings, rounds
+from services.rounds.setting_checks import render_text, template_error
 
 BLOCK_KINDS = (
     "office",
@@ -51,6 +52,7 @@ _PARAGRAPHS = (
     "deadline_paragraph",
     "signature",
     "issued",
+    "column_noun",
 )
 
 #: A block marker inside a line: a template tag swallowed the line break before it.
@@ -171,11 +173,12 @@ def build_notice(
         "quarter": quarter_name(round_.period_start),
         "deadline": cn_date(deadline),
         "notice_date": cn_date(notice_day),
+        "departments": stats.scope.departments,
     }
     texts = notice_texts(round_, template_dir=template_dir)
-    words["office"] = _render(env, texts["office"], words, key="office")
-    words["office_short"] = _render(env, texts["office_short"], words, key="office_short")
-    title = round_.title or _render(env, texts["title"], words, key="title")
+    words["office"] = _render(texts["office"], words, key="office")
+    words["office_short"] = _render(texts["office_short"], words, key="office_short")
+    title = round_.title or _render(texts["title"], words, key="title")
     if title.startswith("关于"):  # a round titled without its issuer: 关于2021年二季度…的通报
         title = f"{words['office']}{title}"
     previous = stats.previous
@@ -186,10 +189,8 @@ def build_notice(
         **words,
         title=title,
         doc_number=round_.doc_number,
-        **{key: _render(env, texts[key], words, key=key) for key in _PARAGRAPHS},
-        requirements=[
-            _render(env, text, words, key="requirements") for text in texts["requirements"]
-        ],
+        **{key: _render(texts[key], words, key=key) for key in _PARAGRAPHS},
+        requirements=[_render(text, words, key="requirements") for text in texts["requirements"]],
         prev=previous,
         prev_label=prev_label,
         kinds=stats.kinds,
@@ -236,16 +237,22 @@ def _composed(uow: UnitOfWork, round_: Round, notice_day: date, template_dir: Pa
     follow = followups_service.followups(
         uow, round_, as_of=notice_day, printed=followups_service.printed(round_)
     )
-    views = block_views(uow, round_, settings=settings, as_of=notice_day)
+    praised = [(p.code, p.reason) for p in follow.praised]
+    views = block_views(uow, round_, settings=settings, as_of=notice_day, praised=praised)
+    if views.commendations is not None:  # praise is printed once: in the 通报表扬 block
+        follow = replace(follow, praised=())
     return settings, sections, follow, views
 
 
-def _render(env: Environment, text: str, words: dict[str, str], *, key: str) -> str:
+def _render(text: str, words: dict[str, str], *, key: str) -> str:
     """One editable text, rendered with the notice's words; a mistake in it is named."""
     try:
-        rendered = env.from_string(str(text)).render(**words)
-    except TemplateError as exc:
-        raise ValidationFailed([f"通报文本「{key}」有误：{exc}"]) from None
+        rendered = render_text(text, words)
+    except Exception as exc:  # noqa: BLE001 - a text stored before a rule is named, not a crash
+        label = notice_settings.TEXTS.get(key, key)
+        raise ValidationFailed(
+            [f"通报文本「{label}（{key}）」有误：{template_error(exc)}"]
+        ) from None
     return " ".join(rendered.split())
 
 

@@ -4,6 +4,7 @@ one view per block the round holds, none for a block it does not."""
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -44,10 +45,23 @@ class RecheckView:
 
 
 @dataclass(frozen=True)
+class ReportedTask:
+    """Units that reported what they were asked for: 按要求报送<heading>。<units>按要求及时报送<task>"""
+
+    task: str  # 一季度政务新媒体自查报告 (without a closing punctuation mark)
+    units: str  # the units, listed (or the first few, 等N个单位)
+
+    @property
+    def heading(self) -> str:
+        """The task with 情况 after it, once: 自查报告情况, 整改情况 (not 整改情况情况)."""
+        return self.task if self.task.endswith("情况") else f"{self.task}情况"
+
+
+@dataclass(frozen=True)
 class CommendationsView:
     praised: str  # 某网站（某单位），理由；… or “甲”“乙”等15个政务新媒体，理由
     praised_noun: str  # 政府网站和政务新媒体
-    reported: tuple[tuple[str, str], ...]  # (task, units listed)
+    reported: tuple[ReportedTask, ...]
 
 
 @dataclass(frozen=True)
@@ -96,10 +110,19 @@ class BlockViews:
 
 
 def block_views(
-    uow: UnitOfWork, round_: Round, *, settings: dict[str, Any], as_of: date
+    uow: UnitOfWork,
+    round_: Round,
+    *,
+    settings: dict[str, Any],
+    as_of: date,
+    praised: Sequence[tuple[str, str]] = (),
 ) -> BlockViews:
-    """The views of every block the round holds."""
+    """The views of every block the round holds. ``praised`` (target code, reason: the praise
+    recorded on the round's verdicts) joins the 通报表扬 block's targets when the round has
+    that block, after them and without a target the block names already."""
     stored = {kind: blocks.block_of(round_, kind) for kind in blocks.KINDS}
+    if stored["commendations"] and praised:
+        stored["commendations"] = _with_praise(stored["commendations"], praised)
     summary = Summary.of(settings)
     names = _Names(uow, stored)
     views: dict[str, Any] = {}
@@ -115,6 +138,13 @@ def block_views(
     if stored["cleanup"]:
         views["cleanup"] = _cleanup(stored["cleanup"], names, summary)
     return BlockViews(**views)
+
+
+def _with_praise(data: dict, praised: Sequence[tuple[str, str]]) -> dict:
+    targets = list(data.get("targets") or [])
+    named = {t["target"] for t in targets}
+    targets += [{"target": code, "reason": reason} for code, reason in praised if code not in named]
+    return {**data, "targets": targets}
 
 
 class _Names:
@@ -209,9 +239,10 @@ def _commendations(data: dict, names: _Names, summary: Summary) -> Commendations
         )
     tasks: dict[str, list[str]] = defaultdict(list)
     for item in data.get("reported", []):
-        tasks[item["task"]].append(names.unit(item["unit"]))
+        tasks[str(item["task"]).strip().rstrip("。；;，,.")].append(names.unit(item["unit"]))
     reported = tuple(
-        (task, listed(units, summary=summary, noun="单位")) for task, units in tasks.items()
+        ReportedTask(task, listed(units, summary=summary, noun="单位"))
+        for task, units in tasks.items()
     )
     noun = kinds_noun(n.kind for n, _ in praised)
     return CommendationsView(praised=text, praised_noun=noun, reported=reported)

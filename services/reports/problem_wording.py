@@ -75,6 +75,14 @@ class Composition:
             summary=Summary.of(settings),
         )
 
+    def rank_in_theme(self, category: Category) -> int:
+        """Where the round's theme placing the category lists it (none: after every listed)."""
+        for _, items in self.themes:
+            for rank, item in enumerate(items):
+                if item in (category.code, category.name):
+                    return rank
+        return sum(len(items) for _, items in self.themes)
+
     def theme_of(self, category: Category) -> tuple[int, str] | None:
         """(rank, heading) of the first ``themes`` entry naming the category by code or name."""
         for rank, (heading, items) in enumerate(self.themes):

@@ -193,11 +193,34 @@ def _section(
 
 
 def _summary(targets: list[list[_Row]], composition: Composition) -> list[str]:
-    """“甲”“乙”“丙”等15个政务新媒体内容长期未更新: the first names, the count, the problems."""
-    names = [quoted(_name(rows[0]), rows[0].target.kind) for rows in targets]
-    noun = kinds_noun(rows[0].target.kind for rows in targets)
-    phrases = _unique(r.words["phrase"] for rows in targets for r in rows)
-    return [listed(names, summary=composition.summary, noun=noun) + "，".join(phrases)]
+    """One clause per category, each naming only the targets that have it: “甲”“乙”等9个
+    政务新媒体内容长期未更新；“丙”存在严重表述错误问题 (the first names and the count past the
+    threshold), in the order the round's theme lists the categories, else the catalogue's. Alone in its section, a category without a phrase adds none (its heading says
+    it); beside others it is named: 存在<its name>问题. A category worded differently per target
+    kind gives a clause per wording."""
+    every = sorted(
+        (r for rows in targets for r in rows),
+        key=lambda r: (composition.rank_in_theme(r.category), _rank(r.category), r.case.id),
+    )
+    by_category: dict[tuple[str, str], list[_Row]] = {}
+    for r in every:
+        group = by_category.setdefault((r.category.code, r.words["phrase"]), [])
+        if all(o.target.id != r.target.id for o in group):
+            group.append(r)
+    groups = list(by_category.values())
+    clauses = []
+    for rows in groups:
+        names = [quoted(_name(r), r.target.kind) for r in rows]
+        noun = kinds_noun(r.target.kind for r in rows)
+        phrase = rows[0].words["phrase"]
+        if not phrase and len(groups) > 1:
+            phrase = f"存在{rows[0].category.name}问题"
+        clauses.append(listed(names, summary=composition.summary, noun=noun) + phrase)
+    return clauses
+
+
+def _rank(category: Category) -> int:
+    return category.sort_order if category.sort_order is not None else 100
 
 
 def _name(row: _Row) -> str:

@@ -68,7 +68,9 @@ def set_round_option(
 ) -> Round:
     """Set one of the round's notice options (appended, for a repeated one) from its text."""
     round_ = editable_round(uow, round_code, user=user)
-    round_.notice_texts = issuers.option_set(round_.notice_texts or {}, name, text, kind=kind)
+    round_.notice_texts = issuers.option_set(
+        round_.notice_texts or {}, name, text, kind=kind, uow=uow
+    )
     uow.flush()
     return round_
 
@@ -85,7 +87,7 @@ def set_round_option_values(
     """Set a round's option anew from its texts (a repeated option's whole list)."""
     round_ = editable_round(uow, round_code, user=user)
     round_.notice_texts = issuers.options_replaced(
-        round_.notice_texts or {}, name, texts, kind=kind
+        round_.notice_texts or {}, name, texts, kind=kind, uow=uow
     )
     uow.flush()
     return round_

@@ -22,6 +22,7 @@ from services.db.models import Unit
 from services.registry.units import unit_by_code
 from services.rounds import notice_settings
 from services.rounds.notice_settings import OptionError
+from services.rounds.option_refs import Registry
 
 LEVELS = {"province": "省级", "city": "市级", "county": "县级"}
 #: Every field of an issuer as forms, commands, import files and errors name it.
@@ -221,7 +222,7 @@ def set_option(
     uow: UnitOfWork, issuer: Issuer, name: str, text: str, *, kind: str | None = None
 ) -> Issuer:
     """Set one default option (appended, for a repeated one) from its text."""
-    issuer.options = option_set(issuer.options or {}, name, text, kind=kind)
+    issuer.options = option_set(issuer.options or {}, name, text, kind=kind, uow=uow)
     uow.session.add(issuer)
     uow.flush()
     return issuer
@@ -235,8 +236,16 @@ def clear_option(uow: UnitOfWork, issuer: Issuer, name: str, *, kind: str | None
     return issuer
 
 
-def option_set(settings: dict[str, Any], name: str, text: str, *, kind: str | None = None):
-    """A copy of ``settings`` with the option parsed from ``text``; refused in Chinese."""
+def option_set(
+    settings: dict[str, Any],
+    name: str,
+    text: str,
+    *,
+    kind: str | None = None,
+    uow: UnitOfWork | None = None,
+):
+    """A copy of ``settings`` with the option parsed from ``text``; refused in Chinese. Given
+    a unit of work, what the value names (a theme's categories, a group's units) must exist."""
     try:
         option = notice_settings.find(name)
         label = f"通报设置「{option.label}」"
@@ -244,6 +253,8 @@ def option_set(settings: dict[str, Any], name: str, text: str, *, kind: str | No
             value = option.parse(text)
         except OptionError as exc:
             raise OptionError(f"{label}{exc}") from None
+        if uow is not None and (problem := Registry(uow).problem(option.path, value)):
+            raise OptionError(f"{label}{problem}")
         return notice_settings.set_value(settings, option, value, kind=kind)
     except OptionError as exc:
         raise ValidationFailed([str(exc)]) from None
@@ -253,15 +264,22 @@ def set_option_values(
     uow: UnitOfWork, issuer: Issuer, name: str, texts: list[str], *, kind: str | None = None
 ) -> Issuer:
     """Set an option from its texts: a repeated option's whole list, else its one value."""
-    issuer.options = options_replaced(issuer.options or {}, name, texts, kind=kind)
+    issuer.options = options_replaced(issuer.options or {}, name, texts, kind=kind, uow=uow)
     uow.session.add(issuer)
     uow.flush()
     return issuer
 
 
-def options_replaced(settings: dict[str, Any], name: str, texts: list[str], *, kind=None):
+def options_replaced(
+    settings: dict[str, Any],
+    name: str,
+    texts: list[str],
+    *,
+    kind: str | None = None,
+    uow: UnitOfWork | None = None,
+):
     """A copy of ``settings`` with the option set anew from ``texts`` (one per entry of a
-    repeated option; exactly one otherwise)."""
+    repeated option; exactly one otherwise), checked as ``option_set`` checks each."""
     option = setting_named(name)
     if not isinstance(option, notice_settings.Option):
         raise ValidationFailed([f"「{name[:40]}」是通报文本，不是通报设置项"])
@@ -269,7 +287,7 @@ def options_replaced(settings: dict[str, Any], name: str, texts: list[str], *, k
         raise ValidationFailed([f"通报设置「{option.label}」应给出一个值，而不是 {len(texts)} 个"])
     result = option_cleared(settings, name, kind=kind)
     for text in texts:
-        result = option_set(result, name, text, kind=kind)
+        result = option_set(result, name, text, kind=kind, uow=uow)
     return result
 
 

@@ -10,16 +10,28 @@ fail later (``problems`` checks what is stored).
 Options are stored in their natural JSON shape under dotted paths: ``pass_rate.decimals`` is
 ``{"pass_rate": {"decimals": 1}}``; a per-kind option sits under the kind:
 ``{"pass_rate": {"website": {"decimals": 0}}}``.
+
+The kinds of value (a choice, an integer in a range, 是/否, a list of chapters, 标题=条目)
+are parsed and checked in ``services.rounds.option_types``; what an option names in the
+registry (a theme's categories, a group's units) is checked in ``option_refs``.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from services.core.limits import MAX_ID
+from services.rounds.option_types import (
+    OptionError,
+    boolean,
+    choice,
+    integer,
+    named_list,
+    sections,
+    short_text,
+)
 from services.rounds.setting_checks import shape_problems, template_problem
 
 #: The kinds a notice counts and rates, with their Chinese names.
@@ -54,14 +66,11 @@ TEXTS = {
     "deadline_paragraph": "整改期限段落",
     "signature": "落款",
     "issued": "印发行",
+    "column_noun": "专栏统称",
 }
 #: Texts that are lists of paragraphs (one paragraph per line, or per import row).
 LIST_TEXTS = ("requirements",)
 TEXT_MAX = 4000
-
-
-class OptionError(ValueError):
-    """A value an option does not accept; the message is Chinese and names what is allowed."""
 
 
 @dataclass(frozen=True)
@@ -77,187 +86,78 @@ class Option:
     help: str = ""
 
 
-def _choice(options: dict[str, str]) -> tuple[Callable[[str], Any], Callable[[Any], str | None]]:
-    lookup = {**{k.lower(): k for k in options}, **{v: k for k, v in options.items()}}
-    shown = "、".join(f"{v}（{k}）" for k, v in options.items())
-
-    def parse(text: str) -> str:
-        value = lookup.get(str(text).strip().lower())
-        if value is None:
-            raise OptionError(f"「{str(text)[:40]}」无效，可选：{shown}")
-        return value
-
-    def check(value: Any) -> str | None:
-        return None if value in options else f"「{str(value)[:40]}」无效，可选：{shown}"
-
-    return parse, check
-
-
-def _integer(low: int, high: int) -> tuple[Callable[[str], Any], Callable[[Any], str | None]]:
-    def check(value: Any) -> str | None:
-        if type(value) is not int or not low <= value <= high:
-            return f"应为 {low}–{high} 之间的整数，而不是「{str(value)[:40]}」"
-        return None
-
-    def parse(text: str) -> int:
-        raw = str(text).strip()
-        if not re.fullmatch(r"-?\d+", raw):
-            raise OptionError(f"应为 {low}–{high} 之间的整数，而不是「{raw[:40]}」")
-        value = int(raw)
-        if problem := check(value):
-            raise OptionError(problem)
-        return value
-
-    return parse, check
-
-
-_YES = {"是", "yes", "true", "1", "y", "打印", "√"}
-_NO = {"否", "no", "false", "0", "n", "不打印", "×"}
-
-
-def _boolean() -> tuple[Callable[[str], Any], Callable[[Any], str | None]]:
-    def parse(text: str) -> bool:
-        raw = str(text).strip().lower()
-        if raw in _YES:
-            return True
-        if raw in _NO:
-            return False
-        raise OptionError(f"应为 是 或 否，而不是「{raw[:40]}」")
-
-    def check(value: Any) -> str | None:
-        return None if isinstance(value, bool) else f"应为 是 或 否，而不是「{str(value)[:40]}」"
-
-    return parse, check
-
-
-def _short_text(limit: int) -> tuple[Callable[[str], Any], Callable[[Any], str | None]]:
-    def check(value: Any) -> str | None:
-        if not isinstance(value, str) or not value.strip():
-            return "不能为空"
-        return f"过长（{len(value)} 字，上限 {limit} 字）" if len(value) > limit else None
-
-    def parse(text: str) -> str:
-        value = str(text).strip()
-        if problem := check(value):
-            raise OptionError(problem)
-        return value
-
-    return parse, check
-
-
-def _sections() -> tuple[Callable[[str], Any], Callable[[Any], str | None]]:
-    one, _ = _choice(SECTION_LABELS)
-    shown = "、".join(f"{v}（{k}）" for k, v in SECTION_LABELS.items())
-
-    def check(value: Any) -> str | None:
-        if not isinstance(value, list) or not value or any(v not in SECTION_LABELS for v in value):
-            return f"应为章节列表（可选：{shown}），而不是「{str(value)[:60]}」"
-        if len(set(value)) != len(value):
-            return "章节不能重复"
-        return None
-
-    def parse(text: str) -> list[str]:
-        value = [one(part) for part in re.split(r"[,，、;；\s]+", str(text).strip()) if part]
-        if problem := check(value):
-            raise OptionError(problem)
-        return value
-
-    return parse, check
-
-
-def _named_list() -> tuple[Callable[[str], Any], Callable[[Any], str | None]]:
-    """ "heading = a, b, c" → {"heading": .., "items": [..]} (themes, unit groups)."""
-
-    def check(value: Any) -> str | None:
-        if (
-            not isinstance(value, dict)
-            or not isinstance(value.get("heading"), str)
-            or not value["heading"].strip()
-            or not isinstance(value.get("items"), list)
-            or not value["items"]
-            or not all(isinstance(i, str) and i for i in value["items"])
-        ):
-            return f"应写作「标题=代码1、代码2」，而不是「{str(value)[:60]}」"
-        return None
-
-    def parse(text: str) -> dict[str, Any]:
-        heading, sep, rest = str(text).partition("=")
-        items = [i for i in re.split(r"[,，、;；\s]+", rest.strip()) if i]
-        value = {"heading": heading.strip(), "items": items}
-        if not sep or check(value):
-            raise OptionError(f"应写作「标题=代码1、代码2」，而不是「{str(text)[:60]}」")
-        return value
-
-    return parse, check
-
-
 def _option(path: str, label: str, kind: tuple, **extra: Any) -> Option:
     parse, check = kind
     return Option(path=path, label=label, parse=parse, check=check, **extra)
 
 
 OPTIONS: tuple[Option, ...] = (
-    _option("pass_rate.decimals", "合格率小数位数", _integer(0, 2), per_kind=True),
-    _option("pass_rate.rule", "合格率取舍", _choice(RATE_RULES), per_kind=True),
-    _option("pass_rate.print", "打印合格率", _boolean(), per_kind=True),
+    _option("pass_rate.decimals", "合格率小数位数", integer(0, 2), per_kind=True),
+    _option("pass_rate.rule", "合格率取舍", choice(RATE_RULES), per_kind=True),
+    _option("pass_rate.print", "打印合格率", boolean(), per_kind=True),
     _option(
         "pass_rate.hundred",
         "全部合格时的写法",
-        _short_text(20),
+        short_text(20),
         per_kind=True,
         help="如 100% 或 100.0%；不填时按小数位数书写",
     ),
-    _option("kinds.survey", "检查方式", _choice(SURVEYS), per_kind=True),
+    _option("kinds.survey", "检查方式", choice(SURVEYS), per_kind=True),
     _option(
         "kinds.operating",
         "在运行数量",
-        _integer(0, MAX_ID),
+        integer(0, MAX_ID),
         per_kind=True,
         help="不填时按登记在运行的对象计数",
     ),
     _option(
         "kinds.counts",
         "打印检查数量",
-        _boolean(),
+        boolean(),
         per_kind=True,
         help="否：只写发现问题的数量和合格率，不写在运行、检查、合格的数量；默认 是",
     ),
     _option(
         "groups",
         "分组统计",
-        _named_list(),
+        named_list(),
         per_kind=True,
         repeated=True,
         help="每行一组：组名=单位类型或单位代码，如「市级部门网站=city_dept」",
     ),
-    _option("sections", "通报章节", _sections(), help="按顺序列出，如「存在问题、工作要求」"),
+    _option(
+        "sections",
+        "通报章节",
+        sections(SECTION_LABELS),
+        help="按顺序列出，如「存在问题、工作要求」",
+    ),
     _option(
         "themes",
         "问题主题",
-        _named_list(),
+        named_list(),
         repeated=True,
         help="每行一个主题：主题标题=类别代码或名称，依次列出",
     ),
     _option(
         "summary.threshold",
         "列举上限",
-        _integer(1, 1000),
+        integer(1, 1000),
         help="名单超过此数时写作「某某等N个」",
     ),
     _option(
         "summary.names",
         "概括时列举名称数",
-        _integer(1, 100),
+        integer(1, 100),
         help="名单概括时写出的名称个数，默认 3（不超过列举上限）",
     ),
     _option(
         "problems.description",
         "问题描述",
-        _choice(DESCRIPTIONS),
+        choice(DESCRIPTIONS),
         help="各问题的描述（导入「问题描述」列）印在通报何处，默认不打印",
     ),
     *(
-        _option(f"followups.{key}", f"打印{label}段落", _boolean())
+        _option(f"followups.{key}", f"打印{label}段落", boolean())
         for key, label in FOLLOWUPS.items()
     ),
 )

@@ -8,10 +8,12 @@ a notice fail later.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from typing import Any
 
-from jinja2 import StrictUndefined, TemplateError
+from jinja2 import StrictUndefined, TemplateSyntaxError, UndefinedError
+from jinja2.exceptions import SecurityError
 from jinja2.sandbox import SandboxedEnvironment
 
 #: The words a text may use, with sample values (services/reports/notice.py gives the real ones).
@@ -22,18 +24,51 @@ TEXT_WORDS = {
     "quarter": "二季度",
     "deadline": "2021年7月29日",
     "notice_date": "2021年7月19日",
+    "departments": "市级部门",
 }
+
+
+_TEXTS = SandboxedEnvironment(undefined=StrictUndefined, autoescape=False)
+
+
+def render_text(text: str, words: dict[str, str]) -> str:
+    """An editable text with its words filled in: the one way a notice and a check render it
+    (sandboxed: a text is data an office typed). Raises what Jinja raises; see template_error."""
+    return _TEXTS.from_string(str(text)).render(**words)
 
 
 def template_problem(text: str) -> str | None:
     """What is wrong with a text as a template (unknown word, broken braces), or None."""
-    env = SandboxedEnvironment(undefined=StrictUndefined, autoescape=False)
     try:
-        env.from_string(text).render(**TEXT_WORDS)
-    except TemplateError as exc:
-        shown = "、".join(f"{{{{ {word} }}}}" for word in TEXT_WORDS)
-        return f"有误：{str(exc)[:80]}（可用的替换词：{shown}）"
+        render_text(text, TEXT_WORDS)
+    except Exception as exc:  # noqa: BLE001 - whatever a text does wrong is told, not raised
+        return f"有误：{template_error(exc)}"
     return None
+
+
+def words_shown() -> str:
+    """The words a text may use, as a user writes them: {{ office }}、{{ office_short }}…"""
+    return "、".join(f"{{{{ {word} }}}}" for word in TEXT_WORDS)
+
+
+def template_error(exc: Exception) -> str:
+    """Jinja's complaint about a text, said in Chinese (with the line of a syntax error)."""
+    if isinstance(exc, TemplateSyntaxError):
+        where = f"模板语法有误（第{exc.lineno}行）" if exc.lineno else "模板语法有误"
+        unknown = re.search(
+            r"(?:unknown tag|No (?:filter|test) named) '([^']+)'", exc.message or ""
+        )
+        if unknown:
+            return f"{where}：不认识「{unknown[1]}」（文字中只能用替换词：{words_shown()}）"
+        return f"{where}：花括号或标签不配对（替换词写作 {{{{ office }}}}）"
+    if isinstance(exc, UndefinedError):
+        missing = re.fullmatch(r"'([^']+)' is undefined", exc.message or "")
+        if missing:
+            return f"「{missing[1]}」不是可用的替换词，可用：{words_shown()}"
+        return f"替换词只能原样使用，可用：{words_shown()}"
+    if isinstance(exc, SecurityError):
+        return f"用到了不允许的写法，可用的替换词：{words_shown()}"
+    return f"无法生成文字（只能使用替换词：{words_shown()}）"
 
 
 def shape_problems(

@@ -62,6 +62,34 @@ async def test_a_finding_for_an_unknown_target_is_refused_with_every_problem(app
     assert response.json()["errors"] == ["检查轮次 2099Q1 不存在", "监测对象 nope 不存在"]
 
 
+async def test_a_finding_names_its_category_by_code_or_chinese_name(app, anon):
+    headers = _token(app)
+    with app.uow() as uow:
+        a_round(uow, "2021Q2")
+        a_target(uow, "gengma-site", name="耿马县政府网站")
+        uow.commit()
+    finding = {"round": "2021Q2", "target": "gengma-site"}
+
+    by_name = await anon.post(
+        "/api/v1/findings", json={**finding, "category": "栏目更新不及时"}, headers=headers
+    )
+    by_code = await anon.post(
+        "/api/v1/findings", json={**finding, "category": "column_stale"}, headers=headers
+    )
+    unknown = await anon.post(
+        "/api/v1/findings", json={**finding, "category": "栏目太旧"}, headers=headers
+    )
+
+    assert by_name.status_code == 201
+    assert by_code.status_code == 200 and by_code.json()["case_id"] == by_name.json()["case_id"]
+    listing = (await anon.get("/api/v1/cases", headers=headers)).json()["items"]
+    assert [c["category"] for c in listing] == ["column_stale"]
+    assert unknown.status_code == 400
+    said = unknown.json()["detail"]  # the one problem (a list only when there are several)
+    assert said.startswith("问题类别「栏目太旧」不存在；可用的类别：")
+    assert "column_stale（栏目更新不及时）" in said
+
+
 async def test_cases_events_and_transitions_through_the_api(app, anon):
     headers = _token(app)
     with app.uow() as uow:

@@ -85,7 +85,7 @@ async def test_the_dashboard_shows_the_demos_counts_and_pass_rates(app, supervis
     assert cards == {"案件总数": "19", "未结案件": "11", "已超期": "0", "已升级督办": "0"}
     assert "没有超期或升级督办的案件。" in page.text
     rows = _rows(page.text)
-    assert ["政府网站", "9", "8", "88.89%"] in rows  # as the 2021Q2 notice prints it
+    assert ["政府网站", "9", "8", "88.88%"] in rows  # as the 2021Q2 notice prints it (truncated)
     assert ["信息公开专栏", "38", "37", "97.37%"] in rows
     assert ["政务新媒体", "194", "191", "98.45%"] in rows
     assert "本轮合格率（2021Q2）" in page.text
@@ -108,6 +108,21 @@ async def test_the_dashboard_shows_the_demos_counts_and_pass_rates(app, supervis
 
 
 STATE_NAMES = {"已发现", "已通知", "整改中", "已提交", "已核验", "已升级"}
+
+
+async def test_the_dashboards_pass_rates_are_written_as_the_rounds_notice_writes_them(
+    app, supervisor
+):
+    """The county scenario's office prints rates without decimals (its 通报设置)."""
+    with app.uow() as uow:
+        load_demo(uow, name="county")
+        uow.commit()
+    page = await supervisor.get("/")
+    rows = _rows(page.text)
+    assert "本轮合格率（2023Q3）" in page.text
+    assert ["政府网站", "1", "1", "100%"] in rows  # 网站合格率100%
+    assert ["信息公开专栏", "13", "11", "85%"] in rows  # 合格率85%
+    assert ["政务新媒体", "24", "21", "88%"] in rows  # 合格率88%
 
 
 def _rows(html: str) -> list[list[str]]:

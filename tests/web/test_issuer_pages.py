@@ -6,6 +6,7 @@ from html.parser import HTMLParser
 
 import pytest
 
+from services.core.errors import ValidationFailed
 from services.reports.files import TEMPLATES, load_yaml
 from services.reports.notice import build_notice
 from services.rounds import issuers, rounds
@@ -281,6 +282,28 @@ async def test_a_bad_round_value_is_refused_naming_the_field_and_nothing_is_stor
     assert _round_settings(app) == ({}, "lincang")
 
 
+async def test_a_theme_or_group_naming_nothing_known_is_refused_at_its_field(app, city):
+    page = await city.get("/rounds/2021Q2/notice")
+    refused = await city.post(
+        "/rounds/2021Q2/notice",
+        data={
+            "issuer": "lincang",
+            "opt:themes": "栏目问题=column_stale\n新媒体问题=僵尸号",
+            "opt:groups:website": "县级网站=county_gov、lincang-x",
+            "action": "save",
+            "csrf_token": csrf_of(page),
+        },
+    )
+    assert refused.status_code == 400
+    assert "通报设置「问题主题」中的「僵尸号」不是问题类别的代码或名称" in refused.text
+    assert "nm_zombie（僵尸账号未注销）" in refused.text  # the valid ones are listed
+    assert (
+        "通报设置「分组统计」中的「lincang-x」既不是单位类型，也不是已登记的单位代码"
+        in refused.text
+    )
+    assert _round_settings(app) == ({}, "lincang")
+
+
 async def test_a_county_supervisor_cannot_change_the_city_round(app, county):
     page = await county.get("/rounds/2021Q2/notice")
     assert page.status_code == 200 and ">保存</button>" not in page.text
@@ -342,7 +365,8 @@ SAMPLES = (
     "100.0%",
     "存在问题、工作要求",
     "对象后",
-    "重点=column_stale、a1",
+    "重点=column_stale、严重表述错误",  # a theme: categories by code or name
+    "重点=county_gov、gengma",  # a unit group: unit kinds or unit codes
 )
 
 
@@ -381,10 +405,11 @@ async def test_every_option_set_shows_on_the_page_and_an_unchanged_save_keeps_it
     with app.uow() as uow:
         issuer = issuers.get_issuer(uow, "lincang")
         for option in OPTIONS:
-            text = next((t for t in SAMPLES if _parses(option, t)), None)
-            assert text is not None, f"no sample text for {option.path}"
             kind = "new_media" if option.per_kind else None
-            issuers.set_option(uow, issuer, option.path, text, kind=kind)
+            accepted = (
+                _set(uow, issuer, option, text, kind) for text in SAMPLES if _parses(option, text)
+            )
+            assert any(accepted), f"no sample text for {option.path}"
         uow.commit()
     stored = _issuer(app, "lincang")["options"]
     page = await city.get("/issuers/lincang")
@@ -394,6 +419,14 @@ async def test_every_option_set_shows_on_the_page_and_an_unchanged_save_keeps_it
     saved = await city.post("/issuers/lincang", data=form | {"level": "city"})
     assert saved.status_code == 303, saved.text
     assert _issuer(app, "lincang")["options"] == stored
+
+
+def _set(uow, issuer, option, text: str, kind: str | None) -> bool:
+    try:
+        issuers.set_option(uow, issuer, option.path, text, kind=kind)
+    except ValidationFailed:
+        return False
+    return True
 
 
 def _parses(option, text: str) -> bool:

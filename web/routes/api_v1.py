@@ -69,7 +69,7 @@ class TransitionIn(BaseModel):
 class FindingIn(BaseModel):
     round: str = Field(description="检查轮次代码，如 2021Q2")
     target: str = Field(description="监测对象代码")
-    category: str = Field(description="问题类别代码")
+    category: str = Field(description="问题类别代码或中文名称，如 column_stale 或 栏目更新不及时")
     description: str = ""
     severity: str | None = Field(default=None, description="veto | deduction；默认取类别的")
     source: str = "automated"

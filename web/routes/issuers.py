@@ -160,7 +160,7 @@ def save_issuer(request: Request, unit_code: str, uow: Uow, user: CurrentUser, f
     reading = Reading(errors=dict(spec.field_problems()))
     where = f"发文机关 {issuer.name} 的通报文本"
     notice_forms.read_texts(form, ISSUER_TEXTS, reading, where=where)
-    notice_forms.read_options(form, issuer.options or {}, reading)
+    notice_forms.read_options(form, issuer.options or {}, reading, uow=uow)
     if reading.errors:  # the form again, as typed, each refused field named; nothing stored
         return _edit_page(request, user, issuer, typed=form, reading=reading, status_code=400)
     issuers.upsert_issuer(uow, spec)

@@ -112,7 +112,7 @@ def _read(uow: UnitOfWork, user: UserView, round_: Round, form: FormData) -> Rea
             reading.errors["issuer"] = f"发文机关「{code[:64]}」不存在或不在您的管辖范围内"
     where = f"检查轮次 {round_.code} 的通报文本"
     notice_forms.read_texts(form, ROUND_TEXTS, reading, where=where)
-    notice_forms.read_options(form, round_.notice_texts or {}, reading)
+    notice_forms.read_options(form, round_.notice_texts or {}, reading, uow=uow)
     return reading
 
 

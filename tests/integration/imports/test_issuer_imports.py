@@ -128,7 +128,35 @@ BAD_SETTINGS = [
         "「值」列",
         "可选：普查（census）、抽查（sample）",
     ),
+    (
+        ["2021Q2", "", "问题主题", "", "栏目问题=column_stale、栏目过期"],
+        "「值」列",
+        "通报设置「问题主题」中的「栏目过期」不是问题类别的代码或名称",
+    ),
+    (
+        ["", "lincang", "分组统计", "政府网站", "县级网站=county_gov、yongde"],
+        "「值」列",
+        "通报设置「分组统计」中的「yongde」既不是单位类型，也不是已登记的单位代码",
+    ),
 ]
+
+
+def test_a_theme_and_a_group_may_name_what_the_same_import_adds(app, tmp_path):
+    categories = [["类别代码", "类别名称", "严重程度"], ["popup_cover", "弹窗遮挡正文", "扣分"]]
+    settings = [
+        SETTINGS[0],
+        ["2021Q2", "", "问题主题", "", "页面问题=弹窗遮挡正文、column_stale"],
+        ["2021Q2", "", "分组统计", "政府网站", "县级网站=gengma、county_gov"],
+    ]
+
+    imported(app, workbook(tmp_path, 通报设置=settings, 问题类别=categories))
+
+    with app.uow() as uow:
+        texts = rounds.get_round(uow, "2021Q2").notice_texts
+    assert texts["themes"] == [{"heading": "页面问题", "items": ["弹窗遮挡正文", "column_stale"]}]
+    assert texts["groups"] == {
+        "website": [{"heading": "县级网站", "items": ["gengma", "county_gov"]}]
+    }
 
 
 @pytest.mark.parametrize(("row", "column", "says"), BAD_SETTINGS)

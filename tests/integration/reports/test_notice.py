@@ -15,6 +15,7 @@ from services.reports.notice import build_notice
 from services.reports.render import render_html, render_markdown
 from services.reports.stats import RateRule, RateSettings, round_stats
 from services.rounds import rounds
+from services.rounds.setting_checks import TEXT_WORDS
 from tests.builders import a_case, a_target
 from tests.integration.reports.notice_scenario import (
     Q2,
@@ -286,7 +287,25 @@ def test_a_mistake_in_a_rounds_editable_text_is_refused_with_its_name(app):
         with pytest.raises(ValidationFailed) as refused:
             build_notice(uow, Q2)
 
-    assert "通报文本「下一步工作要求（requirements）」有误" in str(refused.value)
+    assert refused.value.errors[0].endswith(
+        "通报文本「下一步工作要求（requirements）」有误：「期限」不是可用的替换词，可用："
+        "{{ office }}、{{ office_short }}、{{ quarter_label }}、{{ quarter }}、{{ deadline }}、"
+        "{{ notice_date }}、{{ departments }}"
+    )
+
+
+def test_every_word_a_text_may_use_is_filled_in_by_the_notice(app):
+    # The words checked on entry (setting_checks.TEXT_WORDS) are the words a notice has.
+    every = "".join(f"[{{{{ {word} }}}}]" for word in TEXT_WORDS)
+    with app.uow() as uow:
+        a_small_city(uow)
+        rounds.get_round(uow, Q2).notice_texts = {"requirements": [every]}
+        uow.flush()
+        notice = build_notice(uow, Q2)
+
+    printed = next(line for line in notice.text.splitlines() if line.startswith("（一）["))
+    assert "{{" not in printed
+    assert printed.count("[") == len(TEXT_WORDS) and "[]" not in printed
 
 
 # ── Section 二 as a person reads it: headings, lead wording, names printed verbatim ─────────

@@ -149,6 +149,46 @@ def test_commendations_name_each_target_with_its_reason_and_the_units_that_repor
     ]
 
 
+def test_praise_on_the_verdicts_prints_once_in_the_commendations_block_when_there_is_one(app):
+    with app.uow() as uow:
+        a_quarter_with_problems(uow)
+        for code, reason in (("w_city", "栏目设置规范"), ("w_yd", "政策解读及时")):
+            rounds.set_verdict(uow, round_code=Q2, target_code=code, praise=reason)
+        without_block = build_notice(uow, Q2)
+        blocks.set_block(uow, Q2, "commendations", COMMENDED)
+        with_block = build_notice(uow, Q2)
+
+    assert "（五）通报表扬情况。" in without_block.text
+    assert "永德县人民政府门户网站（永德县人民政府），政策解读及时" in without_block.text
+    assert "通报表扬情况" not in with_block.text
+    assert with_block.text.count("政策解读及时") == 1
+    # The block's own reason for a target it names wins over the verdict's.
+    assert "栏目设置规范" not in with_block.text
+    assert chapter(with_block, "通报表扬")[0].endswith(
+        "予以通报表扬：某市人民政府门户网站（某市人民政府），信息发布及时，政策解读规范；"
+        "“某市发布”（某市人民政府），内容更新及时，互动回应积极；"
+        "永德县人民政府门户网站（永德县人民政府），政策解读及时。"
+    )
+
+
+def test_a_reported_task_that_ends_in_qingkuang_is_not_doubled(app):
+    with app.uow() as uow:
+        a_quarter_with_problems(uow)
+        reported = [
+            {"unit": "yd", "task": "一季度问题整改情况"},
+            {"unit": "gm", "task": "政务新媒体自查报告。"},
+        ]
+        blocks.set_block(uow, Q2, "commendations", {"reported": reported})
+        notice = build_notice(uow, Q2)
+
+    assert chapter(notice, "通报表扬") == [
+        "（一）按要求报送一季度问题整改情况。永德县人民政府按要求及时报送一季度问题整改情况，"
+        "予以通报表扬。",
+        "（二）按要求报送政务新媒体自查报告情况。耿马自治县人民政府按要求及时报送政务新媒体自查报告，"
+        "予以通报表扬。",
+    ]
+
+
 def test_many_commended_accounts_are_summarised_with_their_count(app):
     with app.uow() as uow:
         a_quarter_with_problems(uow)

@@ -14,7 +14,7 @@ from services.reports.docx import render_docx
 from services.reports.files import TEMPLATES
 from services.reports.notice import build_notice
 from services.reports.render import render_markdown
-from services.rounds import blocks, rounds
+from services.rounds import blocks, edits, rounds
 from tests.builders import a_case
 from tests.integration.reports.block_scenario import CLEANED, set_option
 from tests.integration.reports.notice_scenario import (
@@ -165,6 +165,17 @@ def test_a_categorys_theme_groups_it_unless_the_rounds_themes_place_it(app):
     )
 
 
+def test_the_columns_are_counted_under_the_noun_the_office_gives_them(app):
+    with app.uow() as uow:
+        a_quarter_with_problems(uow)
+        default = build_notice(uow, Q2).text
+        edits.set_round_texts(uow, Q2, {"column_noun": "乡镇和{{ departments }}信息公开专栏"})
+        own = build_notice(uow, Q2).text
+
+    assert "登记在运行政府网站4个、市级部门信息公开专栏2个。" in default
+    assert "登记在运行政府网站4个、乡镇和市级部门信息公开专栏2个。" in own
+
+
 # ── Wording per target kind ─────────────────────────────────────────────────────────────
 
 
@@ -209,6 +220,33 @@ def test_a_categorys_own_wording_for_a_kind_goes_over_the_shipped_wording(app):
         "（一）个别政府网站信息发布审核不严。值班读网制度落实不到位，存在严重表述错误，"
         "如：永德县人民政府门户网站存在严重表述错误。",
         "（二）个别政务新媒体推送内容把关不严，如：“耿马发布”。",
+    ]
+
+
+def test_a_reopened_or_mismatched_account_is_named_as_every_other_account(app):
+    """Quoted, with its platform, as the registry names it (“某某发布”微信公众号)."""
+    with app.uow() as uow:
+        a_small_city(uow)
+        for code, account in (("nm_a", "耿马发布"), ("nm_b", "永德发布"), ("nm_c", "耿马水务")):
+            inspected(
+                uow,
+                code,
+                unit="gm",
+                kind="new_media",
+                name=f"“{account}”微信公众号",
+                account_name=account,
+                registered_entity="耿马自治县融媒体中心",
+            )
+        a_case(uow, category="nm_stale", target_code="nm_a")
+        a_case(uow, category="nm_reopened", target_code="nm_b")
+        a_case(uow, category="nm_entity_mismatch", target_code="nm_c")
+        found = problems_of(build_notice(uow, Q2))
+
+    assert found == [
+        "（一）政务新媒体更新不及时，如：“耿马发布”微信公众号内容长期未更新。",
+        "（二）政务新媒体注册主体与开办单位不一致，如：“耿马水务”微信公众号，"
+        "注册主体：耿马自治县融媒体中心，开办单位：耿马自治县人民政府。",
+        "（三）已注销政务新媒体账号未经备案重新开通，如：“永德发布”微信公众号（耿马自治县人民政府）。",
     ]
 
 
@@ -271,6 +309,27 @@ def test_a_summarised_website_list_keeps_the_problems_after_the_count(app):
     assert problems_of(notice) == [
         "（一）存在不可用链接。个别网站页面链接失效，日常巡检不到位，影响公众正常访问，"
         "如：网站0、网站1等3个政府网站存在不可用链接。"
+    ]
+
+
+def test_a_summarised_theme_charges_each_account_only_with_its_own_problems(app):
+    """A theme over two categories past the threshold: a clause per category, naming only the
+    accounts that have it; a category worded without a phrase is still named."""
+    with app.uow() as uow:
+        a_small_city(uow)
+        for code, account in (("a", "甲发布"), ("b", "乙发布"), ("c", "丙发布"), ("d", "丁发布")):
+            inspected(uow, code, unit="yd", kind="new_media", name=account, account_name=account)
+            a_case(uow, category="nm_stale", target_code=code)
+        inspected(uow, "e", unit="gm", kind="new_media", name="戊发布", account_name="戊发布")
+        a_case(uow, category="serious_wording", target_code="d")
+        a_case(uow, category="serious_wording", target_code="e")
+        set_option(uow, "问题主题", "政务新媒体管理不规范=nm_stale、严重表述错误")
+        set_option(uow, "列举上限", "3")
+        notice = build_notice(uow, Q2)
+
+    assert problems_of(notice) == [
+        "（一）政务新媒体管理不规范，如：“甲发布”“乙发布”“丙发布”等4个政务新媒体内容长期未更新；"
+        "“丁发布”“戊发布”存在严重表述错误问题。"
     ]
 
 

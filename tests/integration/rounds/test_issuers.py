@@ -137,6 +137,42 @@ def test_an_issuers_texts_and_options_are_checked_by_the_one_catalogue(app):
     assert "机关名称（name）" in refusals[5]
 
 
+def test_a_theme_or_group_naming_nothing_is_refused_listing_what_it_may_name(app):
+    """What a theme or a unit group names must exist: else the notice would ignore it."""
+    with app.uow() as uow:
+        a_province_city_and_county(uow)
+        a_round_of(uow, "2021Q2", "lincang", date(2021, 4, 1))
+        issuer = issuers.get_issuer(uow, "lincang")
+        issuers.set_option(uow, issuer, "问题主题", "栏目=column_stale、严重表述错误")
+        issuers.set_option(uow, issuer, "分组统计", "县=county_gov、gm-swj", kind="website")
+        edits.set_round_option(uow, "2021Q2", "问题主题", "空白=column_blank")
+        stored = (dict(issuer.options), dict(rounds.get_round(uow, "2021Q2").notice_texts))
+
+        refusals = []
+        for call in (
+            lambda: issuers.set_option(uow, issuer, "问题主题", "栏目=column_stale、栏目过期"),
+            lambda: edits.set_round_option(uow, "2021Q2", "问题主题", "新媒体=NM_STALE"),
+            lambda: issuers.set_option(uow, issuer, "分组统计", "县=county", kind="website"),
+            lambda: edits.set_round_option_values(
+                uow, "2021Q2", "分组统计", ["县=county_gov", "部门=nowhere"], kind="column"
+            ),
+        ):
+            with pytest.raises(ValidationFailed) as refused:
+                call()
+            refusals.append(refused.value.errors[0])
+        after = (dict(issuer.options), dict(rounds.get_round(uow, "2021Q2").notice_texts))
+
+    assert after == stored
+    assert refusals[0].startswith("通报设置「问题主题」中的「栏目过期」不是问题类别的代码或名称")
+    assert "column_stale（" in refusals[0] and "nm_zombie（僵尸账号未注销）" in refusals[0]
+    assert "「NM_STALE」不是问题类别" in refusals[1]
+    assert refusals[2].startswith(
+        "通报设置「分组统计」中的「county」既不是单位类型，也不是已登记的单位代码"
+    )
+    assert "county_gov（县区政府）" in refusals[2]
+    assert "「nowhere」既不是单位类型" in refusals[3]
+
+
 def test_the_notice_prints_the_issuers_names_and_texts_under_the_rounds_own(app):
     with app.uow() as uow:
         a_province_city_and_county(uow)
