@@ -11,7 +11,7 @@ from services.cases import audit
 app = typer.Typer(help="审计：核对案件状态与历史记录", no_args_is_help=True)
 
 
-@app.command("verify")
+@app.command("verify", help="按处理记录重算每个案件的状态并核对哈希链；有不一致时退出码为 1")
 def verify_cmd(as_json: bool = typer.Option(False, "--json", help="输出 JSON")) -> None:
     """Replay every case's history and its hash chain; exit 1 on any mismatch."""
     with handled_errors(), open_app() as application, application.uow() as uow:

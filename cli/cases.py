@@ -16,15 +16,17 @@ from states.lifecycle import EVENT_LABELS, SEVERITY_LABELS, STATE_LABELS, TRIGGE
 case_app = typer.Typer(help="单个案件：查看与流转", no_args_is_help=True)
 
 
+_CASE_ID = "案件编号（见 rectify cases）"
+_STATES = "、".join(f"{code}（{label}）" for code, label in STATE_LABELS.items())
+
+
 def register(app: typer.Typer) -> None:
-    app.command("cases")(list_cases)
+    app.command("cases", help="列出整改案件，可按状态、单位、轮次、问题类别等筛选")(list_cases)
     app.add_typer(case_app, name="case")
 
 
 def list_cases(
-    state: str = typer.Option(
-        None, "--state", help="状态：found/notified/rectifying/submitted/verified/escalated"
-    ),
+    state: str = typer.Option(None, "--state", help=f"状态：{_STATES}"),
     unit: str = typer.Option(None, "--unit", help="单位代码（含其下级单位）"),
     round_code: str = typer.Option(None, "--round", help="检查轮次，如 2021Q2"),
     category: str = typer.Option(None, "--category", help="问题类别代码"),
@@ -78,8 +80,11 @@ def list_cases(
     )
 
 
-@case_app.command("show")
-def show(case_id: int, as_json: bool = typer.Option(False, "--json", help="输出 JSON")) -> None:
+@case_app.command("show", help="显示一个案件：问题、期限、往期同一问题和处理记录")
+def show(
+    case_id: int = typer.Argument(..., help=_CASE_ID),
+    as_json: bool = typer.Option(False, "--json", help="输出 JSON"),
+) -> None:
     """Show one case with its repeat chain and history."""
     with handled_errors(), open_app() as application, application.uow() as uow:
         detail = case_detail.case_detail(uow, case_id)
@@ -140,7 +145,7 @@ def _state(state: str) -> str:
 
 def _transition_command(trigger: Trigger):
     def command(
-        case_id: int,
+        case_id: int = typer.Argument(..., help=_CASE_ID),
         actor: str = typer.Option(..., "--actor", help="操作人姓名"),
         note: str = typer.Option(None, "--note", help="备注（退回时必填：退回理由）"),
         version: int = typer.Option(None, "--version", help="预期的案件版本号（防止并发覆盖）"),
@@ -170,12 +175,14 @@ def _transition_command(trigger: Trigger):
 
 
 for _trigger in Trigger:
-    case_app.command(str(_trigger))(_transition_command(_trigger))
+    case_app.command(str(_trigger), help=f"案件操作：{TRIGGER_LABELS[_trigger]}")(
+        _transition_command(_trigger)
+    )
 
 
-@case_app.command("extend")
+@case_app.command("extend", help="延长案件的整改期限（记入处理记录）")
 def extend(
-    case_id: int,
+    case_id: int = typer.Argument(..., help=_CASE_ID),
     until: str = typer.Option(..., "--until", help="新的整改期限 YYYY-MM-DD"),
     reason: str = typer.Option(..., "--reason", help="延期理由"),
     actor: str = typer.Option(..., "--actor", help="操作人姓名"),

@@ -13,6 +13,7 @@ from services.registry.category_spec import (
     WORDING_KEYS,
     CategorySpec,
     changes_from_text,
+    kinds_label,
     parse_kind,
 )
 
@@ -104,7 +105,7 @@ def list_cmd(
             r.kinds_label,
             r.severity_label,
             r.deadline_label,
-            r.check or "人工核实",
+            r.check_label if r.check else "人工核实",  # the code is in --json
             r.theme or "",
             "已停用" if r.retired else "",
         )
@@ -135,7 +136,7 @@ def show_cmd(
         ("状态", "已停用" if view.retired else "在用"),
     ]
     for kind, entry in view.wording.items():
-        label = "全部对象" if kind == ALL_KINDS else kind
+        label = "全部对象" if kind == ALL_KINDS else kinds_label((kind,))
         for key, text in entry.items():
             lines.append((f"{label}·{WORDING_KEYS.get(key, key)}", text))
     for label, value in lines:

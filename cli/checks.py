@@ -6,14 +6,17 @@ import asyncio
 
 import typer
 
-from cli.context import console, handled_errors, open_app, print_json
+from cli.context import console, handled_errors, open_app, print_json, refuse
 from services import checks
 from services.checks.base import label_of
 from services.checks.model import CheckOutcome
 
 
 def register(app: typer.Typer) -> None:
-    app.command("check")(check)
+    app.command(
+        "check",
+        help="立即运行一次自动检查并显示结果：某案件的检查，或某监测对象按某问题类别的检查",
+    )(check)
 
 
 def check(
@@ -27,11 +30,11 @@ def check(
 ) -> None:
     """Run the automated check of a case (or of a target for a category) once and print it."""
     if case_id is None and not (target and category):
-        raise typer.BadParameter("请给出案件编号，或同时给出 --target 和 --category")
+        refuse("请给出案件编号，或同时给出 --target 和 --category")
     if case_id is not None and (target or category):
-        raise typer.BadParameter("案件编号与 --target/--category 不能同时使用")
+        refuse("案件编号与 --target/--category 不能同时使用")
     if window is not None and window < 0:
-        raise typer.BadParameter("抽样时长不能为负数", param_hint="--window")
+        refuse(f"--window 抽样时长不能为负数：{window}")
     with handled_errors(), open_app() as application:
         if window is not None:
             application.settings.check_reach_window_seconds = window

@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from dataclasses import asdict, is_dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, NoReturn
 
 import typer
 from rich.console import Console
@@ -53,6 +53,13 @@ def handled_errors() -> Iterator[None]:
         for line in getattr(exc, "errors", [])[5:]:
             err_console.print(f"  {line}", highlight=False)
         raise typer.Exit(code=2) from None
+
+
+def refuse(message: str) -> NoReturn:
+    """A command line a command cannot run: one Chinese line on stderr and exit 2, like a
+    service's refusal (not click's English "Invalid value for ...")."""
+    err_console.print(f"[red]错误：[/red]{message}", highlight=False)
+    raise typer.Exit(code=2)
 
 
 def _plain(value: Any) -> Any:

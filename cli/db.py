@@ -11,7 +11,7 @@ from services.registry.catalogue import ensure_seeded
 app = typer.Typer(help="数据库", no_args_is_help=True)
 
 
-@app.command("upgrade")
+@app.command("upgrade", help="把数据库升级到最新结构，并补充内置的问题类别（不覆盖已修改的）")
 def upgrade_cmd() -> None:
     """Migrate the database to the newest schema and seed the category catalogue."""
     with open_app() as application:

@@ -15,13 +15,19 @@ round_app = typer.Typer(help="检查轮次", no_args_is_help=True)
 
 def register(app: typer.Typer) -> None:
     app.add_typer(round_app, name="round")
-    app.command("recheck")(recheck)
-    app.command("sweep")(sweep)
-    app.command("worker")(worker)
-    app.command("up")(up)
+    app.command("recheck", help="立即运行季度复查：核验已整改的案件，关联往期同一问题，升级督办")(
+        recheck
+    )
+    app.command("sweep", help="立即运行逾期巡查：升级已超期的案件，发送到期提醒")(sweep)
+    app.command("worker", help="按 prefect.yaml 的计划运行全部定时任务，直到按 Ctrl-C")(worker)
+    app.command(
+        "up", help="在本机启动 Prefect 服务（数据在 var/ 下）、定时任务和网页服务；Ctrl-C 全部停止"
+    )(up)
 
 
-@round_app.command("publish")
+@round_app.command(
+    "publish", help="发布检查轮次：通知其已发现的案件、设定整改期限，每个单位发一封邮件"
+)
 def publish(
     round_code: str = typer.Argument(..., help="检查轮次，如 2021Q2"),
     as_json: bool = typer.Option(False, "--json", help="输出 JSON"),
@@ -43,7 +49,9 @@ def publish(
 def recheck(
     round_code: str = typer.Argument(None, help="复查所属的检查轮次；默认为已开始的最近一轮"),
     outcomes: str = typer.Option(
-        "checks", "--outcomes", help=f"复查结果来源：{' / '.join(PROVIDERS)}（marks：人工标记）"
+        "checks",
+        "--outcomes",
+        help=f"复查结果来源：{'、'.join(PROVIDERS)}（checks：自动检查；marks：人工标记；all-fixed：全部视为已整改，演练用）",
     ),
     as_json: bool = typer.Option(False, "--json", help="输出 JSON"),
 ) -> None:

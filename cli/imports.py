@@ -11,15 +11,24 @@ import typer
 from cli.context import console, err_console, handled_errors, open_app, print_json, print_table
 from services import imports
 from services.core.errors import ValidationFailed
+from services.imports.kinds import CATALOGUE_KINDS, REGISTRY_KINDS, ROUND_KINDS
 from services.ops import demo
 
 import_app = typer.Typer(
-    help="导入单位、监测对象和检查发现的问题（CSV 或 XLSX）", no_args_is_help=True
+    help="导入单位、监测对象、问题类别、发文机关和检查轮次的数据（CSV 或 XLSX），全部无误才写入",
+    no_args_is_help=True,
 )
+#: The sheets each command reads (a CSV file is one sheet, named by its file name or headers).
+_REGISTRY_SHEETS = "、".join(k.sheet_names[0] for k in REGISTRY_KINDS.values())
+_FINDINGS_SHEETS = "、".join(k.sheet_names[0] for k in (ROUND_KINDS | CATALOGUE_KINDS).values())
 
 
 def register(app: typer.Typer) -> None:
-    app.command("demo", epilog=_scenarios_epilog())(load_demo)
+    app.command(
+        "demo",
+        help="加载演示场景（默认临沧 2021，即样例通报）；重复加载不会重复写入",
+        epilog=_scenarios_epilog(),
+    )(load_demo)
     app.add_typer(import_app, name="import")
 
 
@@ -80,27 +89,28 @@ def load_demo(
     _show(report, title=f"演示数据（{file}）", as_json=as_json)
 
 
-@import_app.command("registry")
+@import_app.command(
+    "registry",
+    help=f"导入登记数据（{_REGISTRY_SHEETS}）；有一行出错则全部不写入，并列出每处错误",
+)
 def import_registry(
-    files: list[Path] = typer.Argument(
-        ..., help="CSV 或 XLSX 文件（单位表、监测对象表、问题类别表、发文机关表）"
-    ),
+    files: list[Path] = typer.Argument(..., help=f"CSV 或 XLSX 文件（{_REGISTRY_SHEETS}）"),
     as_json: bool = typer.Option(False, "--json", help="输出 JSON"),
 ) -> None:
-    """Import units and targets; any invalid row and nothing is written."""
+    """Import units, targets, categories and issuers; any invalid row and nothing is written."""
     with handled_errors(), _all_or_nothing(), open_app() as application:
         with application.uow() as uow:
             report = imports.import_registry(uow, files)
             uow.commit()
-    _show(report, title="导入单位和监测对象", as_json=as_json)
+    _show(report, title="导入登记数据", as_json=as_json)
 
 
-@import_app.command("findings")
+@import_app.command(
+    "findings",
+    help=f"导入检查轮次的数据（{_FINDINGS_SHEETS}）；有一行出错则全部不写入，并列出每处错误",
+)
 def import_findings(
-    files: list[Path] = typer.Argument(
-        ...,
-        help="CSV 或 XLSX 文件（问题表，可含轮次、检查范围、留言办理、通报记录、处理记录、通报设置）",
-    ),
+    files: list[Path] = typer.Argument(..., help=f"CSV 或 XLSX 文件（{_FINDINGS_SHEETS}）"),
     round_code: str = typer.Option(None, "--round", help="未填轮次的行使用该轮次，如 2021Q2"),
     as_json: bool = typer.Option(False, "--json", help="输出 JSON"),
 ) -> None:
@@ -109,4 +119,4 @@ def import_findings(
         with application.uow() as uow:
             report = imports.import_findings(uow, files, round_code=round_code)
             uow.commit()
-    _show(report, title="导入检查发现的问题", as_json=as_json)
+    _show(report, title="导入检查轮次的数据", as_json=as_json)

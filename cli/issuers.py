@@ -18,7 +18,9 @@ app = typer.Typer(
 )
 
 _LEVELS = "、".join(f"{k}（{v}）" for k, v in issuers.LEVELS.items())
-_TEXTS = "、".join(notice_settings.TEXTS.values())
+#: The texts an issuer keeps (its names are its own fields: issuer edit --name/--short-name).
+_ISSUER_TEXTS = {k: v for k, v in notice_settings.TEXTS.items() if k not in issuers.NAME_TEXTS}
+_TEXTS = "、".join(_ISSUER_TEXTS.values())
 _KIND = "对象类型（按类型分别设置时）：website（政府网站）、column（专栏）、new_media（政务新媒体）"
 
 
@@ -191,25 +193,49 @@ def text_cmd(
     with handled_errors(), open_app() as application, application.uow() as uow:
         issuer = issuers.get_issuer(uow, unit_code)
         key = text_key(name)
-        issuers.set_texts(uow, issuer, {key: None if clear else text_value(key, values, file)})
+        value = None if clear else text_value(key, values, file)
+        issuers.set_texts(uow, issuer, {key: value})
         uow.commit()
-        done = "已清除" if clear else "已设置"
+        done = "已清除" if cleared(key, value) else "已设置"
         console.print(
             f"{done}发文机关 {unit_code} 的「{notice_settings.TEXTS[key]}」", highlight=False
         )
 
 
 def text_key(name: str) -> str:
-    found = issuers.setting_named(name)
-    if not isinstance(found, str):
-        raise ValidationFailed([f"「{name[:40]}」是通报设置项，请用 option 命令设置"])
-    return found
+    """The key of an issuer's text, by its label or key; an option or an unknown name is
+    refused, listing the texts."""
+    name = (name or "").strip()
+    keys = {label: key for key, label in _ISSUER_TEXTS.items()}
+    if name in _ISSUER_TEXTS or name in keys:
+        return keys.get(name, name)
+    if name in issuers.NAME_TEXTS or name in (notice_settings.TEXTS[k] for k in issuers.NAME_TEXTS):
+        raise ValidationFailed(
+            [
+                f"发文机关的名称和简称请用 rectify issuer edit --name / --short-name 修改，而不是「{name}」"
+            ]
+        )
+    try:
+        notice_settings.find(name)
+    except notice_settings.OptionError:
+        shown = "、".join(f"{v}（{k}）" for k, v in _ISSUER_TEXTS.items())
+        raise ValidationFailed([f"没有名为「{name[:40]}」的通报文本，可用：{shown}"]) from None
+    raise ValidationFailed([f"「{name[:40]}」是通报设置项，请用 rectify issuer option 设置"])
 
 
-def text_value(key: str, values: list[str] | None, file: Path | None) -> str | list[str]:
+def cleared(key: str, value: object) -> bool:
+    """An empty text clears what was set (the default applies again)."""
+    return issuers.normal_text(key, value) is None
+
+
+def text_value(
+    key: str, values: list[str] | None, file: Path | None, *, clearing: str = "--clear"
+) -> str | list[str]:
     given = values_given(values, file)
     if not given:
-        raise ValidationFailed([f"请给出「{notice_settings.TEXTS[key]}」的文本，或用 --clear 清除"])
+        raise ValidationFailed(
+            [f"请给出「{notice_settings.TEXTS[key]}」的文本，或用 {clearing} 清除"]
+        )
     if key in notice_settings.LIST_TEXTS:
         return given
     if len(given) > 1:

@@ -21,7 +21,7 @@ from cli import (
     round_settings,
     web,
 )
-from cli.context import STATE
+from cli.context import STATE, refuse
 from services.core.clock import parse_as_of
 
 app = typer.Typer(
@@ -40,9 +40,7 @@ def main(
     try:
         STATE.as_of = parse_as_of(as_of)
     except ValueError:
-        raise typer.BadParameter(
-            f"日期格式应为 YYYY-MM-DD：{as_of}", param_hint="--as-of"
-        ) from None
+        refuse(f"--as-of 日期格式应为 YYYY-MM-DD：{as_of}")
 
 
 app.add_typer(db.app, name="db")

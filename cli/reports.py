@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from cli.context import console, err_console, handled_errors, open_app
+from cli.context import console, err_console, handled_errors, open_app, refuse
 from services.reports.exports import (
     LEDGER_FORMATS,
     NOTICE_FORMATS,
@@ -19,17 +19,17 @@ BINARY = ("docx", "xlsx")
 
 
 def register(app: typer.Typer) -> None:
-    app.command("notice")(notice)
-    app.command("ledger")(ledger)
+    app.command("notice", help="由数据库生成检查轮次的季度通报（Markdown、HTML 或 Word）")(notice)
+    app.command("ledger", help="导出检查轮次的整改台账：每个案件及其各环节日期（CSV 或 Excel）")(
+        ledger
+    )
 
 
 def _check(fmt: str, allowed: dict[str, str], output: Path | None) -> None:
     if fmt not in allowed:
-        raise typer.BadParameter(
-            f"格式应为 {'、'.join(allowed)} 之一：{fmt}", param_hint="--format"
-        )
+        refuse(f"--format 格式应为 {'、'.join(allowed)} 之一：{fmt}")
     if fmt in BINARY and output is None:
-        raise typer.BadParameter(f"{fmt} 格式必须用 -o 指定输出文件", param_hint="-o")
+        refuse(f"{fmt} 格式必须用 -o 指定输出文件")
 
 
 def notice(

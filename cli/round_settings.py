@@ -8,7 +8,7 @@ from pathlib import Path
 import typer
 
 from cli.context import console, handled_errors, open_app, print_json
-from cli.issuers import show_options, show_texts, text_value, values_given
+from cli.issuers import cleared, show_options, show_texts, text_value, values_given
 from services.core.errors import ValidationFailed
 from services.reports import notice_sources
 from services.rounds import edits, issuers, notice_settings, rounds
@@ -75,22 +75,24 @@ def set_cmd(
 ) -> None:
     """Set a round's text, option or document number."""
     with handled_errors(), open_app() as application, application.uow() as uow:
+        done = "已设置"
         if name.strip() in _DOC_NUMBER:
-            given = values_given(values, file)
-            edits.set_round_doc_number(uow, round_code, " ".join(given))
-            what = "文号"
+            number = " ".join(values_given(values, file)).strip()
+            edits.set_round_doc_number(uow, round_code, number)
+            what, done = "文号", "已设置" if number else "已清除"
         else:
             found = issuers.setting_named(name)
             if isinstance(found, str):
-                value = text_value(found, values, file)
+                value = text_value(found, values, file, clearing="rectify round unset")
                 edits.set_round_texts(uow, round_code, {found: value})
                 what = notice_settings.TEXTS[found]
+                done = "已清除" if cleared(found, value) else done
             else:
                 given = values_given(values, file)
                 edits.set_round_option_values(uow, round_code, name, given, kind=kind)
                 what = found.label
         uow.commit()
-    console.print(f"已设置检查轮次 {round_code} 的「{what}」", highlight=False)
+    console.print(f"{done}检查轮次 {round_code} 的「{what}」", highlight=False)
 
 
 def unset(

@@ -15,7 +15,7 @@ token_app = typer.Typer(help="JSON API 令牌", no_args_is_help=True)
 
 
 def register(app: typer.Typer) -> None:
-    app.command("serve")(serve)
+    app.command("serve", help="启动网页服务：监管工作台、单位门户和 JSON API")(serve)
     app.add_typer(user_app, name="user")
     app.add_typer(token_app, name="token")
 
@@ -67,10 +67,12 @@ def print_first_login(first: users.CreatedUser | None, *, host: str, port: int) 
     console.print(f"监管工作台：{url}    API 文档：{url}docs", highlight=False)
 
 
-@user_app.command("add")
+@user_app.command("add", help="新建用户；生成的初始密码只显示这一次")
 def add_user(
-    username: str,
-    role: str = typer.Option(..., "--role", help="角色：admin / supervisor / viewer"),
+    username: str = typer.Argument(..., help="用户名（登录用）"),
+    role: str = typer.Option(
+        ..., "--role", help="角色：" + "、".join(f"{k}（{v}）" for k, v in users.ROLES.items())
+    ),
     unit: str = typer.Option(None, "--unit", help="管辖单位代码（含下级单位）；不填为全部"),
     name: str = typer.Option(None, "--name", help="显示名称"),
     email: str = typer.Option(None, "--email", help="邮箱"),

@@ -98,7 +98,8 @@ def create_user(
     if not username:
         errors.append("用户名不能为空")
     if role not in ROLES:
-        errors.append(f"角色「{role}」无效（可选：{'、'.join(ROLES)}）")
+        shown = "、".join(f"{code}（{label}）" for code, label in ROLES.items())
+        errors.append(f"角色「{role}」无效，可选：{shown}")
     unit = None
     if unit_code:
         unit = uow.session.scalar(select(Unit).where(Unit.code == unit_code))

@@ -55,8 +55,8 @@ def read_tables(paths: list[Path]) -> list[RawTable]:
 
 
 def import_registry(uow: UnitOfWork, paths: list[Path]) -> ImportReport:
-    """Import units, targets (监测对象) and categories (问题类别) from CSV/XLSX files, in one
-    transaction."""
+    """Import units, targets (监测对象), categories (问题类别) and issuers (发文机关) from
+    CSV/XLSX files, in one transaction."""
     return import_tables(uow, read_tables(paths), kinds=REGISTRY_KINDS)
 
 
@@ -152,7 +152,7 @@ def _parse(
             names = "、".join(k.sheet_names[0] for k in kinds.values())
             problems.add(
                 f"{table.label}：第 1 行",
-                f"无法识别表格内容（应为：{names}；请检查表头或工作表名）",
+                f"无法识别表格内容（应为：{names}；请检查表头、工作表名或 CSV 文件名）",
             )
             continue
         defaults = {"round_code": round_code} if round_code else {}

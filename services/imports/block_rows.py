@@ -4,7 +4,7 @@ it again changes nothing, importing it changed replaces the block."""
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -200,20 +200,12 @@ def _consultation(block: _Block, rows: list[Row], problems: Problems) -> None:
 def _reprint(block: _Block, rows: list[Row], problems: Problems) -> None:
     figures: dict[str, Any] = {}
     results = []
+    for name in FIGURE_LABELS:
+        found = _figure(name, [(row, row[name]) for row in rows if row[name] is not None], problems)
+        if found is not None:
+            figures[name] = found[1]
+            _put(block, (name,), found[0], name)
     for row in rows:
-        for name in ("deployed", "sampled", "checked"):
-            value = row[name]
-            if value is None:
-                continue
-            if name in figures and figures[name] != value:
-                first = block.cells[(name,)][0]
-                problems.add(
-                    row.at(name),
-                    f"与第 {first.number} 行的 {figures[name]} 不一致（每轮只有一个{FIGURE_LABELS[name]}）",
-                )
-                continue
-            figures.setdefault(name, value)
-            block.cells.setdefault((name,), (row, name))
         if row["target_code"] or row["result"]:
             if not (row["target_code"] and row["result"]):
                 missing = "result" if row["target_code"] else "target_code"
@@ -224,12 +216,31 @@ def _reprint(block: _Block, rows: list[Row], problems: Problems) -> None:
             _put(block, ("results", i, "target"), row, "target_code")
             _put(block, ("results", i, "result"), row, "result")
     for name in ("deployed", "sampled"):
-        if name not in figures and block.complete:
+        if not any(row[name] is not None for row in rows) and block.complete:
             problems.add(
                 rows[0].at(name),
                 f"轮次「{rows[0]['round_code']}」的重要信息转载须在某一行填写{FIGURE_LABELS[name]}",
             )
     block.data = {**figures, "results": results}
+
+
+def _figure(name: str, filled: list[tuple[Row, Any]], problems: Problems) -> tuple[Row, Any] | None:
+    """The round's one value of a figure and the row it is read from: what most rows that
+    fill it say. Rows that say otherwise get one error, at the first of them, and the value
+    most rows say is the one checked against the other figures (so no error echoes it)."""
+    if not filled:
+        return None
+    counts = Counter(value for _, value in filled)
+    usual = max(counts, key=lambda v: counts[v])  # ties: the first written
+    odd = [row for row, value in filled if value != usual]
+    if odd:
+        others = "、".join(str(row.number) for row, value in filled if value == usual)
+        problems.add(
+            odd[0].at(name),
+            f"{odd[0][name]} 与第 {others} 行的 {usual} 不一致"
+            f"（每轮只有一个{FIGURE_LABELS[name]}，填写一行即可）",
+        )
+    return next(item for item in filled if item[1] == usual)
 
 
 def _cleanup(block: _Block, rows: list[Row], problems: Problems) -> None:

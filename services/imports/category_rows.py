@@ -138,14 +138,15 @@ def _plan_category(
 ) -> None:
     code = row["code"]
     category = stored.get(code)
-    changes = {f: row[f] for f in _FIELD_COLUMNS if f in row.headers}
+    # A refused cell is named once, by itself: it neither changes nor clears its field.
+    changes = {f: row[f] for f in _FIELD_COLUMNS if f in row.headers and f not in row.refused}
     if "target_kinds" in changes:
         changes["target_kinds"] = changes["target_kinds"] or ()
     if "retired" in changes:
         changes["retired"] = bool(changes["retired"])
     if category is None:
         for name in ("name", "severity"):
-            if not changes.get(name):
+            if not changes.get(name) and name not in row.refused:
                 problems.add(row.at(name) if name in row.headers else row.at(), _needs(name))
         if not changes.get("name") or not changes.get("severity"):
             return

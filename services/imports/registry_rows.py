@@ -79,9 +79,9 @@ def check_targets(uow: UnitOfWork, rows: list[Row], unit_rows: list[Row], proble
         parent = row["parent_target_code"]
         if parent and parent not in in_file and parent not in targets:
             problems.add(row.at("parent_target_code"), f"所属网站「{parent}」不存在")
-        if row["kind"] == "new_media" and not (row["platform"] and row["account_name"]):
-            field_name = "platform" if not row["platform"] else "account_name"
-            problems.add(row.at(field_name), "政务新媒体必须填写平台和账号名称")
+        missing = [f for f in ("platform", "account_name") if row.blank(f)]
+        if row["kind"] == "new_media" and missing:
+            problems.add(row.at(missing[0]), "政务新媒体必须填写平台和账号名称")
     return _parents_first(rows, in_file, problems, parent="parent_target_code")
 
 

@@ -88,7 +88,7 @@ def check_verdicts(rows: list[Row], known_: Known, problems: Problems) -> None:
     for row in rows:
         check_round_ref(row, known_, problems)
         check_target_ref(row, known_, problems)
-        if not row["target_code"] and not row["target_kind"]:
+        if row.blank("target_code") and row.blank("target_kind"):
             problems.add(
                 row.at("target_code"), "须填写对象代码，或填写对象类型表示该类全部在运行对象"
             )

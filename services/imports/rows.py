@@ -40,9 +40,14 @@ class Row:
     number: int
     values: dict[str, Any]
     headers: dict[str, str]  # field → header as written in the file
+    refused: set[str] = field(default_factory=set)  # fields whose cell has an error already
 
     def __getitem__(self, name: str) -> Any:
         return self.values.get(name)
+
+    def blank(self, name: str) -> bool:
+        """The cell is empty (a refused cell is not: its error is named once, as itself)."""
+        return self.values.get(name) is None and name not in self.refused
 
     def at(self, name: str | None = None) -> str:
         """Where this row (or one of its cells) is, as the user sees it."""
@@ -83,6 +88,7 @@ def parse_table(
                 value = column.parse(raw.cells.get(header)) if header else None
             except CellError as exc:
                 problems.add(row.at(column.field), str(exc))
+                row.refused.add(column.field)
                 continue
             if isinstance(value, str) and column.max_len and len(value) > column.max_len:
                 problems.add(row.at(column.field), f"长度超过 {column.max_len} 个字符")

@@ -77,8 +77,13 @@ def boolean(value: Any) -> bool | None:
 
 
 def choice(options: dict[str, str]) -> Callable[[Any], str | None]:
-    """A code from ``options`` (accepted spelling → code), ignoring case."""
+    """A code from ``options`` (accepted spelling → code), ignoring case. A refused value is
+    told the choices as a user writes them: each code's first Chinese spelling, then the code."""
     lookup = {key.lower(): code for key, code in options.items()}
+    shown = "、".join(
+        code if label == code else f"{label}（{code}）"
+        for code, label in choice_labels(options).items()
+    )
 
     def parse(value: Any) -> str | None:
         raw = cell_text(value)
@@ -86,11 +91,20 @@ def choice(options: dict[str, str]) -> Callable[[Any], str | None]:
             return None
         code = lookup.get(raw.lower())
         if code is None:
-            shown = "、".join(sorted(set(options.values())))
-            raise CellError(f"「{raw}」无效（可选：{shown}）")
+            raise CellError(f"「{raw}」无效，可选：{shown}")
         return code
 
     return parse
+
+
+def choice_labels(options: dict[str, str]) -> dict[str, str]:
+    """Code → its first spelling that is not ASCII (the code itself if it has none)."""
+    labels: dict[str, str] = {}
+    for spelling, code in options.items():
+        if not spelling.isascii() and labels.get(code, code) == code:
+            labels[code] = spelling
+        labels.setdefault(code, code)
+    return labels
 
 
 def normalise(header: str) -> str:
@@ -129,9 +143,10 @@ class TableKind:
 
 
 def detect(table: RawTable, kinds: dict[str, TableKind]) -> TableKind | None:
-    """The table's kind: by sheet or section name, else by its distinctive headers."""
-    if table.sheet:
-        name = normalise(table.sheet)
+    """The table's kind: by sheet or section name (a CSV file's name: 问题类别.csv), else by
+    its distinctive headers."""
+    if table.name:
+        name = normalise(table.name)
         for kind in kinds.values():
             if name in {normalise(n) for n in kind.sheet_names}:
                 return kind

@@ -33,6 +33,12 @@ class RawTable:
     sheet: str | None  # sheet or section name, None for a CSV file
     headers: list[str]
     rows: list[RawRow] = field(default_factory=list)
+    stem: str | None = None  # a CSV file's name without its suffix: named like a sheet
+
+    @property
+    def name(self) -> str | None:
+        """What the table is called, to recognise it by: its sheet, or its CSV file's stem."""
+        return self.sheet or self.stem
 
     @property
     def label(self) -> str:
@@ -109,7 +115,9 @@ def read_csv(data: bytes, *, label: str, limits: SheetLimits | None = None) -> R
         if header is None or not any(cell.strip() for cell in header):
             raise ValidationFailed([f"{label}：第 1 行应为表头，但文件为空"])
         budget.take(None, 1, len(header))
-        table = RawTable(source=label, sheet=None, headers=[h.strip() for h in header])
+        table = RawTable(
+            source=label, sheet=None, headers=[h.strip() for h in header], stem=Path(label).stem
+        )
         for number, record in enumerate(records, start=2):
             budget.take(None, number, len(record))
             _append(table, number, record)

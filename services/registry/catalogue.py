@@ -52,6 +52,7 @@ __all__ = [
     "resolve",
     "seed_specs",
     "set_retired",
+    "spec_problems",
     "upsert_categories",
 ]
 ANY = "any"
@@ -116,6 +117,22 @@ def _name_problems(uow: UnitOfWork, specs: list[CategorySpec]) -> list[str]:
         if other != spec.code:
             found.append(f"{CATEGORY_LABELS['name']}「{spec.name}」已被类别 {other} 使用")
     return found
+
+
+def spec_problems(
+    uow: UnitOfWork, spec: CategorySpec, *, adding: bool = False
+) -> list[tuple[str, str]]:
+    """(field, message) for everything that stops ``spec`` being stored: its own values, a
+    name another category holds and, when ``adding``, a code that is taken."""
+    found = spec.field_problems()
+    code_read = not any(name == "code" for name, _ in found)  # never query a refused code
+    if adding and code_read and uow.session.get(Category, spec.code) is not None:
+        found.append(("code", _code_taken(spec.code)))
+    return found + [("name", problem) for problem in _name_problems(uow, [spec])]
+
+
+def _code_taken(code: str) -> str:
+    return f"{CATEGORY_LABELS['code']}「{code}」已存在，修改请用编辑"
 
 
 def upsert_categories(uow: UnitOfWork, specs: list[CategorySpec]) -> int:
@@ -193,7 +210,7 @@ def resolve(uow: UnitOfWork, text: str) -> Category:
 def add_category(uow: UnitOfWork, spec: CategorySpec) -> Category:
     """Add a new category; its code and its name must both be new."""
     if uow.session.get(Category, spec.code) is not None:
-        raise ValidationFailed([f"{CATEGORY_LABELS['code']}「{spec.code}」已存在，修改请用编辑"])
+        raise ValidationFailed([_code_taken(spec.code)])
     upsert_categories(uow, [spec])
     return uow.session.get(Category, spec.code)
 

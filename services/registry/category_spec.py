@@ -351,11 +351,12 @@ _PARSERS = {
 }
 
 
-def changes_from_text(values: dict[str, str | None]) -> dict[str, Any]:
-    """Spec changes from what a person typed (a form, command options): a field left out or
-    None keeps its value, an empty text clears it. Every unreadable value is refused at once."""
+def read_changes(values: dict[str, str | None]) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+    """Spec changes from what a person typed (a form, command options), and (field, message)
+    for every value that cannot be read: a field left out or None keeps its value, an empty
+    text clears it."""
     changes: dict[str, Any] = {}
-    errors = []
+    problems: list[tuple[str, str]] = []
     for name, text in values.items():
         if text is None:
             continue
@@ -365,11 +366,17 @@ def changes_from_text(values: dict[str, str | None]) -> dict[str, Any]:
             parse = _PARSERS.get(name)
             changes[name] = parse(text) if parse else (text.strip() or None)
         except ValueError as exc:
-            errors.append(str(exc))
+            problems.append((name, str(exc)))
     if "sort_order" in changes and changes["sort_order"] is None:
         changes["sort_order"] = 100
     if "severity" in changes and changes["severity"] is None:
-        errors.append(f"{CATEGORY_LABELS['severity']}不能为空")
-    if errors:
-        raise ValidationFailed(errors)
+        problems.append(("severity", f"{CATEGORY_LABELS['severity']}不能为空"))
+    return changes, problems
+
+
+def changes_from_text(values: dict[str, str | None]) -> dict[str, Any]:
+    """``read_changes``, every unreadable value refused at once."""
+    changes, problems = read_changes(values)
+    if problems:
+        raise ValidationFailed([message for _, message in problems])
     return changes

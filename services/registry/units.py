@@ -110,7 +110,10 @@ def upsert_unit(uow: UnitOfWork, spec: UnitSpec) -> Unit:
     check_text(spec, Unit)
     if spec.kind not in UNIT_KINDS:
         raise ValidationFailed(
-            [f"单位 {spec.code} 的类型「{spec.kind}」无效（可选：{'、'.join(UNIT_KINDS)}）"]
+            [
+                f"单位 {spec.code} 的类型「{spec.kind}」无效，可选："
+                + "、".join(f"{label}（{code}）" for code, label in UNIT_KINDS.items())
+            ]
         )
     parent = None
     if spec.parent_code:

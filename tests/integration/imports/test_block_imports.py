@@ -191,7 +191,8 @@ def test_a_bad_block_file_is_refused_naming_file_row_and_column_and_writes_nothi
         "bad.xlsx［清理整合］：第 2 行「单位代码」列：单位「nowhere」不存在",
         "bad.xlsx［通报表扬］：第 2 行「表扬理由」列：填写了对象代码，须同时填写表扬理由",
         "bad.xlsx［重要信息转载］：第 2 行「部署条数」列：「-3」不是非负整数",
-        "bad.xlsx［重要信息转载］：第 3 行「转载情况」列：「晚了」无效（可选：good、late、missing）",
+        "bad.xlsx［重要信息转载］：第 3 行「转载情况」列："
+        "「晚了」无效，可选：及时（good）、不及时（late）、未转载（missing）",
     ]
     with app.uow() as uow:
         assert rounds.get_round(uow, Q2).blocks == {}
@@ -216,5 +217,25 @@ def test_reprint_figures_given_twice_must_agree_and_sampled_may_not_exceed_deplo
 
     assert refused.value.errors == [
         "reprint.csv：第 2 行「抽查条数」列：5 大于部署条数 3",
-        "reprint.csv：第 3 行「部署条数」列：与第 2 行的 3 不一致（每轮只有一个部署条数）",
+        "reprint.csv：第 3 行「部署条数」列：4 与第 2 行的 3 不一致（每轮只有一个部署条数，填写一行即可）",
+    ]
+
+
+def test_a_reprint_figure_one_row_gets_wrong_is_one_error_at_that_row(app, tmp_path):
+    with app.uow() as uow:
+        a_quarter_with_problems(uow)
+        uow.commit()
+    path = tmp_path / "reprint.csv"
+    path.write_text(
+        "轮次,部署条数,抽查条数,对象代码,转载情况\n"
+        "2021Q2,10,20,w_city,及时\n2021Q2,10,5,w_yd,未转载\n2021Q2,10,5,w_gm,不及时\n",
+        encoding="utf-8",
+    )
+
+    with app.uow() as uow, pytest.raises(ValidationFailed) as refused:
+        imports.import_findings(uow, [path])
+
+    # Not also "20 大于部署条数 10", nor rows 3 and 4 refused for disagreeing with row 2.
+    assert refused.value.errors == [
+        "reprint.csv：第 2 行「抽查条数」列：20 与第 3、4 行的 5 不一致（每轮只有一个抽查条数，填写一行即可）",
     ]

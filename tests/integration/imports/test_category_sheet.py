@@ -265,3 +265,44 @@ def test_a_finding_under_a_category_for_another_kind_is_refused(app, world, tmp_
         and "work_order_overdue（监测工单未及时处理）" in second
     )
     assert counts(app)[1] == 0
+
+
+def test_a_refused_choice_lists_the_chinese_values_and_is_named_once(app, tmp_path):
+    path = tmp_path / "类别.csv"
+    path.write_text(
+        "类别代码,类别名称,严重程度,期限方式\nqa_x,测试类别,一般,周\n", encoding="utf-8"
+    )
+
+    with app.uow() as uow, pytest.raises(ValidationFailed) as refused:
+        imports.import_registry(uow, [path])
+
+    # The filled 严重程度 is refused as itself, not again as "must be filled".
+    assert refused.value.errors == [
+        "类别.csv：第 2 行「严重程度」列：「一般」无效，可选：单项否决（veto）、扣分（deduction）",
+        "类别.csv：第 2 行「期限方式」列：「周」无效，可选：自然日（calendar）、工作日（working）",
+    ]
+    assert stored(app, "qa_x") is None
+
+
+@pytest.mark.parametrize("name", ["问题类别.csv", "categories.csv"])
+def test_a_csv_named_like_the_sheet_is_recognised_by_its_name(app, tmp_path, name):
+    # 类别代码 and 通报主题 alone name no kind of table; the file's name does.
+    path = tmp_path / name
+    path.write_text("类别代码,通报主题\ntypos,信息审核不严\n", encoding="utf-8")
+
+    with app.uow() as uow:
+        report = imports.import_registry(uow, [path])
+        uow.commit()
+
+    assert report.counts["categories"].updated == 1
+    assert stored(app, "typos").theme == "信息审核不严"
+
+
+def test_a_csv_named_otherwise_with_headers_of_no_table_is_refused(app, tmp_path):
+    path = tmp_path / "主题.csv"
+    path.write_text("类别代码,通报主题\ntypos,信息审核不严\n", encoding="utf-8")
+
+    with app.uow() as uow, pytest.raises(ValidationFailed) as refused:
+        imports.import_registry(uow, [path])
+
+    assert refused.value.errors[0].startswith("主题.csv：第 1 行：无法识别表格内容")

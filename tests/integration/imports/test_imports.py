@@ -116,7 +116,8 @@ def test_an_invalid_row_writes_nothing_and_each_error_names_file_row_and_column(
         "units.csv：第 3 行「联系人邮箱」列：「yongde-at-lincang」不是有效的邮箱地址"
         "（应形如 bgs@example.gov.cn，多个地址用分号分隔）",
         "units.csv：第 5 行「类型」列："
-        "「乡镇」无效（可选：city_dept、city_gov、county_gov、other、park_committee）",
+        "「乡镇」无效，可选：市政府（city_gov）、县区政府（county_gov）、市直部门（city_dept）、"
+        "园区管委会（park_committee）、其他（other）",
         "units.csv：第 5 行「单位代码」列：与第 3 行重复（单位代码「yongde」）",
         "units.csv：第 6 行「单位代码」列：不能为空",
     ]
@@ -277,7 +278,8 @@ def test_the_import_command_prints_each_error_on_its_own_line_and_exits_non_zero
     assert lines[0] == "导入失败，未写入任何数据：共 3 处错误"
     assert lines[1:] == [
         "targets.csv：第 2 行「主办单位代码」列：主办单位「nobody」不存在",
-        "targets.csv：第 3 行「对象类型」列：「网页」无效（可选：column、message_board、new_media、website）",
+        "targets.csv：第 3 行「对象类型」列：「网页」无效，可选：政府网站（website）、"
+        "信息公开专栏（column）、政务新媒体（new_media）、网民留言平台（message_board）",
         "targets.csv：第 3 行「主办单位代码」列：主办单位「nobody」不存在",
     ]
     with app.uow() as uow:

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import re
+import shlex
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
@@ -80,6 +83,12 @@ def test_add_then_list_shows_the_category_with_its_settings_in_chinese(app, tmp_
     table = rectify(app, tmp_path, "category", "list", "--search", "飘窗")
     assert "popup_window" in table.output and "首页飘窗遮挡" in table.output
 
+    # A check is shown by its label, as on the web; --json keeps its name.
+    checked = rectify(app, tmp_path, "category", "list", "--search", "column_stale")
+    assert "栏目是否及时更新" in checked.output and "column_fresh" not in checked.output
+    as_json = rectify(app, tmp_path, "category", "list", "--search", "column_stale", "--json")
+    assert {r["check"] for r in json.loads(as_json.stdout)} == {"column_fresh"}
+
 
 def test_edit_by_chinese_name_changes_only_the_options_given(app, tmp_path):
     rectify(app, tmp_path, *ADD)
@@ -108,7 +117,11 @@ def test_edit_by_chinese_name_changes_only_the_options_given(app, tmp_path):
         "new_media": {"phrase": "推送页面弹窗遮挡正文", "heading": "政务新媒体页面弹窗遮挡内容"},
     }
     shown = rectify(app, tmp_path, "category", "show", "popup_window")
-    assert "推送页面弹窗遮挡正文" in shown.output and "整改期限：默认" in shown.output
+    assert "整改期限：默认" in shown.output
+    # Each kind's wording is named in Chinese, like the wording for every kind.
+    assert "全部对象·通报表述：首页飘窗遮挡正文" in shown.output
+    assert "政务新媒体·通报表述：推送页面弹窗遮挡正文" in shown.output
+    assert "new_media" not in shown.output
 
 
 @pytest.mark.parametrize(
@@ -240,6 +253,41 @@ def test_a_new_category_and_a_finding_under_it_print_under_its_theme_with_its_wo
     assert len(themed) == 1, [b.full_text for b in notice.blocks]
     [section] = themed
     assert "耿马自治县人民政府门户网站首页飘窗遮挡正文" in section
-    assert "耿马发布推送页面弹窗遮挡正文" in section
     assert "永德县人民政府门户网站首页页面错位、显示不全" in section
-    assert "首页飘窗遮挡正文" not in section.split("耿马发布", 1)[1]
+    # A theme whose heading is about websites takes no account: the account's problem keeps
+    # the category's own heading, with its new-media wording.
+    assert "耿马发布" not in section
+    assert "（二）首页飘窗遮挡，如：耿马发布推送页面弹窗遮挡正文。" in notice.text
+
+
+def readme_category_commands() -> list[list[str]]:
+    """The README's ``rectify category`` examples in order, as argument lists: each once as
+    printed without its [optional] parts, then once with them (the first of a|b)."""
+    text = (Path(__file__).parents[3] / "README.md").read_text(encoding="utf-8")
+    lines = " ".join(text.split("\\\n")).splitlines()
+    commands = []
+    for line in lines:
+        if not line.startswith("rectify category "):
+            continue
+        line = line.split("  #", 1)[0]
+        plain = re.sub(r"\s*\[[^\]]*\]", "", line)
+        commands.append(shlex.split(plain)[1:])
+        if plain != line:
+            full = re.sub(r"\[([^\]|]*)(\|[^\]]*)?\]", r"\1", line)
+            commands.append(shlex.split(full)[1:])
+    return commands
+
+
+def test_the_readmes_category_examples_run_in_order(app, tmp_path):
+    commands = readme_category_commands()
+    assert [c[1] for c in commands] == [
+        "list", "list", "show", "add", "edit", "edit", "retire", "retire",
+    ]  # fmt: skip
+
+    for args in commands:
+        result = rectify(app, tmp_path, *args)
+        assert result.exit_code == 0, (args, result.stdout, result.stderr)
+
+    added = category(app, "popup_window")
+    assert added.wording["new_media"]["phrase"] == "推送页面弹窗遮挡正文"
+    assert added.deadline_days is None and not added.retired  # cleared; retired, then undone

@@ -126,3 +126,29 @@ def test_a_bad_value_exits_non_zero_with_the_chinese_message_naming_it(
 
     assert says in result.stderr
     assert footprint(app) == before
+
+
+def test_the_text_command_names_texts_only_and_an_empty_value_says_it_cleared(
+    app, rectify, lincang
+):
+    rectify("issuer", "add", "lincang", "临沧市人民政府办公室", "市政府办公室", "--level", "city")
+    rectify("round", "set", "2021Q2", "发文机关", "临沧市政府办")
+
+    unknown = rectify("issuer", "text", "lincang", "不存在文本", "abc", code=2)
+    option = rectify("issuer", "text", "lincang", "合格率小数位数", "1", code=2)
+    cleared = rectify("round", "set", "2021Q2", "发文机关", "")
+    doc_cleared = rectify("round", "set", "2021Q2", "文号", "")
+    set_again = rectify("issuer", "text", "lincang", "导语", "现将有关情况通报如下：")
+    issuer_cleared = rectify("issuer", "text", "lincang", "导语", "")
+
+    says = " ".join(unknown.stderr.split())
+    assert "没有名为「不存在文本」的通报文本，可用：标题（title）、主送机关（addressees）" in says
+    assert "设置项" not in says and "合格率" not in says  # the texts, not the options
+    assert "是通报设置项，请用 rectify issuer option 设置" in option.stderr
+    assert "已清除检查轮次 2021Q2 的「发文机关」" in cleared.stdout
+    assert "已清除检查轮次 2021Q2 的「文号」" in doc_cleared.stdout
+    assert "已设置发文机关 lincang 的「导语」" in set_again.stdout
+    assert "已清除发文机关 lincang 的「导语」" in issuer_cleared.stdout
+    with app.uow() as uow:
+        assert "office" not in rounds.get_round(uow, "2021Q2").notice_texts
+        assert "preamble" not in issuers.get_issuer(uow, "lincang").texts
