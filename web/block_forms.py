@@ -142,7 +142,7 @@ def forms(round_blocks: dict[str, Any] | None, *, typed_kind: str = "", typed=No
     return [
         BlockForm(
             kind,
-            f"{label}（{kind}）",
+            label,
             PARTS[kind],
             shown(kind, (round_blocks or {}).get(kind), typed if kind == typed_kind else None),
             bool((round_blocks or {}).get(kind)),

@@ -9,6 +9,7 @@ missing from the form leaves its value as it is; a field sent empty clears it.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Annotated, Any
 
@@ -24,16 +25,20 @@ from services.rounds.notice_settings import (
     KIND_LABELS,
     LIST_TEXTS,
     OPTIONS,
+    PROBLEM_COUNTS,
     RATE_RULES,
     SECTION_LABELS,
     SURVEYS,
     Option,
 )
+from services.rounds.option_types import named_text
 
 #: Options stored only under a target kind (``groups: {<kind>: [...]}``, read per kind by
 #: services/reports/figures.py): the form offers no value for all kinds at once.
 KIND_ONLY = ("groups",)
-_WORDS = {**RATE_RULES, **SURVEYS, **SECTION_LABELS, **DESCRIPTIONS}
+_WORDS = {**RATE_RULES, **SURVEYS, **SECTION_LABELS, **DESCRIPTIONS, **PROBLEM_COUNTS}
+#: A value's code after its Chinese word, 「截断（truncate）」: not shown on a page.
+_CODE_AFTER = re.compile(r"（[A-Za-z_][A-Za-z0-9_.]*）")
 
 
 async def _form(request: Request) -> FormData:
@@ -87,7 +92,7 @@ def show_value(value: Any) -> str:
     if isinstance(value, bool):
         return "是" if value else "否"
     if isinstance(value, dict) and "heading" in value:
-        return f"{value['heading']}=" + "、".join(str(i) for i in value.get("items") or [])
+        return named_text(value)  # with its kinds: saving the form unchanged keeps them
     if isinstance(value, list):
         if all(isinstance(v, dict) for v in value):
             return "\n".join(show_value(v) for v in value)
@@ -111,7 +116,8 @@ def allowed(option: Option) -> str:
     said = said.replace(f"0–{MAX_ID} 之间的整数", "不小于 0 的整数")
     if said == "不能为空":
         said = ""
-    return "；".join(part for part in (said, option.help) if part)
+    parts = (_CODE_AFTER.sub("", part) for part in (said, option.help) if part)
+    return "；".join(parts)  # the Chinese words only: each parser reads them
 
 
 def text_fields(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import secrets
 from datetime import date, datetime
 from pathlib import Path
@@ -9,7 +10,7 @@ from typing import Any
 
 from fastapi import Request
 from fastapi.templating import Jinja2Templates
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from services.core.clock import SHANGHAI
 from services.registry.units import TARGET_KINDS, TARGET_STATUSES, UNIT_KINDS
@@ -51,6 +52,22 @@ def size(value: int) -> str:
     return f"{max(1, value // 1024)} KB"
 
 
+#: A long run of Latin text in Chinese (an e-mail address, a URL, a long code).
+_LONG_LATIN = re.compile(r"[\w.@:/\-+%?=&#~]{12,}", re.ASCII)
+
+
+def breakable(text: str) -> Markup:
+    """The text, escaped, its long Latin runs allowed to break anywhere: a justified Chinese
+    line then fills up to its end instead of pushing a whole address down and stretching."""
+    parts, last = [], 0
+    for found in _LONG_LATIN.finditer(text or ""):
+        parts.append(escape(text[last : found.start()]))
+        parts.append(Markup('<span class="break-anywhere">{}</span>').format(found.group()))
+        last = found.end()
+    parts.append(escape((text or "")[last:]))
+    return Markup("").join(parts)
+
+
 def make_templates(directory: Path) -> Jinja2Templates:
     templates = Jinja2Templates(directory=directory)
     env = templates.env
@@ -67,7 +84,7 @@ def make_templates(directory: Path) -> Jinja2Templates:
         TARGET_STATUSES=TARGET_STATUSES,
         csrf_input=csrf_input,
     )
-    env.filters.update(local_time=local_time, day=day, size=size)
+    env.filters.update(local_time=local_time, day=day, size=size, breakable=breakable)
     return templates
 
 

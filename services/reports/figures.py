@@ -31,8 +31,6 @@ SCOPE_WORDS = {
     "city": ("全市", "市级部门"),
     "county": ("全县", "县级部门"),
 }
-#: The share of a kind a sample inspected: one decimal, as 抽查…占在运行总数的25.8%.
-SHARE_DECIMALS = 1
 
 
 @dataclass(frozen=True)
@@ -118,9 +116,22 @@ class KindStats(_Rated):
     survey: str = "census"  # census (普查) | sample (抽查)
     share: Decimal | None = None  # of the operating targets a sample inspected, in percent
     counts: bool = True  # the notice prints in operation / inspected / qualified
-    problem_targets: int = 0  # targets with any case in the round, deductions included
+    problem_targets: int = 0  # inspected targets with a case in the round, or unqualified
     groups: tuple[GroupStats, ...] = ()
     format: RateRule = field(default_factory=RateRule)
+    problems_counted: str = "all"  # what 发现问题网站N个 counts: all | unqualified
+
+    @property
+    def found(self) -> int:
+        """The N of 发现问题网站N个: every target with a problem, or (the office's choice)
+        only the unqualified."""
+        return self.unqualified if self.problems_counted == "unqualified" else self.problem_targets
+
+    @property
+    def found_also_qualified(self) -> bool:
+        """Some target with a problem still qualified (deductions only): the notice says how
+        many of those it found are unqualified (其中不合格网站M个)."""
+        return self.found != self.unqualified
 
     @property
     def sampled(self) -> bool:
@@ -201,12 +212,14 @@ def scope_of(round_: Round) -> Scope:
     return Scope(area=area, departments=departments)
 
 
-def share(inspected: int, operating: int) -> Decimal | None:
-    """The percentage of the operating targets a sample inspected (none without a population
-    larger than the sample: a sample of every target has no share worth printing)."""
+def share(inspected: int, operating: int, rule: RateRule | None = None) -> Decimal | None:
+    """The percentage of the operating targets a sample inspected, to the decimals and by the
+    rule of the kind's pass rate (none without a population larger than the sample: a sample
+    of every target has no share worth printing)."""
     if operating <= inspected:
         return None
-    return rounds.pass_rate(inspected, operating, decimals=SHARE_DECIMALS, rule="round_half_up")
+    rule = rule or RateRule()
+    return rounds.pass_rate(inspected, operating, decimals=rule.decimals, rule=rule.rule)
 
 
 def kind_stats(
@@ -220,7 +233,7 @@ def kind_stats(
     options = notice_options(round_) if options is None else options
     tallies = rounds.tally(uow, round_.code, kinds=RATED_KINDS)
     registered = operating_counts(uow, round_)
-    problems = problem_counts(uow, round_)
+    problems = problem_counts(uow, round_, tallies)
     groups = group_stats(uow, round_, options=options, rates=rates, tallies=tallies)
     result = {}
     for kind, t in tallies.items():
@@ -230,6 +243,7 @@ def kind_stats(
         survey = kind_option(options, kind, "survey")
         survey = survey or ("sample" if t.inspected < operating else "census")
         counts = kind_option(options, kind, "counts")
+        counted = kind_option(options, kind, "problems")
         result[kind] = KindStats(
             kind=kind,
             inspected=t.inspected,
@@ -238,11 +252,12 @@ def kind_stats(
             unqualified_target_ids=t.unqualified_target_ids,
             operating=operating,
             survey=survey,
-            share=share(t.inspected, operating) if survey == "sample" else None,
+            share=share(t.inspected, operating, fmt) if survey == "sample" else None,
             counts=True if counts is None else counts,
             problem_targets=problems.get(kind, 0),
             groups=groups.get(kind, ()),
             format=fmt,
+            problems_counted=counted or "all",
         )
     return result
 
@@ -262,15 +277,25 @@ def operating_counts(uow: UnitOfWork, round_: Round) -> dict[str, int]:
     return dict(uow.session.execute(query).all())
 
 
-def problem_counts(uow: UnitOfWork, round_: Round) -> dict[str, int]:
-    """Targets per kind with any case in the round (a deduction too, not only a veto)."""
+def problem_counts(
+    uow: UnitOfWork, round_: Round, tallies: dict[str, rounds.KindTally]
+) -> dict[str, int]:
+    """Inspected targets per kind with a problem: a case in the round (a deduction too, not
+    only a veto), or unqualified by the office's own verdict."""
     rows = uow.session.execute(
-        select(Target.kind, func.count(func.distinct(Case.target_id)))
+        select(Target.kind, Case.target_id)
+        .distinct()
         .join(Target, Target.id == Case.target_id)
-        .where(Case.round_id == round_.id)
-        .group_by(Target.kind)
+        .join(
+            Verdict,
+            (Verdict.target_id == Case.target_id) & (Verdict.round_id == round_.id),
+        )
+        .where(Case.round_id == round_.id, Verdict.inspected.is_(True))
     ).all()
-    return dict(rows)
+    found: dict[str, set[int]] = {k: set(t.unqualified_target_ids) for k, t in tallies.items()}
+    for kind, target_id in rows:
+        found.setdefault(kind, set()).add(target_id)
+    return {kind: len(ids) for kind, ids in found.items()}
 
 
 def group_stats(

@@ -73,6 +73,9 @@ class ConsultationView:
     over_five: str
     fast_units: str  # every question answered within 1 working day
     slow_units: str  # a question not answered within 5 working days
+    fast: int = 0  # questions answered within 1 working day
+    slow: int = 0  # questions not answered within 5 working days
+    fast_unit_count: int = 0  # units in fast_units (均 only for more than one)
 
 
 @dataclass(frozen=True)
@@ -285,16 +288,18 @@ def _consultation(
             slow_units.append(target.unit)
     total = len(data["questions"])
     targets = list(dict.fromkeys(q["target"] for q in data["questions"]))
+    fast_units = [u for u, ok in fast_by_unit.items() if ok]
     return ConsultationView(
         questions=total,
         targets=len(targets),
         noun=kinds_noun(names.target(t).kind for t in targets),
         within_one=_share(fast, total, rate),
         over_five=_share(slow, total, rate),
-        fast_units=listed(
-            [u for u, ok in fast_by_unit.items() if ok], summary=summary, noun="单位"
-        ),
+        fast_units=listed(fast_units, summary=summary, noun="单位"),
         slow_units=listed(slow_units, summary=summary, noun="单位"),
+        fast=fast,
+        slow=slow,
+        fast_unit_count=len(fast_units),
     )
 
 

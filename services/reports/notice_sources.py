@@ -15,6 +15,7 @@ from services.db.models import Round
 from services.reports.files import TEMPLATES, load_yaml
 from services.rounds import notice_settings
 from services.rounds.notice_settings import KIND_LABELS, Option
+from services.rounds.option_types import named_text
 
 DEFAULT, ISSUER, ROUND = "默认", "本机关", "本轮次"
 
@@ -99,8 +100,12 @@ def _one(value: Any) -> str:
     if isinstance(value, bool):
         return "是" if value else "否"
     if isinstance(value, dict) and "heading" in value:
-        return f"{value['heading']}={'、'.join(map(str, value.get('items') or []))}"
+        return named_text(value)  # 标题[政务新媒体]=代码1、代码2
     if isinstance(value, list):
         return "、".join(notice_settings.SECTION_LABELS.get(v, str(v)) for v in value)
-    labels = {**notice_settings.RATE_RULES, **notice_settings.SURVEYS}
+    labels = {
+        **notice_settings.RATE_RULES,
+        **notice_settings.SURVEYS,
+        **notice_settings.PROBLEM_COUNTS,
+    }
     return labels.get(value, str(value)) if isinstance(value, str) else str(value)

@@ -3,7 +3,9 @@
 Wording, most specific first: the category's own per kind (``Category.wording[kind]``), its
 own for every kind (``Category.wording["_"]``), its entry in notice_categories.yaml (the
 entry's part for the kind over the rest of it), and the file's ``_default``. Headings: the round's ``themes`` option, then ``Category.theme``, then the
-wording's ``heading``, ``Category.notice_heading`` or the category's name.
+wording's ``heading``, ``Category.notice_heading`` or the category's name. A theme collects only
+targets its heading fits: the kinds the entry lists (``标题[政务新媒体]=…``), else the kinds its
+heading is about (网站/专栏 or 新媒体); a target of another kind falls back to the next heading.
 """
 
 from __future__ import annotations
@@ -53,11 +55,49 @@ def own_heading(category: Category, words: dict[str, Any]) -> str:
     return str(words.get("heading") or category.notice_heading or category.name)
 
 
+#: Words that make a heading about websites (their columns and message boards included) or
+#: about new media; a heading naming one family only collects targets of that family.
+_HEADING_KINDS = (
+    (("网站", "专栏"), frozenset({"website", "column", "message_board"})),
+    (("新媒体",), frozenset({"new_media"})),
+)
+
+
+def heading_kinds(heading: str) -> frozenset[str] | None:
+    """The target kinds a theme's heading is about (政务新媒体管理不规范: new media only), or
+    None when it names both families or neither (信息发布审核把关不严: any kind)."""
+    found = [kinds for words, kinds in _HEADING_KINDS if any(w in heading for w in words)]
+    return found[0] if len(found) == 1 else None
+
+
+def fits(heading: str, kinds: frozenset[str] | None, kind: str) -> bool:
+    """Whether a theme collects a target of ``kind``: its own kinds if it lists them, else
+    the kinds its heading is about."""
+    allowed = kinds if kinds is not None else heading_kinds(heading)
+    return allowed is None or kind in allowed
+
+
+@dataclass(frozen=True)
+class Theme:
+    """One ``themes`` entry: a heading, the categories (codes or names) it lists, and the
+    target kinds it is restricted to (None: the kinds its heading is about)."""
+
+    heading: str
+    items: tuple[str, ...]
+    kinds: frozenset[str] | None = None
+
+    def names(self, category: Category) -> bool:
+        return category.code in self.items or category.name in self.items
+
+    def takes(self, category: Category, kind: str) -> bool:
+        return self.names(category) and fits(self.heading, self.kinds, kind)
+
+
 @dataclass(frozen=True)
 class Composition:
     """The options section 存在问题 reads: themes, descriptions, summaries."""
 
-    themes: tuple[tuple[str, tuple[str, ...]], ...] = ()  # (heading, category codes or names)
+    themes: tuple[Theme, ...] = ()
     description: str = "none"
     summary: Summary = Summary()
 
@@ -67,7 +107,9 @@ class Composition:
         for theme in settings.get("themes") or ():
             if isinstance(theme, dict) and isinstance(theme.get("heading"), str):
                 items = tuple(str(i) for i in theme.get("items") or ())
-                themes.append((theme["heading"], items))
+                kinds = theme.get("kinds")
+                kinds = frozenset(str(k) for k in kinds) if isinstance(kinds, list) else None
+                themes.append(Theme(theme["heading"], items, kinds or None))
         chosen = (settings.get("problems") or {}).get("description")
         return cls(
             themes=tuple(themes),
@@ -75,17 +117,30 @@ class Composition:
             summary=Summary.of(settings),
         )
 
-    def rank_in_theme(self, category: Category) -> int:
-        """Where the round's theme placing the category lists it (none: after every listed)."""
-        for _, items in self.themes:
-            for rank, item in enumerate(items):
-                if item in (category.code, category.name):
-                    return rank
-        return sum(len(items) for _, items in self.themes)
+    def rank_in_theme(self, category: Category, kind: str) -> int:
+        """Where the round's theme placing the category (for a target of ``kind``) lists it
+        (none: after every listed)."""
+        for theme in self.themes:
+            if theme.takes(category, kind):
+                return next(
+                    rank for rank, item in enumerate(theme.items) if item in _keys(category)
+                )
+        return sum(len(theme.items) for theme in self.themes)
 
-    def theme_of(self, category: Category) -> tuple[int, str] | None:
-        """(rank, heading) of the first ``themes`` entry naming the category by code or name."""
-        for rank, (heading, items) in enumerate(self.themes):
-            if category.code in items or category.name in items:
-                return rank, heading
+    def theme_of(self, category: Category, kind: str) -> tuple[int, str] | None:
+        """(rank, heading) of the first ``themes`` entry naming the category by code or name
+        that takes a target of ``kind`` (a theme about new media does not take a column)."""
+        for rank, theme in enumerate(self.themes):
+            if theme.takes(category, kind):
+                return rank, theme.heading
         return None
+
+
+def category_theme(category: Category, kind: str) -> str | None:
+    """The category's own theme (``Category.theme``) if its heading fits a target of ``kind``."""
+    theme = category.theme
+    return theme if theme and fits(theme, None, kind) else None
+
+
+def _keys(category: Category) -> tuple[str, str]:
+    return category.code, category.name

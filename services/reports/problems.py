@@ -21,7 +21,13 @@ from services.core.uow import UnitOfWork
 from services.db.models import Case, CaseNotice, Category, Round, Target, Unit
 from services.reports.files import TEMPLATES
 from services.reports.lists import kinds_noun, listed, quoted
-from services.reports.problem_wording import Composition, load_config, own_heading, wording
+from services.reports.problem_wording import (
+    Composition,
+    category_theme,
+    load_config,
+    own_heading,
+    wording,
+)
 from services.reports.wording import cn_times
 from states import NOTICE_LEVELS
 
@@ -120,13 +126,14 @@ def _rows(uow: UnitOfWork, round_: Round, config: dict[str, Any]) -> list[_Row]:
 
 def _headings(rows: list[_Row], composition: Composition) -> dict[int, tuple[int, str]]:
     """Each case's (rank, heading): a theme of the round's options first, in their order,
-    then the category's theme or own heading in catalogue order; an ``attach_to`` category
-    joins its target's other category unless the options placed it."""
-    placed = {r.case.id: composition.theme_of(r.category) for r in rows}
+    then the category's theme or own heading in catalogue order (a theme only for a target
+    its heading fits); an ``attach_to`` category joins its target's other category unless
+    the options placed it."""
+    placed = {r.case.id: composition.theme_of(r.category, r.target.kind) for r in rows}
     later = len(composition.themes)
     heading: dict[int, tuple[int, str]] = {}
     for r in rows:
-        own = r.category.theme or own_heading(r.category, r.words)
+        own = category_theme(r.category, r.target.kind) or own_heading(r.category, r.words)
         heading[r.case.id] = placed[r.case.id] or (later, own)
     for r in rows:
         hosts = r.words["attach_to"] or ()
@@ -158,7 +165,10 @@ def problem_sections(
     for r in rows:
         grouped.setdefault(headings[r.case.id], {}).setdefault(r.target.id, []).append(r)
     themed = {
-        headings[r.case.id] for r in rows if composition.theme_of(r.category) or r.category.theme
+        headings[r.case.id]
+        for r in rows
+        if composition.theme_of(r.category, r.target.kind)
+        or category_theme(r.category, r.target.kind)
     }
     order = sorted(grouped, key=lambda key: key[0])  # stable: catalogue order within a rank
     return [
@@ -179,9 +189,11 @@ def _section(
     elaboration = words["elaboration"]
     if themed and len({r.words["elaboration"] for rows in targets for r in rows}) > 1:
         elaboration = ""  # a theme over categories explained differently: no one explanation
-    items = tuple(_item(rows, later=later, composition=composition) for rows in targets)
+    items = tuple(
+        _item(rows, later=later, composition=composition, heading=heading) for rows in targets
+    )
     summarised = composition.summary.applies(len(items))
-    texts = _summary(targets, composition) if summarised else [i.text for i in items]
+    texts = _summary(targets, composition, heading) if summarised else [i.text for i in items]
     template = (words.get("summary_section") if summarised else None) or words["section"]
     text = _ENV.from_string(template).render(
         heading=heading, elaboration=elaboration, items=texts, quarter=quarter
@@ -192,15 +204,20 @@ def _section(
     )
 
 
-def _summary(targets: list[list[_Row]], composition: Composition) -> list[str]:
+def _summary(targets: list[list[_Row]], composition: Composition, heading: str) -> list[str]:
     """One clause per category, each naming only the targets that have it: “甲”“乙”等9个
     政务新媒体内容长期未更新；“丙”存在严重表述错误问题 (the first names and the count past the
-    threshold), in the order the round's theme lists the categories, else the catalogue's. Alone in its section, a category without a phrase adds none (its heading says
-    it); beside others it is named: 存在<its name>问题. A category worded differently per target
-    kind gives a clause per wording."""
+    threshold), in the order the round's theme lists the categories, else the catalogue's.
+    Alone under its own heading, a category without a phrase adds none (its heading says
+    it); beside others or under a theme it is named: 存在<its name>问题 (``_phrase``). A
+    category worded differently per target kind gives a clause per wording."""
     every = sorted(
         (r for rows in targets for r in rows),
-        key=lambda r: (composition.rank_in_theme(r.category), _rank(r.category), r.case.id),
+        key=lambda r: (
+            composition.rank_in_theme(r.category, r.target.kind),
+            _rank(r.category),
+            r.case.id,
+        ),
     )
     by_category: dict[tuple[str, str], list[_Row]] = {}
     for r in every:
@@ -212,11 +229,21 @@ def _summary(targets: list[list[_Row]], composition: Composition) -> list[str]:
     for rows in groups:
         names = [quoted(_name(r), r.target.kind) for r in rows]
         noun = kinds_noun(r.target.kind for r in rows)
-        phrase = rows[0].words["phrase"]
+        phrase = _phrase(rows[0], heading)
         if not phrase and len(groups) > 1:
             phrase = f"存在{rows[0].category.name}问题"
         clauses.append(listed(names, summary=composition.summary, noun=noun) + phrase)
     return clauses
+
+
+def _phrase(row: _Row, heading: str) -> str:
+    """What a category adds after a target's name. Without a phrase of its own a category
+    relies on its heading to say it (个别政府网站…存在严重表述错误，如：某专栏); under another
+    heading (a theme) it is named: 存在<its name>问题."""
+    phrase = str(row.words["phrase"] or "")
+    if phrase or heading == own_heading(row.category, row.words):
+        return phrase
+    return f"存在{row.category.name}问题"
 
 
 def _rank(category: Category) -> int:
@@ -229,9 +256,11 @@ def _name(row: _Row) -> str:
     return row.target.name
 
 
-def _item(rows: list[_Row], *, later: Counter, composition: Composition) -> ProblemItem:
+def _item(
+    rows: list[_Row], *, later: Counter, composition: Composition, heading: str
+) -> ProblemItem:
     first = rows[0]
-    phrases = _unique(r.words["phrase"] for r in rows)
+    phrases = _unique(_phrase(r, heading) for r in rows)
     counts = [prior_notices(r.case, later) for r in rows]
     city, province, county = (max(c[i] for c in counts) for i in range(3))
     history = notice_history(city, province, county)

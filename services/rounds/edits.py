@@ -11,10 +11,13 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
+from sqlalchemy import func, select
+
 from services.access.users import UserView
-from services.core.errors import ValidationFailed
+from services.core.errors import Forbidden, ValidationFailed
 from services.core.uow import UnitOfWork
-from services.db.models import Round
+from services.db.issuer_models import Issuer
+from services.db.models import Case, Round, Target, Unit, Verdict
 from services.rounds import issuers, publication, rounds
 from services.rounds.publication import PublicationSummary
 
@@ -43,6 +46,17 @@ def editable_round(uow: UnitOfWork, round_code: str, *, user: UserView | None = 
     if user is not None:
         user.require_acting()
         issuers.require_manage(user.scope_path, round_.issuer)
+    return round_
+
+
+def readable_round(uow: UnitOfWork, round_code: str, *, user: UserView) -> Round:
+    """The round, if ``user`` may read it (its notice, its ledger): a round of an office in
+    the user's subtree or above it, or of none; another subtree's office's round is 403."""
+    round_ = rounds.get_round(uow, round_code)
+    if not issuers.can_read(user.scope_path, round_.issuer):
+        raise Forbidden(
+            f"检查轮次 {round_.code} 由{round_.issuer.name}组织，不在您的管辖范围内，不能查看"
+        )
     return round_
 
 
@@ -118,9 +132,38 @@ def set_round_issuer(
     issuer = issuers.get_issuer(uow, unit_code) if unit_code else None
     if user is not None:
         issuers.require_manage(user.scope_path, issuer)
+    if issuer is not None:
+        _require_covers(uow, round_, issuer)
     round_.issuer = issuer
     uow.flush()
     return round_
+
+
+def _require_covers(uow: UnitOfWork, round_: Round, issuer: Issuer) -> None:
+    """Refuse an office whose subtree does not hold every case and checked target of the round:
+    its notice would print that office's header over another office's data."""
+    outside = ~Unit.path.startswith(issuer.unit.path, autoescape=True)
+    cases = uow.session.scalar(
+        select(func.count())
+        .select_from(Case)
+        .join(Unit, Unit.id == Case.unit_id)
+        .where(Case.round_id == round_.id, outside)
+    )
+    targets = uow.session.scalar(
+        select(func.count())
+        .select_from(Verdict)
+        .join(Target, Target.id == Verdict.target_id)
+        .join(Unit, Unit.id == Target.unit_id)
+        .where(Verdict.round_id == round_.id, outside)
+    )
+    found = [f"{n} {what}" for n, what in ((cases, "件问题案件"), (targets, "个检查对象")) if n]
+    if found:
+        raise ValidationFailed(
+            [
+                f"检查轮次 {round_.code} 不能由{issuer.name}（{issuer.unit.code}）发文："
+                f"本轮次有 {'、'.join(found)}不属于{issuer.unit.name}及其下级单位"
+            ]
+        )
 
 
 def set_round_doc_number(

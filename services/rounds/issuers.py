@@ -158,6 +158,16 @@ def can_manage(user_scope_path: str | None, issuer: Issuer | None) -> bool:
     return issuer is not None and issuer.unit.path.startswith(user_scope_path)
 
 
+def can_read(user_scope_path: str | None, issuer: Issuer | None) -> bool:
+    """Whether a supervisor scoped to a subtree may read this issuer's rounds: those he runs
+    (``can_manage``) and those covering his subtree (an issuer above it, or none); a sibling
+    county's or another city's are not his."""
+    if user_scope_path is None or issuer is None:
+        return True
+    path = issuer.unit.path
+    return path.startswith(user_scope_path) or user_scope_path.startswith(path)
+
+
 def require_manage(user_scope_path: str | None, issuer: Issuer | None) -> None:
     """Refuse (403) a supervisor whose subtree does not hold the issuer."""
     if can_manage(user_scope_path, issuer):

@@ -50,6 +50,8 @@ SECTION_LABELS = {
 DEFAULT_SECTIONS = ("overview", "problems", "requirements")
 RATE_RULES = {"round_half_up": "四舍五入", "truncate": "截断"}
 SURVEYS = {"census": "普查", "sample": "抽查"}
+#: What 发现问题网站N个 counts: every inspected target with a problem, or only the unqualified.
+PROBLEM_COUNTS = {"all": "全部问题对象", "unqualified": "仅不合格"}
 FOLLOWUPS = {"praised": "表扬", "unreported": "未报送单位", "still_unfixed": "复查仍未整改"}
 #: Where section 存在问题 prints each case's description (Case.description).
 DESCRIPTIONS = {"none": "不打印", "after_target": "对象后"}
@@ -118,6 +120,14 @@ OPTIONS: tuple[Option, ...] = (
         help="否：只写发现问题的数量和合格率，不写在运行、检查、合格的数量；默认 是",
     ),
     _option(
+        "kinds.problems",
+        "问题数量口径",
+        choice(PROBLEM_COUNTS),
+        per_kind=True,
+        help="「发现问题网站N个」的N：全部问题对象（含只有扣分问题的对象，与不合格数不同时"
+        "写「其中不合格网站M个」）或仅不合格；默认 全部问题对象",
+    ),
+    _option(
         "groups",
         "分组统计",
         named_list(),
@@ -134,9 +144,10 @@ OPTIONS: tuple[Option, ...] = (
     _option(
         "themes",
         "问题主题",
-        named_list(),
+        named_list(with_kinds=True),
         repeated=True,
-        help="每行一个主题：主题标题=类别代码或名称，依次列出",
+        help="每行一个主题：主题标题=类别代码或名称，依次列出；只收某类对象时写"
+        "「主题标题[政务新媒体]=…」（不写时，标题只说网站或只说政务新媒体的主题只收该类对象）",
     ),
     _option(
         "summary.threshold",

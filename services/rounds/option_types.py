@@ -118,8 +118,55 @@ def sections(labels: dict[str, str]) -> tuple[Parse, Check]:
     return parse, check
 
 
-def named_list() -> tuple[Parse, Check]:
-    """ "heading = a, b, c" → {"heading": .., "items": [..]} (themes, unit groups)."""
+#: The kinds a theme (问题主题) may be restricted to, and the words an office writes for them.
+THEME_KINDS = {
+    "website": "政府网站",
+    "column": "专栏",
+    "new_media": "政务新媒体",
+    "message_board": "网民留言平台",
+}
+_KIND_WORDS = {
+    **{code: code for code in THEME_KINDS},
+    **{label: code for code, label in THEME_KINDS.items()},
+    "网站": "website",
+    "信息公开专栏": "column",
+    "新媒体": "new_media",
+    "留言平台": "message_board",
+}
+_ALL_KINDS = {"全部", "所有", "所有类型", "全部类型", "all"}
+
+
+def _kinds(text: str) -> list[str]:
+    """政务新媒体、专栏 → ["new_media", "column"]; 全部 → every kind; unknown → OptionError."""
+    words = [w for w in re.split(SEPARATORS, text.strip()) if w]
+    if any(w.lower() in _ALL_KINDS for w in words):
+        return list(THEME_KINDS)
+    if not words:
+        raise OptionError("方括号中应写对象类型，如「[政务新媒体]」；不限类型时不写方括号")
+    unknown = [w for w in words if w.lower() not in _KIND_WORDS and w not in _KIND_WORDS]
+    if unknown:
+        shown = "、".join(f"{v}（{k}）" for k, v in THEME_KINDS.items())
+        raise OptionError(f"对象类型「{'、'.join(unknown)[:40]}」无效，可选：{shown}或 全部")
+    return list(dict.fromkeys(_KIND_WORDS.get(w, _KIND_WORDS.get(w.lower(), w)) for w in words))
+
+
+def named_text(value: Any) -> str:
+    """A stored entry as the text its parser reads back: 标题[政务新媒体]=代码1、代码2."""
+    kinds = value.get("kinds") or []
+    words = (
+        "全部"
+        if set(kinds) == set(THEME_KINDS)
+        else "、".join(THEME_KINDS.get(k, k) for k in kinds)
+    )
+    shown = f"[{words}]" if kinds else ""
+    return f"{value['heading']}{shown}=" + "、".join(str(i) for i in value.get("items") or [])
+
+
+def named_list(*, with_kinds: bool = False) -> tuple[Parse, Check]:
+    """ "heading = a, b, c" → {"heading": .., "items": [..]} (themes, unit groups). With
+    ``with_kinds`` (themes), "heading[政务新媒体、专栏] = a, b" also restricts the entry to
+    those target kinds: {"heading": .., "kinds": ["new_media", "column"], "items": [..]}."""
+    form = "标题[对象类型]=代码1、代码2" if with_kinds else "标题=代码1、代码2"
 
     def check(value: Any) -> str | None:
         if (
@@ -130,15 +177,27 @@ def named_list() -> tuple[Parse, Check]:
             or not value["items"]
             or not all(isinstance(i, str) and i for i in value["items"])
         ):
-            return f"应写作「标题=代码1、代码2」，而不是「{str(value)[:60]}」"
+            return f"应写作「{form}」，而不是「{str(value)[:60]}」"
+        kinds = value.get("kinds")
+        if kinds is not None and (
+            not with_kinds
+            or not isinstance(kinds, list)
+            or not kinds
+            or any(k not in THEME_KINDS for k in kinds)
+        ):
+            return f"应写作「{form}」，而不是「{str(value)[:60]}」"
         return None
 
     def parse(text: str) -> dict[str, Any]:
         heading, sep, rest = str(text).partition("=")
-        items = [i for i in re.split(SEPARATORS, rest.strip()) if i]
-        value = {"heading": heading.strip(), "items": items}
+        heading = heading.strip()
+        value: dict[str, Any] = {"heading": heading}
+        restricted = re.fullmatch(r"(.+?)\s*[\[［【](.*)[\]］】]", heading) if with_kinds else None
+        if restricted:
+            value = {"heading": restricted[1].strip(), "kinds": _kinds(restricted[2])}
+        value["items"] = [i for i in re.split(SEPARATORS, rest.strip()) if i]
         if not sep or check(value):
-            raise OptionError(f"应写作「标题=代码1、代码2」，而不是「{str(text)[:60]}」")
+            raise OptionError(f"应写作「{form}」，而不是「{str(text)[:60]}」")
         return value
 
     return parse, check

@@ -53,11 +53,12 @@ ACCESS: dict[str, tuple] = {
     "POST /categories/{category_code}": ("login", "login", "login", 403, 403, 303, 303),
     "GET /registry/import": ("login", "login", "login", 200, 200, 200, 200),
     "POST /registry/import": ("login", "login", "login", 403, 403, 403, 200),
+    # The round (2021Q2) is county A's office's: another county's supervisor may not read it.
     "POST /rounds/{round_code}/publish": ("login", "login", "login", 403, 403, 303, 303),
-    "GET /rounds/{round_code}/notice.{fmt}": ("login", "login", "login", 200, 200, 200, 200),
-    "GET /rounds/{round_code}/ledger.{fmt}": ("login", "login", "login", 200, 200, 200, 200),
+    "GET /rounds/{round_code}/notice.{fmt}": ("login", "login", "login", 200, 403, 200, 200),
+    "GET /rounds/{round_code}/ledger.{fmt}": ("login", "login", "login", 200, 403, 200, 200),
     # Notice settings: the round's page, its blocks; issuers (county A's, 耿马) by their unit.
-    "GET /rounds/{round_code}/notice": ("login", "login", "login", 200, 200, 200, 200),
+    "GET /rounds/{round_code}/notice": ("login", "login", "login", 200, 403, 200, 200),
     "POST /rounds/{round_code}/notice": ("login", "login", "login", 403, 403, 303, 303),
     "POST /rounds/{round_code}/blocks/{kind}": ("login", "login", "login", 403, 403, 303, 303),
     "GET /issuers": ("login", "login", "login", 200, 200, 200, 200),

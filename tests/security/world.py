@@ -2,7 +2,8 @@
 
 Every actor gets cases and an attachment of its own in county A (耿马), so one actor's
 successful action never changes what the next actor is answered. The county supervisor is
-scoped to county B (沧源): everything it is tried on belongs to another county.
+scoped to county B (沧源): everything it is tried on belongs to another county, the round
+2021Q2 too (county A's office runs it).
 """
 
 from __future__ import annotations
@@ -61,10 +62,10 @@ def build(app: App) -> World:
         a_unit(uow, "lincang", name="临沧市人民政府", kind="city_gov")
         a = a_unit(uow, "gengma", parent_code="lincang", name="耿马县人民政府", kind="county_gov")
         b = a_unit(uow, "cangyuan", parent_code="lincang", name="沧源县人民政府", kind="county_gov")
-        issuers.upsert_issuer(
+        county_a = issuers.upsert_issuer(
             uow, issuers.IssuerSpec("gengma", "耿马县人民政府办公室", "县政府办公室", "county")
         )
-        a_round(uow, "2021Q2", deadline=date(2021, 7, 29))
+        a_round(uow, "2021Q2", deadline=date(2021, 7, 29)).issuer = county_a
         world = World(
             unit_links.issue_link(uow, unit_id=a.id).token,
             unit_links.issue_link(uow, unit_id=b.id).token,

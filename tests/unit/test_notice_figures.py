@@ -49,11 +49,22 @@ def test_groups_with_nothing_inspected_are_not_printed():
 
 
 @pytest.mark.parametrize(
-    "inspected, operating, expected",
-    [(50, 194, "25.8"), (1, 3, "33.3"), (2, 8, "25.0"), (10, 10, None), (10, 0, None)],
+    "inspected, operating, rule, expected",
+    [
+        (50, 194, RateRule(1, "round_half_up"), "25.8"),
+        (1, 3, RateRule(1, "round_half_up"), "33.3"),
+        (2, 8, RateRule(0, "round_half_up"), "25"),
+        (60, 230, RateRule(1, "round_half_up"), "26.1"),
+        (60, 230, RateRule(1, "truncate"), "26.0"),  # the kind's rule, as its pass rate
+        (60, 230, RateRule(2, "truncate"), "26.08"),
+        (10, 10, RateRule(), None),
+        (10, 0, RateRule(), None),
+    ],
 )
-def test_a_sample_shares_one_decimal_of_a_larger_population(inspected, operating, expected):
-    result = share(inspected, operating)
+def test_a_sample_shares_as_its_kinds_rate_of_a_larger_population(
+    inspected, operating, rule, expected
+):
+    result = share(inspected, operating, rule)
     assert (None if result is None else str(result)) == expected
 
 

@@ -138,3 +138,74 @@ async def test_a_county_supervisor_cannot_change_the_shared_catalogue(app, web_a
             )
             assert response.status_code == expected, username
     assert stored(app, "typos").theme == "qian的主题"
+
+
+def _field_error(page: str, input_id: str) -> str:
+    """The refusal shown under a form field (empty when there is none)."""
+    marker = f'id="{input_id}-err">'
+    return page.split(marker, 1)[1].split("</p>", 1)[0] if marker in page else ""
+
+
+async def test_a_refused_new_category_comes_back_as_typed_with_every_problem_at_its_field(
+    app, supervisor
+):
+    page = await supervisor.get("/categories")
+    typed = NEW | {"code": "qa bad code!", "name": "", "deadline_days": "-5", "theme": "我的主题"}
+
+    refused = await supervisor.post("/categories", data=typed | {"csrf_token": csrf_of(page)})
+
+    assert refused.status_code == 400
+    body = refused.text
+    assert "请求有误" not in body and 'href="/categories"' in body  # the page, with navigation
+    assert "未保存：以下 3 处有误" in body
+    assert "只能由字母、数字和下划线组成" in _field_error(body, "a-code")
+    assert "类别名称不能为空" in _field_error(body, "a-name")
+    assert "整改天数应为正整数：「-5」" in _field_error(body, "a-deadline_days")
+    assert _field_error(body, "a-theme") == ""
+    assert 'id="a-code" name="code" value="qa bad code!"' in body
+    assert 'id="a-deadline_days" name="deadline_days" value="-5"' in body
+    assert 'value="我的主题"' in body and 'value="首页飘窗遮挡正文"' in body
+    assert 'value="column" checked' in body and 'value="deduction" selected' in body
+    assert 'action="/categories#add"' in body
+    with app.uow() as uow:
+        assert uow.session.query(Category).filter(Category.theme == "我的主题").count() == 0
+
+
+async def test_a_refused_edit_keeps_the_typed_values_and_names_each_problem(app, supervisor):
+    form = await supervisor.get("/categories?code=typos")
+    refused = await supervisor.post(
+        "/categories/typos",
+        data={
+            "csrf_token": csrf_of(form),
+            "name": "严重表述错误",  # another category's name
+            "deadline_days": "0",
+            "theme": "改过的主题",
+            "kind": "_",
+            "phrase": "{{ 未知 }}",
+        },
+    )
+    assert refused.status_code == 400
+    body = refused.text
+    assert "未保存：以下 2 处有误" in body and 'id="edit"' in body
+    assert "已被类别 serious_wording 使用" in _field_error(body, "e-name")
+    assert "整改天数应在 1–365 天之间：0" in _field_error(body, "e-deadline_days")
+    assert 'id="e-theme" name="theme" value="改过的主题"' in body
+    assert stored(app, "typos").name == "错别字" and stored(app, "typos").theme != "改过的主题"
+
+
+async def test_an_emptied_field_of_the_edit_form_clears_the_stored_value(app, supervisor):
+    page = await supervisor.get("/categories")
+    await supervisor.post("/categories", data=NEW | {"csrf_token": csrf_of(page)})
+    response = await supervisor.post(
+        "/categories/popup_window",
+        data={"csrf_token": csrf_of(page), "theme": "", "deadline_days": "", "name": "首页飘窗"},
+    )
+    assert response.status_code == 303
+    category = stored(app, "popup_window")
+    assert (category.name, category.theme, category.deadline_days) == ("首页飘窗", None, None)
+
+
+async def test_the_category_page_names_automated_checks_in_chinese_only(supervisor):
+    page = (await supervisor.get("/categories")).text
+    assert 'title="site_reachable" >站点能否正常访问</option>' in page
+    assert "（site_reachable）" not in page

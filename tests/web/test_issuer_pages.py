@@ -365,8 +365,10 @@ SAMPLES = (
     "100.0%",
     "存在问题、工作要求",
     "对象后",
+    "新媒体重点[政务新媒体]=nm_stale、严重表述错误",  # a theme for one kind: kept on save
     "重点=column_stale、严重表述错误",  # a theme: categories by code or name
     "重点=county_gov、gengma",  # a unit group: unit kinds or unit codes
+    "仅不合格",  # what 发现问题网站N个 counts
 )
 
 
@@ -459,3 +461,72 @@ async def test_block_rows_pasted_from_a_spreadsheet_are_read_by_their_columns(ap
     shown = (await city.get("/rounds/2021Q2/notice")).text
     assert "gm-site，不及时" in shown
     assert "上级部署转载重要信息12条，从中抽取5条" in shown.split('class="notice-preview"')[1]
+
+
+async def test_the_preview_opens_the_page_above_the_form_and_downloads_say_they_are_saved(
+    app, city
+):
+    page = await city.get("/rounds/2021Q2/notice")
+    shown = await city.post(
+        "/rounds/2021Q2/notice",
+        data={
+            "text:addressees": "预览用的主送机关：",
+            "action": "preview",
+            "csrf_token": csrf_of(page),
+        },
+    )
+    body = shown.text
+    assert body.count('class="notice-preview"') == 1
+    banner = body.index("以下为预览，尚未保存。")
+    preview = body.index('class="notice-preview"')
+    form = body.index('<form id="notice-form"')
+    assert banner < preview < form  # what the user sees first, without scrolling
+    assert "预览用的主送机关：" in body[preview:form]
+    assert 'form="notice-form" name="action" value="save">保存这些修改</button>' in body
+    assert "下载已保存的通报（不含本次预览的修改）" in body[preview:form]
+    saved_page = (await city.get("/rounds/2021Q2/notice")).text
+    assert "以下为预览" not in saved_page and "预览（已保存的通报）" in saved_page
+    assert saved_page.index('<form id="notice-form"') < saved_page.index('class="notice-preview"')
+    assert "下载已保存的通报：" in saved_page and "下载 Word" not in saved_page
+
+
+async def test_the_round_page_labels_options_and_blocks_in_chinese_only(app, city):
+    with app.uow() as uow:
+        city_office = issuers.get_issuer(uow, "lincang")
+        for line in ("网站方面=column_stale", "新媒体方面=nm_zombie"):
+            issuers.set_option(uow, city_office, "themes", line)
+        uow.commit()
+    body = (await city.get("/rounds/2021Q2/notice")).text
+    for code in ("（recheck）", "（round_half_up）", "（truncate）", "（census）", "（overview）"):
+        assert code not in body, code
+    assert ">pass_rate.decimals<" not in body and 'title="pass_rate.decimals"' in body
+    assert "四舍五入、截断" in body and "普查、抽查" in body
+    assert ">保存复查</button>" in body and "<h3>复查" in body
+    themes = body.split('name="opt:themes"', 1)[1].split("</td>", 1)[0]
+    assert (
+        'class="muted small lines">默认：<br>网站方面=column_stale\n新媒体方面=nm_zombie<' in themes
+    )
+
+
+async def test_an_office_that_does_not_cover_the_rounds_cases_is_refused_at_the_issuer_field(
+    app, city
+):
+    page = await city.get("/rounds/2021Q2/notice")
+    refused = await city.post(
+        "/rounds/2021Q2/notice",
+        data={
+            "issuer": "cangyuan",  # the case of 2021Q2 is 耿马's, not 沧源's
+            "text:addressees": "改过的主送机关：",
+            "action": "save",
+            "csrf_token": csrf_of(page),
+        },
+    )
+    assert refused.status_code == 400
+    said = refused.text.split('<p class="field-error">', 1)[1].split("</p>", 1)[0]
+    assert said == (
+        "检查轮次 2021Q2 不能由沧源县人民政府办公室（cangyuan）发文："
+        "本轮次有 1 件问题案件不属于沧源县人民政府及其下级单位"
+    )
+    assert '<option value="cangyuan" selected>' in refused.text
+    assert "改过的主送机关：" in refused.text
+    assert _round_settings(app) == ({}, "lincang")

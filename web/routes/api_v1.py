@@ -165,4 +165,4 @@ def targets(
 
 @router.get("/rounds", summary="检查轮次")
 def rounds(uow: Uow, user: ApiUser) -> list[listings.RoundRow]:
-    return listings.list_rounds(uow)
+    return listings.list_rounds(uow, scope_path=user.scope_path)

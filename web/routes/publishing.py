@@ -61,12 +61,14 @@ def publish(request: Request, round_code: str, uow: Uow, user: CurrentUser):
 
 @router.get("/rounds/{round_code}/notice.{fmt}")
 def notice(round_code: str, fmt: str, uow: Uow, user: CurrentUser):
+    round_edits.readable_round(uow, round_code, user=user)
     return _download(exports.notice_download(uow, round_code, fmt=fmt))
 
 
 @router.get("/rounds/{round_code}/ledger.{fmt}")
 def ledger(round_code: str, fmt: str, uow: Uow, user: CurrentUser):
-    # A county's supervisor gets the ledger of that county's cases only.
+    # A county's supervisor gets the ledger of that county's cases only, of the rounds he reads.
+    round_edits.readable_round(uow, round_code, user=user)
     return _download(exports.ledger_download(uow, round_code, fmt=fmt, scope_path=user.scope_path))
 
 

@@ -20,7 +20,7 @@ from services.core.errors import NotFound, ValidationFailed
 from services.core.uow import UnitOfWork
 from services.db.models import Round
 from services.reports import notice as notice_service
-from services.rounds import blocks, issuers, rounds
+from services.rounds import blocks, issuers
 from services.rounds import edits as round_edits
 from services.rounds.notice_settings import KIND_LABELS, TEXTS
 from services.rounds.setting_checks import TEXT_WORDS
@@ -36,7 +36,7 @@ NO_ISSUER = ""
 
 @router.get("/rounds/{round_code}/notice")
 def notice_page(request: Request, round_code: str, uow: Uow, user: CurrentUser):
-    round_ = rounds.get_round(uow, round_code)
+    round_ = round_edits.readable_round(uow, round_code, user=user)
     return _page(request, uow, user, round_)
 
 
@@ -116,19 +116,26 @@ def _read(uow: UnitOfWork, user: UserView, round_: Round, form: FormData) -> Rea
     return reading
 
 
-def _apply(uow: UnitOfWork, user: UserView, round_: Round, form: FormData, reading: Reading):
+def _apply(
+    uow: UnitOfWork, user: UserView, round_: Round, form: FormData, reading: Reading
+) -> dict[str, str]:
+    """Store what the form asks (flushed, not committed); a refused issuer, at its field."""
     code = round_.code
     if "issuer" in form:
         chosen = str(form["issuer"]).strip() or None
         current = round_.issuer.unit.code if round_.issuer is not None else None
-        if chosen != current:
-            round_edits.set_round_issuer(uow, code, chosen, user=user)
+        try:
+            if chosen != current:
+                round_edits.set_round_issuer(uow, code, chosen, user=user)
+        except ValidationFailed as exc:  # an office whose subtree does not hold the round's data
+            return {"issuer": "；".join(exc.errors)}
     if reading.texts:
         round_edits.set_round_texts(uow, code, reading.texts, user=user)
     for path, kind, lines in reading.options:
         round_edits.clear_round_option(uow, code, path, kind=kind, user=user)
         for line in lines:
             round_edits.set_round_option(uow, code, path, line, kind=kind, user=user)
+    return {}
 
 
 @router.post("/rounds/{round_code}/notice", dependencies=[Csrf])
@@ -139,11 +146,11 @@ def save_notice(request: Request, round_code: str, uow: Uow, user: CurrentUser, 
     if reading.errors:  # the form again, as typed, each refused field named; nothing stored
         return _page(request, uow, user, round_, typed=form, reading=reading, status_code=400)
     try:
-        _apply(uow, user, round_, form, reading)
-        problems = [] if previewing else _preview(uow, round_code)[1]
+        reading.errors = _apply(uow, user, round_, form, reading)
+        problems = [] if previewing or reading.errors else _preview(uow, round_code)[1]
     except ValidationFailed as exc:
         problems = exc.errors
-    if problems:  # refused by a service, or the notice could not be made: none is stored
+    if reading.errors or problems:  # refused by a service, or no notice could be made: none stored
         reading.errors |= {f"notice{n}": text for n, text in enumerate(problems)}
         return _page(request, uow, user, round_, typed=form, reading=reading, status_code=400)
     if previewing:  # shown with the typed values; leaving the unit of work rolls them back

@@ -97,6 +97,17 @@ def test_a_recheck_that_found_everything_fixed_says_so(app):
     ]
 
 
+def test_a_recheck_that_found_nothing_fixed_does_not_print_zero_fixed(app):
+    a_recheck_quarter(app)
+    with app.uow() as uow:  # rechecked before the county website's fix on 6月20日
+        blocks.set_block(uow, Q2, "recheck", {"initial": "2021-05-10", "recheck": "2021-06-15"})
+        notice = build_notice(uow, Q2)
+
+    assert chapter(notice, "复查情况")[0] == (
+        "（一）初查和复查情况。2021年5月10日初查共发现问题3个，2021年6月15日复查时均未完成整改。"
+    )
+
+
 # ── Every block: only when present, in every format ─────────────────────────────────────
 
 
@@ -215,12 +226,62 @@ def test_a_consultation_gives_the_shares_answered_in_time_and_names_the_units(ap
         notice = build_notice(uow, Q2)
 
     # 5 questions: 2 answered the next working day, 1 in two days, 1 never, 1 after 8 days.
+    assert (
+        chapter(notice, "模拟咨询情况")
+        == [
+            "（一）总体情况。2021年二季度，对4个政府网站的互动交流渠道开展模拟咨询，共提交咨询问题5个，"
+            "其中40.00%的问题在1个工作日内得到答复，40.00%的问题超过5个工作日未答复。",
+            "（二）答复及时的单位。某市人民政府在1个工作日内答复咨询问题，答复及时、内容规范。",  # one: no 均
+            "（三）答复不及时的单位。耿马自治县人民政府、市自然资源和规划局存在超过5个工作日未答复的"
+            "咨询问题，互动回应不及时。",
+        ]
+    )
+
+
+def test_a_consultation_with_no_answer_in_time_says_so_without_a_zero_share(app):
+    late = {
+        "questions": [  # 2021-05-10 is a Monday
+            {"target": "w_city", "asked": "2021-05-10", "answered": "2021-05-12"},
+            {"target": "w_yd", "asked": "2021-05-10", "answered": "2021-05-13"},
+            {"target": "w_gm", "asked": "2021-05-10"},
+        ]
+    }
+    with app.uow() as uow:
+        a_quarter_with_problems(uow)
+        blocks.set_block(uow, Q2, "consultation", late)
+        none_in_time = chapter(build_notice(uow, Q2), "模拟咨询情况")
+        late["questions"] = late["questions"][:2]
+        blocks.set_block(uow, Q2, "consultation", late)
+        none_over_five = chapter(build_notice(uow, Q2), "模拟咨询情况")
+
+    assert none_in_time == [
+        "（一）总体情况。2021年二季度，对3个政府网站的互动交流渠道开展模拟咨询，共提交咨询问题3个，"
+        "均未在1个工作日内得到答复，其中33.33%的问题超过5个工作日未答复。",
+        "（二）答复不及时的单位。耿马自治县人民政府存在超过5个工作日未答复的咨询问题，互动回应不及时。",
+    ]
+    assert none_over_five == [
+        "（一）总体情况。2021年二季度，对2个政府网站的互动交流渠道开展模拟咨询，共提交咨询问题2个，"
+        "均未在1个工作日内得到答复，没有超过5个工作日未答复的问题。",
+    ]
+
+
+def test_a_consultation_answered_in_time_by_several_units_says_均(app):
+    quick = {
+        "questions": [
+            {"target": "w_city", "asked": "2021-05-10", "answered": "2021-05-11"},
+            {"target": "w_yd", "asked": "2021-05-10", "answered": "2021-05-10"},
+        ]
+    }
+    with app.uow() as uow:
+        a_quarter_with_problems(uow)
+        blocks.set_block(uow, Q2, "consultation", quick)
+        notice = build_notice(uow, Q2)
+
     assert chapter(notice, "模拟咨询情况") == [
-        "（一）总体情况。2021年二季度，对4个政府网站的互动交流渠道开展模拟咨询，共提交咨询问题5个，"
-        "其中40.00%的问题在1个工作日内得到答复，40.00%的问题超过5个工作日未答复。",
-        "（二）答复及时的单位。某市人民政府均在1个工作日内答复咨询问题，答复及时、内容规范。",
-        "（三）答复不及时的单位。耿马自治县人民政府、市自然资源和规划局存在超过5个工作日未答复的"
-        "咨询问题，互动回应不及时。",
+        "（一）总体情况。2021年二季度，对2个政府网站的互动交流渠道开展模拟咨询，共提交咨询问题2个，"
+        "均在1个工作日内得到答复。",
+        "（二）答复及时的单位。某市人民政府、永德县人民政府均在1个工作日内答复咨询问题，"
+        "答复及时、内容规范。",
     ]
 
 
@@ -257,6 +318,30 @@ def test_a_clean_up_names_the_accounts_still_not_deregistered_or_counts_them(app
     assert chapter(counted, "清理整合情况") == [
         f"{lead}截至目前还有“耿马旅游”等2个账号未完成注销。"
     ]
+
+
+def test_a_clean_up_with_nothing_deregistered_does_not_print_zero_done(app):
+    pending = {**CLEANED, "accounts": [{**a, "deregistered": False} for a in CLEANED["accounts"]]}
+    with app.uow() as uow:
+        a_quarter_with_problems(uow)
+        blocks.set_block(uow, Q2, "cleanup", pending)
+        named = chapter(build_notice(uow, Q2), "清理整合情况")
+        set_option(uow, "列举上限", "1")
+        counted = chapter(build_notice(uow, Q2), "清理整合情况")
+        done = {**CLEANED, "accounts": [{**a, "deregistered": True} for a in CLEANED["accounts"]]}
+        blocks.set_block(uow, Q2, "cleanup", done)
+        all_done = chapter(build_notice(uow, Q2), "清理整合情况")
+
+    lead = (
+        "（一）政务新媒体清理整合情况。按照省政府办公厅下发的待核查政务新媒体账号清单，"
+        "涉及应清理整合的政务新媒体账号3个，"
+    )
+    assert named == [
+        f"{lead}截至目前均未完成注销：“永德教育”（永德县人民政府）、“耿马旅游”（耿马自治县人民政府）、"
+        "“园区党建”（工业园区管理委员会）。"
+    ]
+    assert counted == [f"{lead}截至目前“永德教育”等3个账号均未完成注销。"]
+    assert all_done == [f"{lead}均已完成注销。"]  # not 已完成注销3个，均已完成注销
 
 
 # ── Refused on entry, naming the field ──────────────────────────────────────────────────

@@ -165,6 +165,78 @@ def test_a_categorys_theme_groups_it_unless_the_rounds_themes_place_it(app):
     )
 
 
+def a_wording_error_in_a_column_and_an_account(uow) -> None:
+    a_small_city(uow)
+    inspected(uow, "c_zr", unit="zr", kind="column", name="市自然资源和规划局信息公开专栏")
+    inspected(
+        uow, "nm_gm", unit="gm", kind="new_media", name="“耿马发布”微博", account_name="耿马发布"
+    )
+    a_case(uow, category="serious_wording", target_code="c_zr")
+    a_case(uow, category="serious_wording", target_code="nm_gm")
+
+
+COLUMN_OWN_HEADING = (
+    "个别政府网站信息发布审核不严。值班读网制度落实不到位，存在严重表述错误，"
+    "如：市自然资源和规划局信息公开专栏。"
+)
+
+
+def test_a_theme_whose_heading_is_about_new_media_collects_no_column(app):
+    """政务新媒体管理不规范 names 严重表述错误, which applies to every kind: the account goes
+    under it, the column keeps its own (website) heading instead of reading as new media."""
+    with app.uow() as uow:
+        a_wording_error_in_a_column_and_an_account(uow)
+        set_option(uow, "问题主题", "政务新媒体管理不规范=严重表述错误、nm_stale")
+        themed = problems_of(build_notice(uow, Q2))
+        set_option(uow, "问题主题", "个别单位信息发布审核不严=严重表述错误")
+        with_a_second_theme = problems_of(build_notice(uow, Q2))
+
+    assert themed == [
+        "（一）政务新媒体管理不规范，如：“耿马发布”微博存在严重表述错误。",
+        f"（二）{COLUMN_OWN_HEADING}",
+    ]
+    # A heading about no one kind takes the column; a category without a phrase of its own
+    # is named there, since the theme's heading does not say it.
+    assert with_a_second_theme == [
+        "（一）政务新媒体管理不规范，如：“耿马发布”微博存在严重表述错误。",
+        "（二）个别单位信息发布审核不严，如：市自然资源和规划局信息公开专栏存在严重表述错误问题。",
+    ]
+
+
+def test_a_theme_may_name_the_kinds_it_collects(app):
+    with app.uow() as uow:
+        a_wording_error_in_a_column_and_an_account(uow)
+        set_option(uow, "问题主题", "信息发布审核把关不严[政府网站、专栏]=严重表述错误")
+        set_option(uow, "问题主题", "政务新媒体管理不规范[政务新媒体]=serious_wording")
+        by_kind = problems_of(build_notice(uow, Q2))
+        rounds.get_round(uow, Q2).notice_texts = {}
+        set_option(uow, "问题主题", "政务新媒体管理不规范[全部]=serious_wording")
+        every_kind = problems_of(build_notice(uow, Q2))
+
+    assert by_kind == [
+        "（一）信息发布审核把关不严，如：市自然资源和规划局信息公开专栏存在严重表述错误问题。",
+        "（二）政务新媒体管理不规范，如：“耿马发布”微博存在严重表述错误。",
+    ]
+    # Listed kinds win over what the heading is about.
+    assert every_kind == [
+        "（一）政务新媒体管理不规范，如：市自然资源和规划局信息公开专栏存在严重表述错误问题；"
+        "“耿马发布”微博存在严重表述错误。",
+    ]
+
+
+def test_a_categorys_own_theme_about_one_kind_leaves_the_other_kinds_their_heading(app):
+    with app.uow() as uow:
+        a_wording_error_in_a_column_and_an_account(uow)
+        uow.session.get(Category, "serious_wording").theme = "政务新媒体运维管理不规范"
+        uow.flush()
+        found = problems_of(build_notice(uow, Q2))
+
+    assert found == [
+        f"（一）{COLUMN_OWN_HEADING}",
+        "（二）政务新媒体运维管理不规范，如：“耿马发布”微博存在严重表述错误。",
+    ]
+
+
 def test_the_columns_are_counted_under_the_noun_the_office_gives_them(app):
     with app.uow() as uow:
         a_quarter_with_problems(uow)
@@ -202,7 +274,7 @@ def test_a_wording_error_on_an_account_does_not_read_as_a_websites_release_revie
     assert problems_of(notice) == [
         "（一）个别政府网站信息发布审核不严。值班读网制度落实不到位，存在严重表述错误，"
         "如：永德县人民政府门户网站。",
-        "（二）个别政务新媒体信息发布审核不严。内容审核把关不到位，存在严重表述错误，如：耿马发布微信公众号。",
+        "（二）个别政务新媒体信息发布审核不严，内容审核把关不到位，如：耿马发布微信公众号存在严重表述错误。",
     ]
 
 
@@ -314,7 +386,7 @@ def test_a_summarised_website_list_keeps_the_problems_after_the_count(app):
 
 def test_a_summarised_theme_charges_each_account_only_with_its_own_problems(app):
     """A theme over two categories past the threshold: a clause per category, naming only the
-    accounts that have it; a category worded without a phrase is still named."""
+    accounts that have it, each with its own phrase."""
     with app.uow() as uow:
         a_small_city(uow)
         for code, account in (("a", "甲发布"), ("b", "乙发布"), ("c", "丙发布"), ("d", "丁发布")):
@@ -329,7 +401,7 @@ def test_a_summarised_theme_charges_each_account_only_with_its_own_problems(app)
 
     assert problems_of(notice) == [
         "（一）政务新媒体管理不规范，如：“甲发布”“乙发布”“丙发布”等4个政务新媒体内容长期未更新；"
-        "“丁发布”“戊发布”存在严重表述错误问题。"
+        "“丁发布”“戊发布”存在严重表述错误。"
     ]
 
 

@@ -146,7 +146,7 @@ def test_a_sample_gives_its_size_and_the_share_of_the_operating_accounts_it_insp
 
     assert sampled == (
         f"2021年二季度政府系统政务新媒体抽查情况。{INVENTORY}"
-        "二季度抽查政府系统政务新媒体4个，占全市在运行总数的40.0%，合格3个，不合格1个，"
+        "二季度抽查政府系统政务新媒体4个，占全市在运行总数的40.00%，合格3个，不合格1个，"
         "合格率75.00%。"
     )
     assert census == (
@@ -168,7 +168,7 @@ def test_the_office_may_call_its_check_a_sample_and_give_the_number_in_operation
         "二季度抽查政府系统政务新媒体10个，合格9个，不合格1个，合格率90.00%。"
     )
     assert with_population.endswith(
-        "二季度抽查政府系统政务新媒体10个，占全市在运行总数的25.0%，合格9个，不合格1个，合格率90.00%。"
+        "二季度抽查政府系统政务新媒体10个，占全市在运行总数的25.00%，合格9个，不合格1个，合格率90.00%。"
     )
 
 
@@ -180,7 +180,7 @@ def test_a_sampled_website_check_says_so_and_keeps_the_columns_census(app):
         paragraph = websites_paragraph(uow)
 
     assert paragraph == (
-        "2021年二季度政府网站检查情况。二季度抽查政府网站4个，占全市在运行总数的50.0%，"
+        "2021年二季度政府网站检查情况。二季度抽查政府网站4个，占全市在运行总数的50.00%，"
         "合格3个，不合格1个，合格率75.00%。检查全市登记在运行的市级部门信息公开专栏2个，"
         "合格2个，不合格0个，合格率100.00%。"
     )
@@ -198,6 +198,60 @@ def test_an_office_that_prints_no_counts_gets_the_seeds_new_media_sentence(app):
         f"2021年二季度政府系统政务新媒体抽查情况。{INVENTORY}"
         "二季度发现问题政府系统政务新媒体1个，合格率：90.00%。"
     )
+
+
+# ── 发现问题网站N个: every target with a problem, and how many of them fail ──────────────────
+
+
+def deductions_beside_vetoes(uow) -> None:
+    """9 websites, 1 failing (a veto) and 2 with deductions only; 3 columns, 1 failing; 10
+    accounts, 1 failing and 1 with a deduction; a case on a website nobody inspected."""
+    nine_websites_and_three_columns(uow)
+    for code in ("w1", "w2"):
+        a_case(uow, category="broken_links", target_code=code, severity="deduction")
+    a_target(uow, "w_off", unit_code="yd", kind="website", name="已下线网站", status="offline")
+    a_case(uow, category="domain_not_deregistered", target_code="w_off")
+    targets(uow, "nm", "new_media", count=10, failing=1)
+    a_case(uow, category="nm_entity_mismatch", target_code="nm5")
+    option(uow, "打印检查数量", "否", kind="new_media")
+
+
+def test_targets_with_deductions_only_are_counted_with_the_unqualified_among_them(app):
+    with app.uow() as uow:
+        deductions_beside_vetoes(uow)
+        websites = websites_paragraph(uow)
+        accounts = new_media_paragraph(uow)
+        option(uow, "问题数量口径", "仅不合格")
+        unqualified_only = websites_paragraph(uow), new_media_paragraph(uow)
+        option(uow, "问题数量口径", "全部问题对象", kind="website")
+        websites_all = websites_paragraph(uow)
+
+    # Not 发现问题网站1个 while 存在问题 names three sites: the uninspected one is not counted.
+    assert websites.endswith(
+        "通过监测，二季度发现问题网站3个（其中不合格网站1个），网站合格率88.89%；"
+        "问题专栏1个，合格率66.67%。"
+    )
+    assert accounts.endswith(
+        "二季度发现问题政府系统政务新媒体2个（其中不合格1个），合格率：90.00%。"
+    )
+    # An office whose 问题网站 are its unqualified ones (the seed's) counts only those.
+    assert unqualified_only[0].endswith(
+        "发现问题网站1个，网站合格率88.89%；问题专栏1个，合格率66.67%。"
+    )
+    assert unqualified_only[1].endswith("二季度发现问题政府系统政务新媒体1个，合格率：90.00%。")
+    assert "发现问题网站3个（其中不合格网站1个）" in websites_all
+    assert "问题专栏1个，合格率66.67%。" in websites_all
+
+
+def test_a_site_with_deductions_only_is_a_problem_site_in_a_fully_qualified_quarter(app):
+    with app.uow() as uow:
+        a_small_city(uow)
+        targets(uow, "w", "website", count=2)
+        a_case(uow, category="broken_links", target_code="w0", severity="deduction")
+        option(uow, "合格率小数位数", "0")
+        paragraph = websites_paragraph(uow)
+
+    assert paragraph.endswith("发现问题网站1个（其中不合格网站0个），网站合格率100%。")
 
 
 def test_a_kind_nobody_inspected_is_left_out_of_the_notice(app):
@@ -286,10 +340,10 @@ def test_a_county_office_counts_its_own_area_with_its_default_decimals(app):
         overridden = new_media_paragraph(uow)
 
     assert city_wide.endswith(
-        "二季度抽查政府系统政务新媒体3个，占全市在运行总数的30.0%，合格2个，不合格1个，合格率66.67%。"
+        "二季度抽查政府系统政务新媒体3个，占全市在运行总数的30.00%，合格2个，不合格1个，合格率66.67%。"
     )
     assert county.endswith(
-        "二季度抽查政府系统政务新媒体3个，占全县在运行总数的75.0%，合格2个，不合格1个，合格率67%。"
+        "二季度抽查政府系统政务新媒体3个，占全县在运行总数的75%，合格2个，不合格1个，合格率67%。"
     )
     assert overridden.endswith("合格率66.7%。")
 
