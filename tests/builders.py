@@ -86,9 +86,10 @@ def a_case(
     **fields,
 ) -> Case:
     """A case driven to ``state`` through the real transitions (so its history is real)."""
-    if rounds.get_round(uow, round_code, required=False) is None:
-        a_round(uow, round_code)
-    target_code = target_code or a_target(uow).code
+    round_ = rounds.get_round(uow, round_code, required=False) or a_round(uow, round_code)
+    if target_code is None:  # a new target within the round's issuer's tree, where it has one
+        office = round_.issuer.unit.code if round_.issuer is not None else None
+        target_code = a_target(uow, unit_code=a_unit(uow, parent_code=office).code).code
     case, _ = transitions.open_case(
         uow,
         transitions.Finding(

@@ -54,6 +54,17 @@ def get_case(uow: UnitOfWork, case_id: int) -> Case:
     return case
 
 
+def _outside(round_: Round, target: Target) -> str | None:
+    """Why a round's issuer may not name this target (outside its unit subtree), or None."""
+    issuer = round_.issuer
+    if issuer is None or target.unit.path.startswith(issuer.unit.path):
+        return None
+    return (
+        f"监测对象 {target.code}（{target.unit.name}）不在发文机关{issuer.name}的管辖范围内，"
+        f"不能列入其检查轮次 {round_.code}"
+    )
+
+
 def open_case(
     uow: UnitOfWork, finding: Finding, *, actor: str, actor_kind: str = "user"
 ) -> tuple[Case, bool]:
@@ -77,6 +88,8 @@ def open_case(
     severity = finding.severity or (category.severity if category else None)
     if severity not in ("veto", "deduction") and (category or finding.severity):
         errors.append(f"严重程度 {severity} 无效（应为 veto 或 deduction）")
+    if round_ is not None and target is not None and (outside := _outside(round_, target)):
+        errors.append(outside)
     if errors:
         raise ValidationFailed(errors)
 

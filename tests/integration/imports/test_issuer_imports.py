@@ -259,3 +259,34 @@ def test_the_cli_import_refuses_a_bad_settings_csv_and_writes_nothing(app, setti
     assert result.exit_code == 2, result.output
     assert "settings.csv：第 3 行「设置项」列：没有名为「整改天数」的通报设置项" in result.stderr
     assert footprint(app) == before
+
+
+def test_a_finding_outside_its_rounds_office_is_refused_and_nothing_is_written(app, tmp_path):
+    imported(app, workbook(tmp_path))
+    path = tmp_path / "耿马问题.xlsx"
+    path.write_bytes(
+        xlsx(
+            {
+                "监测对象": [
+                    ["对象代码", "主办单位代码", "对象类型", "名称"],
+                    ["web-lincang", "lincang", "website", "临沧市人民政府门户网站"],
+                ],
+                "轮次": [["轮次", "发文机关代码"], ["2021Q2-gengma", "gengma"]],
+                "问题": [
+                    ["轮次", "对象代码", "类别代码"],
+                    ["2021Q2-gengma", "web-lincang", "column_blank"],
+                ],
+            }
+        )
+    )
+    before = footprint(app)
+
+    with pytest.raises(ValidationFailed) as refused:
+        imported(app, path)
+
+    assert any(
+        "监测对象 web-lincang（临沧市人民政府）不在发文机关耿马自治县人民政府办公室的管辖范围内，"
+        "不能列入其检查轮次 2021Q2-gengma" in e
+        for e in refused.value.errors
+    ), refused.value.errors
+    assert footprint(app) == before
