@@ -65,16 +65,10 @@ def _outside(round_: Round, target: Target) -> str | None:
     )
 
 
-def open_case(
-    uow: UnitOfWork, finding: Finding, *, actor: str, actor_kind: str = "user"
-) -> tuple[Case, bool]:
-    """Open a case for a finding, or update the existing one (same round, target, category).
-
-    The category is named by its code or its Chinese name; an unknown one is refused with the
-    catalogue listed."""
-    session = uow.session
-    round_ = session.scalar(select(Round).where(Round.code == finding.round_code))
-    target = session.scalar(select(Target).where(Target.code == finding.target_code))
+def _resolved(uow: UnitOfWork, finding: Finding) -> tuple[Round, Target, Category, str]:
+    """The finding's round, target, category and severity; every problem refused at once."""
+    round_ = uow.session.scalar(select(Round).where(Round.code == finding.round_code))
+    target = uow.session.scalar(select(Target).where(Target.code == finding.target_code))
     errors = []
     if round_ is None:
         errors.append(f"检查轮次 {finding.round_code} 不存在")
@@ -92,6 +86,18 @@ def open_case(
         errors.append(outside)
     if errors:
         raise ValidationFailed(errors)
+    return round_, target, category, severity
+
+
+def open_case(
+    uow: UnitOfWork, finding: Finding, *, actor: str, actor_kind: str = "user"
+) -> tuple[Case, bool]:
+    """Open a case for a finding, or update the existing one (same round, target, category).
+
+    The category is named by its code or its Chinese name; an unknown one is refused with the
+    catalogue listed."""
+    session = uow.session
+    round_, target, category, severity = _resolved(uow, finding)
 
     existing = session.scalar(
         select(Case).where(
