@@ -96,7 +96,7 @@ def list_cmd(as_json: bool = typer.Option(False, "--json", help="输出 JSON")) 
 
 @app.command("show", help="显示发文机关及其每段通报文本（注明来自默认还是本机关）和通报设置")
 def show_cmd(
-    unit_code: str = typer.Argument(..., help="发文机关的单位代码，如 lincang"),
+    unit_code: str = typer.Argument(..., help="发文机关的单位代码（单位表中的单位代码）"),
     as_json: bool = typer.Option(False, "--json", help="输出 JSON"),
 ) -> None:
     """Show an issuer, each of its texts with where it comes from, and its options."""
@@ -130,13 +130,13 @@ def show_cmd(
 @app.command("add", help="把一个单位登记为发文机关")
 def add_cmd(
     unit_code: str = typer.Argument(..., help="单位代码（须为已登记的单位）"),
-    name: str = typer.Argument(..., help="机关名称，如「临沧市人民政府办公室」"),
+    name: str = typer.Argument(..., help="机关名称，如「XX市人民政府办公室」"),
     short_name: str = typer.Argument(..., help="机关简称，如「市政府办公室」"),
     level: str = typer.Option(..., "--level", help=f"层级：{_LEVELS}"),
     doc_pattern: str = typer.Option(
         None,
         "--doc-pattern",
-        help="文号格式，含 {n}（序号），可含 {year}，如「临政办字〔{year}〕{n}号」",
+        help="文号格式，含 {n}（序号），可含 {year}，如「X政办字〔{year}〕{n}号」",
     ),
 ) -> None:
     """Register a unit as an issuing office."""

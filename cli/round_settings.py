@@ -119,7 +119,7 @@ def unset(
 
 def issuer(
     round_code: str = typer.Argument(..., help="检查轮次，如 2021Q2"),
-    unit_code: str = typer.Argument(None, help="发文机关的单位代码，如 lincang"),
+    unit_code: str = typer.Argument(None, help="发文机关的单位代码（单位表中的单位代码）"),
     none: bool = typer.Option(False, "--none", help="取消发文机关（使用系统默认文本）"),
 ) -> None:
     """Name the round's issuing office."""

@@ -17,10 +17,10 @@ class Issuer(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), unique=True)
-    name: Mapped[str] = mapped_column(String(200))  # 临沧市人民政府办公室
+    name: Mapped[str] = mapped_column(String(200))  # XX市人民政府办公室
     short_name: Mapped[str] = mapped_column(String(100))  # 市政府办公室
     level: Mapped[str] = mapped_column(String(20))  # province | city | county
-    #: The document number's pattern: 临政办字〔{year}〕{n}号.
+    #: The document number's pattern: X政办字〔{year}〕{n}号.
     doc_pattern: Mapped[str | None] = mapped_column(String(100))
     #: Default notice texts (keys of notice_texts.yaml) and options (NoticeOptions).
     texts: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)

@@ -38,7 +38,7 @@ def known(uow: UnitOfWork, round_rows: list[Row], target_rows: list[Row]) -> Kno
 
 def quarter_period(code: str) -> tuple[date, date] | None:
     """2021Q2 → (2021-04-01, 2021-06-30); the quarter may carry an office's prefix or suffix
-    (2021Q2-lincang, LC-2021Q2), as rounds of several offices in one installation do."""
+    (2021Q2-xx, XX-2021Q2), as rounds of several offices in one installation do."""
     match = re.search(r"(?<![0-9])(\d{4})Q([1-4])(?![0-9])", code or "")
     if not match:
         return None

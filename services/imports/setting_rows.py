@@ -49,7 +49,7 @@ NOTICE_SETTINGS = TableKind(
 class Setting:
     """One row understood: whose setting (round or issuer, code), which, for which kind."""
 
-    owner: tuple[str, str]  # ("round", "2021Q2") or ("issuer", "lincang")
+    owner: tuple[str, str]  # ("round", "2021Q2") or ("issuer", "<unit code>")
     option: Option | None  # None: a text
     key: str  # the option's path or the text's key
     kind: str | None

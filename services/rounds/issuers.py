@@ -81,7 +81,7 @@ def _say(name: str, text: str) -> tuple[str, str]:
 
 def doc_pattern_problem(pattern: str) -> str | None:
     """What is wrong with a document-number pattern: it names {n} and at most {year}."""
-    example = "如「临政办字〔{year}〕{n}号」"
+    example = "如「X政办字〔{year}〕{n}号」"
     try:
         names = [field for _, field, _, _ in string.Formatter().parse(pattern) if field is not None]
     except ValueError:
