@@ -8,6 +8,7 @@ the round's issuing office.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
@@ -64,11 +65,10 @@ def set_round_texts(
     uow: UnitOfWork, round_code: str, changes: dict[str, Any], *, user: UserView | None = None
 ) -> Round:
     """Set or clear (None, "" or []) the round's own notice texts; all or nothing."""
-    round_ = editable_round(uow, round_code, user=user)
-    where = f"检查轮次 {round_.code} 的通报文本"
-    round_.notice_texts = issuers.apply_texts(round_.notice_texts or {}, changes, where=where)
-    uow.flush()
-    return round_
+    where = f"检查轮次 {round_code} 的通报文本"
+    return _edited(
+        uow, round_code, user, lambda stored: issuers.apply_texts(stored, changes, where=where)
+    )
 
 
 def set_round_option(
@@ -81,12 +81,12 @@ def set_round_option(
     user: UserView | None = None,
 ) -> Round:
     """Set one of the round's notice options (appended, for a repeated one) from its text."""
-    round_ = editable_round(uow, round_code, user=user)
-    round_.notice_texts = issuers.option_set(
-        round_.notice_texts or {}, name, text, kind=kind, uow=uow
+    return _edited(
+        uow,
+        round_code,
+        user,
+        lambda stored: issuers.option_set(stored, name, text, kind=kind, uow=uow),
     )
-    uow.flush()
-    return round_
 
 
 def set_round_option_values(
@@ -99,12 +99,12 @@ def set_round_option_values(
     user: UserView | None = None,
 ) -> Round:
     """Set a round's option anew from its texts (a repeated option's whole list)."""
-    round_ = editable_round(uow, round_code, user=user)
-    round_.notice_texts = issuers.options_replaced(
-        round_.notice_texts or {}, name, texts, kind=kind, uow=uow
+    return _edited(
+        uow,
+        round_code,
+        user,
+        lambda stored: issuers.options_replaced(stored, name, texts, kind=kind, uow=uow),
     )
-    uow.flush()
-    return round_
 
 
 def clear_round_option(
@@ -116,8 +116,20 @@ def clear_round_option(
     user: UserView | None = None,
 ) -> Round:
     """Remove one of the round's options: the issuer's default (or the installation's) applies."""
+    return _edited(
+        uow, round_code, user, lambda stored: issuers.option_cleared(stored, name, kind=kind)
+    )
+
+
+def _edited(
+    uow: UnitOfWork,
+    round_code: str,
+    user: UserView | None,
+    change: Callable[[dict[str, Any]], dict[str, Any]],
+) -> Round:
+    """The round (if this user may edit it) with ``change`` applied to its texts and options."""
     round_ = editable_round(uow, round_code, user=user)
-    round_.notice_texts = issuers.option_cleared(round_.notice_texts or {}, name, kind=kind)
+    round_.notice_texts = change(round_.notice_texts or {})
     uow.flush()
     return round_
 
