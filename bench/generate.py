@@ -18,9 +18,11 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy import func, insert, select, text
 from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
 
 from services.core.clock import SHANGHAI
 from services.core.errors import ValidationFailed
+from services.db import counts as db_counts
 from services.db.models import Case, Category, Round, Target, Unit, Verdict
 
 AS_OF = date(2021, 10, 20)
@@ -34,7 +36,7 @@ CHAIN_SHARE, STRAGGLER_SHARE = 0.05, 0.01
 CASE_COLUMNS = (
     "id round_id target_id unit_id category_code severity description evidence source state "
     "deadline deadline_mode notified_at escalation_level escalated_for_deadline notices_city "
-    "notices_province previous_case_id superseded synthetic created_at updated_at version"
+    "notices_province previous_case_id synthetic created_at updated_at version"
 ).split()
 
 
@@ -140,7 +142,10 @@ def _cases(
             slot = j * stride % slots
             target = targets[slot % len(targets)]
             depth[j] = depth[j] + 1 if chained[r][j] else 0
-            superseded = not last and chained[r + 1][j]
+            # A later round's case continues this one: it was carried over (continued).
+            continued = (
+                not last and chained[r + 1][j] and j < min(per_round, total - (r + 1) * per_round)
+            )
             deadline, level, escalated_for = OPEN_DEADLINE, 0, None
             if last:
                 state = latest_states[j]
@@ -148,11 +153,12 @@ def _cases(
                     state = "notified"  # a repeat is notified as it is opened
                 if j % overdue_every == 0:
                     state, deadline = "notified", OVERDUE_DEADLINE
-            elif superseded or rng.random() < STRAGGLER_SHARE:
+            elif continued or rng.random() < STRAGGLER_SHARE:
                 state, deadline = "escalated", _round(ROUNDS[r])["period_end"] + timedelta(30)
+                state = "continued" if continued else state
             else:
                 state = "verified"
-            if state == "escalated":
+            if state in ("escalated", "continued"):
                 level, escalated_for = 1, deadline
             found = state == "found"
             created = datetime.combine(_round(ROUNDS[r])["period_end"], NOW.timetz()) + timedelta(
@@ -177,7 +183,6 @@ def _cases(
                 0 if found else depth[j] + 1,
                 0,
                 case_id - per_round if chained[r][j] and j < count else None,
-                superseded and j < min(per_round, total - (r + 1) * per_round),
                 True,
                 created,
                 created,
@@ -257,6 +262,8 @@ def generate(engine: Engine, *, units: int, cases: int, seed: int = 1) -> Genera
         engine, Case.__table__, CASE_COLUMNS, counted(_cases(cases, target_rows, categories, rng))
     )
     _after_load(engine)
+    with Session(engine) as session, session.begin():
+        db_counts.recount(session)  # the live counters, as the services would have kept them
     return Generated(units, len(target_rows), len(rounds), written, **counts)
 
 

@@ -1,7 +1,9 @@
 """Pure domain: the case lifecycle (states, triggers, rules). Imports only stdlib and transitions."""
 
 from states.lifecycle import (
+    CLOSED_STATES,
     OPEN_STATES,
+    PERSON_TRIGGERS,
     TRANSITIONS,
     CaseState,
     InvalidTransition,
@@ -14,14 +16,30 @@ from states.rules import (
     NOTICE_COUNTS,
     NOTICE_LEVELS,
     OVERDUE_STATES,
+    SUBMITTABLE_STATES,
+    SYSTEM_ACTOR,
+    Standing,
+    actor_label,
     is_overdue,
     is_repeat_offender,
     notices_with_this_one,
+    overdue_days,
     refusal,
+    stamp_refusal,
+    standing,
 )
 
 __all__ = [
+    "CLOSED_STATES",
     "DEADLINE_STATES",
+    "PERSON_TRIGGERS",
+    "SUBMITTABLE_STATES",
+    "SYSTEM_ACTOR",
+    "Standing",
+    "actor_label",
+    "overdue_days",
+    "standing",
+    "stamp_refusal",
     "NOTICE_COUNTS",
     "NOTICE_LEVELS",
     "OPEN_STATES",

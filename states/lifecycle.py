@@ -22,6 +22,8 @@ class CaseState(StrEnum):
     SUBMITTED = "submitted"
     VERIFIED = "verified"
     ESCALATED = "escalated"
+    #: A later round's case has taken the problem over (已转入下一轮): closed here.
+    CONTINUED = "continued"
 
 
 class Trigger(StrEnum):
@@ -31,6 +33,8 @@ class Trigger(StrEnum):
     VERIFY = "verify"
     REJECT = "reject"
     ESCALATE = "escalate"
+    #: System-only: a later round's case takes the problem over (needs ``successor=True``).
+    CARRY_OVER = "carry_over"
 
 
 S = CaseState
@@ -38,6 +42,8 @@ S = CaseState
 OPEN_STATES: frozenset[CaseState] = frozenset(
     {S.FOUND, S.NOTIFIED, S.RECTIFYING, S.SUBMITTED, S.ESCALATED}
 )
+#: States in which nothing is owed any more: fixed, or followed in a later round's case.
+CLOSED_STATES: frozenset[CaseState] = frozenset({S.VERIFIED, S.CONTINUED})
 #: States from which an automated recheck may prove a case fixed.
 _PROVABLE = [S.FOUND, S.NOTIFIED, S.RECTIFYING, S.ESCALATED]
 
@@ -48,6 +54,7 @@ STATE_LABELS: dict[CaseState, str] = {
     S.SUBMITTED: "已提交",
     S.VERIFIED: "已核验",
     S.ESCALATED: "已升级",
+    S.CONTINUED: "已转入下一轮",
 }
 TRIGGER_LABELS: dict[Trigger, str] = {
     Trigger.NOTIFY: "通知",
@@ -56,7 +63,10 @@ TRIGGER_LABELS: dict[Trigger, str] = {
     Trigger.VERIFY: "核验通过",
     Trigger.REJECT: "退回",
     Trigger.ESCALATE: "升级督办",
+    Trigger.CARRY_OVER: "转入下一轮",
 }
+#: The triggers a person may fire (the system alone carries a case over to the next round).
+PERSON_TRIGGERS: tuple[Trigger, ...] = tuple(t for t in Trigger if t != Trigger.CARRY_OVER)
 #: How a case's history names each entry: its transitions and the acts that change no state.
 EVENT_LABELS: dict[str, str] = {
     "created": "立案",
@@ -69,6 +79,10 @@ SEVERITY_LABELS: dict[str, str] = {"veto": "单项否决", "deduction": "扣分�
 
 def _proven_fixed(event) -> bool:
     return bool(event.kwargs.get("proven_fixed"))
+
+
+def _has_successor(event) -> bool:
+    return bool(event.kwargs.get("successor"))
 
 
 #: The lifecycle, as data. ``verify`` from an open state other than ``submitted``
@@ -93,6 +107,12 @@ TRANSITIONS: list[dict] = [
         "trigger": Trigger.ESCALATE,
         "source": [S.NOTIFIED, S.RECTIFYING, S.ESCALATED],
         "dest": S.ESCALATED,
+    },
+    {
+        "trigger": Trigger.CARRY_OVER,
+        "source": sorted(OPEN_STATES),
+        "dest": S.CONTINUED,
+        "conditions": [_has_successor],
     },
 ]
 
@@ -143,35 +163,47 @@ class _Holder:
 
 
 _NEEDS_PROOF = "未经复查证明已整改，须先由责任单位提交整改材料"
+_NEEDS_SUCCESSOR = "只有后续轮次的案件接续跟踪该问题时，系统才会将案件转入下一轮"
 
 
-def _run_machine(state: str, trigger: str, proven_fixed: bool) -> CaseState | str:
+def _run_machine(state: str, trigger: str, proven_fixed: bool, successor: bool) -> CaseState | str:
     """Ask the machine: the state ``trigger`` leads to, or the refusal reason ("" if none)."""
     holder = _Holder(str(state))
     try:
-        moved = _MACHINE.events[str(trigger)].trigger(holder, proven_fixed=proven_fixed)
+        moved = _MACHINE.events[str(trigger)].trigger(
+            holder, proven_fixed=proven_fixed, successor=successor
+        )
     except MachineError:
         return ""
-    return CaseState(holder.state) if moved else _NEEDS_PROOF
+    if moved:
+        return CaseState(holder.state)
+    return _NEEDS_SUCCESSOR if str(trigger) == Trigger.CARRY_OVER else _NEEDS_PROOF
 
 
 #: Every answer of the machine, asked once at import. The machine has no callbacks and its
-#: only condition reads ``proven_fixed``, so (state, trigger, proof) decides each move; the
+#: conditions read ``proven_fixed`` and ``successor``, so (state, trigger, proof, successor)
+#: decides each move; the
 #: batched paths fire tens of thousands of moves a second and pay a lookup, not a run
 #: (tests/unit/test_lifecycle.py checks the table against the machine for every key).
-_OUTCOMES: dict[tuple[str, str, bool], CaseState | str] = {
-    (str(s), str(t), proof): _run_machine(s, t, proof)
+_OUTCOMES: dict[tuple[str, str, bool, bool], CaseState | str] = {
+    (str(s), str(t), proof, successor): _run_machine(s, t, proof, successor)
     for s in CaseState
     for t in Trigger
     for proof in (False, True)
+    for successor in (False, True)
 }
 
 
 def fire(
-    state: str, trigger: str, *, case_id: int | None = None, proven_fixed: bool = False
+    state: str,
+    trigger: str,
+    *,
+    case_id: int | None = None,
+    proven_fixed: bool = False,
+    successor: bool = False,
 ) -> CaseState:
     """Return the state ``trigger`` leads to from ``state``, or raise InvalidTransition."""
-    outcome = _OUTCOMES.get((str(state), str(trigger), bool(proven_fixed)))
+    outcome = _OUTCOMES.get((str(state), str(trigger), bool(proven_fixed), bool(successor)))
     if outcome is None:
         if str(trigger) not in _MACHINE.events:
             reason = "未知操作"
@@ -184,9 +216,9 @@ def fire(
 
 
 def allowed_triggers(state: str) -> list[Trigger]:
-    """Triggers a person may fire from ``state`` (recheck-only moves excluded)."""
+    """Triggers a person may fire from ``state`` (recheck-only and system moves excluded)."""
     allowed = []
-    for trigger in Trigger:
+    for trigger in PERSON_TRIGGERS:
         try:
             fire(state, trigger)
         except InvalidTransition:

@@ -19,6 +19,7 @@ from sqlalchemy import create_engine, text
 from services.bootstrap import App
 from services.core.clock import Clock
 from services.core.settings import Settings
+from services.db import counts
 from services.db.engine import make_engine, make_session_factory
 from services.db.migrate import upgrade
 from services.db.models import Base
@@ -135,7 +136,7 @@ def settings(database_url, tmp_path) -> Settings:
 
 
 @pytest.fixture
-def app(settings):
+def app(settings, request):
     engine = make_engine(settings.database_url)
     application = App(
         settings=settings,
@@ -147,7 +148,15 @@ def app(settings):
         ensure_seeded(uow)
         uow.commit()
     yield application
+    # Every test that wrote cases through the services leaves the live counters equal to a
+    # recount: transitions, batches (recheck, sweep, publication), imports, registry moves.
+    wrong = {}
+    if request.node.get_closest_marker("tampers") is None:
+        with application.uow() as uow:
+            wrong = counts.mismatches(uow.session)
     application.close()
+    shown = dict(sorted(wrong.items())[:5])
+    assert not wrong, f"case_counts differ from a recount in {len(wrong)} keys, e.g. {shown}"
 
 
 @pytest.fixture

@@ -140,9 +140,17 @@ def _check_next(case_id: int, previous: str | None, event: _Event) -> Iterator[M
             event.id,
         )
     if event.trigger in _TRIGGERS:
-        proven = bool((event.data or {}).get("proven_fixed"))
+        data = event.data or {}
+        proven, successor = bool(data.get("proven_fixed")), bool(data.get("successor_case_id"))
         try:
-            allowed = str(fire(event.from_state or "", event.trigger, proven_fixed=proven))
+            allowed = str(
+                fire(
+                    event.from_state or "",
+                    event.trigger,
+                    proven_fixed=proven,
+                    successor=successor,
+                )
+            )
         except InvalidTransition as exc:
             yield Mismatch(case_id, "状态机不允许这次流转", "允许的流转", str(exc), event.id)
             return

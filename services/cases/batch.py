@@ -11,6 +11,7 @@ a fresh read, so no case is moved twice.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from operator import attrgetter
@@ -20,6 +21,7 @@ from services.cases import effects, transitions
 from services.cases.store import FIELDS, CoreSink, Row, load_rows, write
 from services.core.errors import ConcurrencyConflict, ValidationFailed
 from services.core.uow import UnitOfWork
+from services.db import counts
 from services.mail import case_mail
 from states import InvalidTransition, fire, refusal
 
@@ -77,6 +79,7 @@ def transition_many(
     result, events = BatchResult(), []
     updates: dict[tuple[int, tuple[str, ...]], list[dict[str, Any]]] = {}
     waves: dict[int, int] = {}
+    deltas: Counter = Counter()
     for move in moves:
         row = rows.get(move.case_id)
         if row is None:
@@ -91,7 +94,7 @@ def transition_many(
         except InvalidTransition as exc:
             result.refused.append((row.id, str(exc)))
             continue
-        from_state = row.state
+        from_state, level = row.state, row.escalation_level
         before = _fields(row)
         data = effects.apply(
             row,
@@ -104,6 +107,7 @@ def transition_many(
             sink=sink,
         )
         row.state = str(to_state)
+        counts.moved(deltas, _count_key(row, from_state, level), _count_key(row))
         after = _fields(row)
         changed = tuple(n for n, old, new in zip(FIELDS, before, after, strict=True) if old != new)
         params = {n: new for n, old, new in zip(FIELDS, before, after, strict=True) if old != new}
@@ -128,7 +132,15 @@ def transition_many(
         result.moved.append(Moved(row.id, str(move.trigger), from_state, row.state, row.unit_id))
     if updates:
         _write_and_mail(uow, updates=updates, events=events, sink=sink)
+        counts.apply(uow.session, deltas)
     return result
+
+
+def _count_key(row: Row, state: str | None = None, level: int | None = None) -> counts.Key:
+    """The row's counter key, with its current state and level unless others are given."""
+    state = row.state if state is None else state
+    level = row.escalation_level if level is None else level
+    return counts.key(row.unit_id, row.round_id, row.category_code, state, level)
 
 
 def _write_and_mail(uow: UnitOfWork, *, updates: dict, events: list, sink: CoreSink) -> None:

@@ -9,13 +9,12 @@ from datetime import date
 
 from sqlalchemy import Select, and_, bindparam, func, literal, or_, select
 
-from services.core.deadlines import overdue_days
 from services.core.errors import NotFound, ValidationFailed
 from services.core.limits import MAX_ID, out_of_range
 from services.core.uow import UnitOfWork
 from services.db import bulk
 from services.db.models import Case, Category, Round, Target, Unit
-from states import OVERDUE_STATES, CaseState
+from states import OVERDUE_STATES, CaseState, overdue_days
 
 
 @dataclass(frozen=True)
@@ -103,11 +102,6 @@ def codes_by_id(uow: UnitOfWork, model: type, ids: Iterable[int]) -> dict[int, s
     return dict(uow.session.execute(query).all())
 
 
-def not_superseded():
-    """A case is current unless a later round's case continues its repeat chain."""
-    return ~Case.superseded
-
-
 def list_cases(uow: UnitOfWork, filters: CaseFilters | None = None) -> list[CaseRow]:
     """Cases matching the filters, oldest first (ids ascending, for keyset pages)."""
     f = filters or CaseFilters()
@@ -127,7 +121,7 @@ def list_cases(uow: UnitOfWork, filters: CaseFilters | None = None) -> list[Case
             raise NotFound(f"单位 {f.unit_code} 不存在")
         query = query.where(Unit.path.startswith(unit.path))
     if f.overdue:
-        query = query.where(in_overdue_states(), Case.deadline < today, not_superseded())
+        query = query.where(in_overdue_states(), Case.deadline < today)
     if f.escalated:
         query = query.where(Case.state == CaseState.ESCALATED)
     if f.text:
@@ -139,8 +133,8 @@ def list_cases(uow: UnitOfWork, filters: CaseFilters | None = None) -> list[Case
         query = query.where(Unit.path.startswith(f.scope_path, autoescape=True))
     if f.unit_id is not None:
         query = query.where(Case.unit_id == f.unit_id)
-    if f.current_only and not f.overdue:
-        query = query.where(not_superseded())
+    if f.current_only:
+        query = query.where(Case.state != CaseState.CONTINUED)
     if f.after_id:
         query = query.where(Case.id > f.after_id)
     # Overdue cases all have a deadline: sort on the column itself (its partial index).
@@ -225,7 +219,7 @@ def _after_cursor(key, f: CaseFilters):
 def case_row(  # a row of case_rows_query() as a listing row
     case: Case, round_code, unit_name, target_name, target_kind, category_name, today
 ) -> CaseRow:
-    overdue = overdue_days(case.deadline, today) if case.state in OVERDUE_STATES else 0
+    overdue = overdue_days(case.state, case.deadline, today)
     return CaseRow(
         id=case.id,
         round=round_code,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -9,13 +10,24 @@ from typing import Any
 from sqlalchemy import select
 
 from services.cases import effects
+from services.cases.orm_sink import OrmSink
 from services.core.errors import ConcurrencyConflict, NotFound, ValidationFailed
 from services.core.uow import UnitOfWork
-from services.db import event_chain
-from services.db.models import Case, CaseEvent, CaseNotice, Category, Round, Submission, Target
+from services.db import counts, event_chain
+from services.db.models import Case, CaseEvent, CaseNotice, Category, Round, Target
 from services.mail import case_mail
 from services.registry import catalogue
-from states import NOTICE_COUNTS, NOTICE_LEVELS, CaseState, fire, refusal
+from states import (
+    NOTICE_COUNTS,
+    NOTICE_LEVELS,
+    OPEN_STATES,
+    SYSTEM_ACTOR,
+    CaseState,
+    Trigger,
+    fire,
+    refusal,
+    stamp_refusal,
+)
 from states.rules import extension_refusal
 
 ACTOR_KINDS = ("user", "unit", "system")
@@ -138,10 +150,9 @@ def open_case(
         created_at=now,
         updated_at=now,
     )
-    if previous is not None:
-        previous.superseded = True  # the problem is followed in the new case from now on
     session.add(case)
     uow.flush()
+    counts.apply(session, {_count_key(case): 1})
     _add_event(
         uow,
         case,
@@ -152,7 +163,24 @@ def open_case(
         note=None,
         data={"source": finding.source, "previous_case_id": finding.previous_case_id},
     )
+    if previous is not None and previous.state in OPEN_STATES:
+        # The problem is followed in the new case from now on: the old one is closed here.
+        transition(
+            uow,
+            case_id=previous.id,
+            trigger=Trigger.CARRY_OVER,
+            actor=SYSTEM_ACTOR,
+            actor_kind="system",
+            successor=case.id,
+            data={"successor_case_id": case.id},
+        )
     return case, True
+
+
+def _count_key(case: Case) -> counts.Key:
+    return counts.key(
+        case.unit_id, case.round_id, case.category_code, case.state, case.escalation_level
+    )
 
 
 def transition(
@@ -166,8 +194,11 @@ def transition(
     expected_version: int | None = None,
     proven_fixed: bool = False,
     data: dict[str, Any] | None = None,
+    successor: int | None = None,
 ) -> TransitionResult:
-    """Fire ``trigger`` on a case: state, side fields, its event and its emails, unflushed-safe."""
+    """Fire ``trigger`` on a case: state, side fields, its event and its emails, unflushed-safe.
+
+    ``successor``: the later round's case that takes a carried-over case's problem over."""
     case = get_case(uow, case_id)
     if expected_version is not None and case.version != expected_version:
         raise ConcurrencyConflict(
@@ -177,7 +208,14 @@ def transition(
     if refused:
         raise ValidationFailed([refused])
     from_state = case.state
-    to_state = fire(from_state, trigger, case_id=case.id, proven_fixed=proven_fixed)
+    to_state = fire(
+        from_state,
+        trigger,
+        case_id=case.id,
+        proven_fixed=proven_fixed,
+        successor=successor is not None,
+    )
+    before = _count_key(case)
     moment = effects.Moment(now=uow.clock.now(), today=uow.clock.today(), settings=uow.settings)
     data = effects.apply(
         case,
@@ -187,7 +225,7 @@ def transition(
         data=data or {},
         proven_fixed=proven_fixed,
         moment=moment,
-        sink=_OrmSink(uow),
+        sink=OrmSink(uow),
     )
     now = moment.now
 
@@ -203,6 +241,9 @@ def transition(
         note=note,
         data=data,
     )
+    delta: Counter = Counter()
+    counts.moved(delta, before, _count_key(case))
+    counts.apply(uow.session, delta)  # after the event: a version conflict is told first
     case_mail.queue_for_events(uow, [event])
     uow.flush()
     return TransitionResult(
@@ -216,65 +257,6 @@ def transition(
     )
 
 
-class _OrmSink:
-    """Writes the rows a trigger adds through the unit of work's session."""
-
-    def __init__(self, uow: UnitOfWork):
-        self.uow = uow
-
-    def add_notice(self, case, *, level, issuer, notified_on, reference) -> None:
-        self.uow.session.add(
-            CaseNotice(
-                case_id=case.id,
-                level=level,
-                issuer=issuer,
-                notified_on=notified_on,
-                reference=reference,
-            )
-        )
-
-    def add_submission(self, case, *, text, responsible_person, phone, at) -> int:
-        submission = Submission(
-            case_id=case.id,
-            text=text,
-            responsible_person=responsible_person,
-            phone=phone,
-            submitted_at=at,
-        )
-        self.uow.session.add(submission)
-        self.uow.flush()
-        return submission.id
-
-    def review_latest_submission(self, case, *, result, reviewer, comment, at) -> int | None:
-        return review_latest_submission(
-            self.uow.session,
-            case_id=case.id,
-            result=result,
-            reviewer=reviewer,
-            comment=comment,
-            at=at,
-        )
-
-
-def review_latest_submission(
-    session, *, case_id: int, result: str, reviewer: str, comment: str | None, at
-) -> int | None:
-    """Mark the case's latest unreviewed submission accepted or rejected; its id, if any."""
-    submission = session.scalar(
-        select(Submission)
-        .where(Submission.case_id == case_id, Submission.review_result.is_(None))
-        .order_by(Submission.id.desc())
-        .limit(1)
-    )
-    if submission is None:
-        return None
-    submission.review_result = result
-    submission.reviewer = reviewer
-    submission.review_comment = comment
-    submission.reviewed_at = at
-    return submission.id
-
-
 def extend_deadline(
     uow: UnitOfWork, *, case_id: int, new_deadline: date, reason: str, actor: str
 ) -> CaseEvent:
@@ -286,6 +268,7 @@ def extend_deadline(
         deadline=case.deadline,
         new_deadline=new_deadline,
         reason=reason,
+        today=uow.clock.today(),
     )
     if refused:
         raise ValidationFailed(refused)
@@ -318,6 +301,7 @@ def record_notice(
     issuer: str | None = None,
     reference: str | None = None,
     actor: str,
+    actor_kind: str = "user",
 ) -> CaseNotice:
     """Record a notice of the case's problem, e.g. by the province (counts towards repeats)."""
     if level not in NOTICE_LEVELS:
@@ -345,7 +329,7 @@ def record_notice(
         trigger="record_notice",
         from_state=case.state,
         actor=actor,
-        actor_kind="user",
+        actor_kind=actor_kind,
         note=f"{notice.issuer}通报",
         data={"level": level, "notified_on": notified_on.isoformat(), "reference": reference},
     )
@@ -380,7 +364,16 @@ def _add_event(
         "data": data,
     }
     uow.flush()  # the case's versioned update first: a conflict is told, the row is held
-    previous = event_chain.previous_hash(uow.session, case.id)
+    last = uow.session.execute(
+        select(CaseEvent.hash, CaseEvent.at)
+        .where(CaseEvent.case_id == case.id)
+        .order_by(CaseEvent.id.desc())
+        .limit(1)
+    ).first()
+    previous, last_at = last if last is not None else (None, None)
+    # A person acts now; imports and other system steps may replay history as of its days.
+    if actor_kind != "system" and (stamped := stamp_refusal(last_at, fields["at"])):
+        raise ValidationFailed([stamped])
     event = CaseEvent(**fields, hash=event_chain.event_hash(previous, fields))
     uow.session.add(event)
     uow.flush()

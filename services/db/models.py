@@ -207,10 +207,9 @@ class Case(Base):
     notices_city: Mapped[int] = mapped_column(Integer, default=0)
     notices_province: Mapped[int] = mapped_column(Integer, default=0)
     notices_county: Mapped[int] = mapped_column(Integer, default=0)
+    #: The earlier round's case this one continues; an open one was carried over (state
+    #: ``continued``) when this case was opened.
     previous_case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), unique=True)
-    #: A later round's case continues this one (its ``previous_case_id``): the problem is
-    #: followed there, so lists, counts, the sweep and the recheck leave this one out.
-    superseded: Mapped[bool] = mapped_column(Boolean, default=False)
     synthetic: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
@@ -228,26 +227,23 @@ class Case(Base):
         # Keyset pages in id order for a state, or a round and state (bench/README.md, EXPLAIN).
         Index("ix_cases_state_id", "state", "id"),
         Index("ix_cases_round_state", "round_id", "state", "id"),
-        # Current open cases in deadline order: the overdue list, the dashboard's most overdue
-        # and the sweep (the terms as ``queries.in_overdue_states`` and ``not_superseded``
-        # render them, so that SQLite matches them too).
+        # Open cases in deadline order: the overdue list, the dashboard's most overdue and
+        # the sweep (the term as ``queries.in_overdue_states`` renders it, so that SQLite
+        # matches it too).
         Index(
             "ix_cases_open_deadline",
             "deadline",
             "id",
-            postgresql_where=text(
-                "state IN ('notified', 'rectifying', 'escalated') AND NOT superseded"
-            ),
-            sqlite_where=text(
-                "state IN ('notified', 'rectifying', 'escalated') AND superseded = 0"
-            ),
+            postgresql_where=text("state IN ('notified', 'rectifying', 'escalated')"),
+            sqlite_where=text("state IN ('notified', 'rectifying', 'escalated')"),
         ),
         # Covering indexes for the dashboard's counts (bench_web). Every index costs each
         # state change a write: deadlines are read through ix_cases_open_deadline only.
         Index("ix_cases_state_unit", "state", "unit_id"),
         Index("ix_cases_state_category", "state", "category_code"),
         CheckConstraint(
-            "state IN ('found', 'notified', 'rectifying', 'submitted', 'verified', 'escalated')",
+            "state IN ('found', 'notified', 'rectifying', 'submitted', 'verified', 'escalated', "
+            "'continued')",
             name="state",
         ),
         CheckConstraint("severity IN ('veto', 'deduction')", name="severity"),
@@ -394,4 +390,4 @@ class WorkClaim(Base):
 
 # The access tables (accounts, sessions, tokens, portal links) live beside these, in their own
 # module; importing it here puts them on ``Base.metadata`` wherever the schema is used.
-from services.db import access_models, issuer_models  # noqa: E402, F401
+from services.db import access_models, count_models, issuer_models, settings_models  # noqa: E402, F401

@@ -269,5 +269,6 @@ def apply_notices(
                 issuer=row["issuer"],
                 reference=row["reference"],
                 actor=IMPORT_ACTOR,
+                actor_kind="system",
             )
         report.tick("notices", "created")

@@ -11,6 +11,7 @@ from notifications.message import split_addresses
 from services.core.errors import ValidationFailed
 from services.core.plaintext import invisible
 from services.core.uow import UnitOfWork
+from services.db import counts
 from services.db.models import Target, Unit
 
 UNIT_KINDS = {
@@ -140,8 +141,11 @@ def upsert_unit(uow: UnitOfWork, spec: UnitSpec) -> Unit:
     ):
         setattr(unit, name, getattr(spec, name))
     old_path = unit.path if unit.id is not None else None
+    new_path = (parent.path if parent else "/") + spec.code + "/"
+    if old_path and old_path != new_path:  # its cases' counters follow it to its new root
+        counts.move_subtree(session, old_path, new_path)
     unit.parent = parent
-    unit.path = (parent.path if parent else "/") + spec.code + "/"
+    unit.path = new_path
     session.add(unit)
     if old_path and old_path != unit.path:  # a moved unit takes its whole subtree along
         below = select(Unit).where(Unit.path.startswith(old_path, autoescape=True))

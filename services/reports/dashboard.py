@@ -13,7 +13,6 @@ from services.cases.queries import (
     CaseRow,
     in_overdue_states,
     list_cases,
-    not_superseded,
 )
 from services.core.errors import ValidationFailed
 from services.core.snapshots import SnapshotCache
@@ -142,7 +141,7 @@ def dashboard(
         _scoped(
             select(func.count()).select_from(Case),
             scope_path,
-        ).where(in_overdue_states(), Case.deadline < today, not_superseded())
+        ).where(in_overdue_states(), Case.deadline < today)
     )
     urgent = _urgent(uow, scope_path=scope_path, limit=urgent_limit)
     current = uow.session.scalar(select(Round.code).order_by(Round.period_start.desc()).limit(1))
@@ -152,7 +151,7 @@ def dashboard(
         overdue_total=overdue_total or 0,
         escalated_total=uow.session.scalar(
             _scoped(select(func.count()).select_from(Case), scope_path).where(
-                Case.state == CaseState.ESCALATED, not_superseded()
+                Case.state == CaseState.ESCALATED
             )
         )
         or 0,

@@ -8,12 +8,12 @@ from html import escape
 
 from sqlalchemy import func, select
 
-from services.cases.queries import in_overdue_states, not_superseded
+from services.cases.queries import in_overdue_states
 from services.core.uow import UnitOfWork
 from services.db.models import Case, Round
 from services.registry.units import TARGET_KINDS
 from services.reports.stats import RATED_KINDS, kind_stats, rate_settings
-from states import CaseState
+from states import OPEN_STATES
 
 COLOURS = {"website": "#c0392b", "column": "#2471a3", "new_media": "#1e8449"}
 COUNT_COLOURS = {"open": "#7f8c8d", "overdue": "#e67e22", "escalated": "#8e44ad"}
@@ -49,13 +49,12 @@ def _count(uow: UnitOfWork, round_: Round, *conditions) -> int:
 
 def _row(uow: UnitOfWork, round_: Round, *, today) -> TrendRow:
     stats = kind_stats(uow, round_, rates=rate_settings(uow, round_))
-    current = not_superseded()
     return TrendRow(
         round_code=round_.code,
         rates={kind: stats[kind].rate for kind in RATED_KINDS},
         cases=_count(uow, round_),
-        open=_count(uow, round_, Case.state != CaseState.VERIFIED, current),
-        overdue=_count(uow, round_, in_overdue_states(), Case.deadline < today, current),
+        open=_count(uow, round_, Case.state.in_([str(s) for s in OPEN_STATES])),
+        overdue=_count(uow, round_, in_overdue_states(), Case.deadline < today),
         escalated=_count(uow, round_, Case.escalation_level > 0),
     )
 

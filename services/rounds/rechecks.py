@@ -6,7 +6,7 @@ and at every case verified in the round before. Fixed → verified (proven by th
 still present in a case of an earlier round → a new case in this round linked to the old
 one, notified (notice count + 1) and, for a repeat offender, escalated at once. An outcome
 nobody can check automatically is listed for a supervisor. Re-running changes nothing more:
-verified cases stay verified, superseded cases are no longer candidates, and the cases this
+verified cases stay verified, continued cases are no longer candidates, and the cases this
 recheck opened are not rechecked by it.
 """
 
@@ -20,7 +20,7 @@ from typing import Protocol
 from sqlalchemy import and_, func, not_, select
 
 from services.cases import batch, store, transitions
-from services.cases.queries import codes_by_id, not_superseded
+from services.cases.queries import codes_by_id
 from services.core.errors import NotFound
 from services.core.uow import UnitOfWork
 from services.db import bulk
@@ -110,7 +110,7 @@ def _candidates(uow: UnitOfWork, round_: Round):
     return (
         select(*store.ROW_COLUMNS, Case.target_id)
         .join(Round, Round.id == Case.round_id)
-        .where(condition, not_superseded())
+        .where(condition)
         .order_by(Case.id)
     )
 

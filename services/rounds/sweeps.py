@@ -16,7 +16,7 @@ from datetime import date
 from sqlalchemy import or_, select
 
 from services.cases import batch
-from services.cases.queries import codes_by_id, in_overdue_states, not_superseded
+from services.cases.queries import codes_by_id, in_overdue_states
 from services.core.uow import UnitOfWork
 from services.db.models import Case, Unit
 from services.mail import causes
@@ -36,7 +36,7 @@ class SweepSummary:
 def _overdue(today: date):
     return (
         select(Case.id)
-        .where(in_overdue_states(), Case.deadline < today, not_superseded())
+        .where(in_overdue_states(), Case.deadline < today)
         .where(
             or_(Case.escalated_for_deadline.is_(None), Case.escalated_for_deadline != Case.deadline)
         )
@@ -96,7 +96,7 @@ def queue_reminders(uow: UnitOfWork) -> dict[str, int]:
     window = [today.fromordinal(today.toordinal() + d) for d in [0, -1, *days_before]]
     rows = uow.session.execute(
         select(Case.unit_id, Case.id, Case.deadline)
-        .where(in_overdue_states(), Case.deadline.in_(window), not_superseded())
+        .where(in_overdue_states(), Case.deadline.in_(window))
         .order_by(Case.unit_id, Case.id)
     ).all()
     per_unit: dict[int, list[tuple[int, str]]] = {}

@@ -24,6 +24,7 @@ def test_every_state_has_its_chinese_label():
         "submitted": "已提交",
         "verified": "已核验",
         "escalated": "已升级",
+        "continued": "已转入下一轮",
     }
 
 
@@ -35,6 +36,7 @@ def test_every_trigger_has_its_chinese_label():
         "verify": "核验通过",
         "reject": "退回",
         "escalate": "升级督办",
+        "carry_over": "转入下一轮",
     }
 
 
@@ -47,6 +49,7 @@ def test_a_cases_history_names_every_entry_in_chinese():
         "verify": "核验通过",
         "reject": "退回",
         "escalate": "升级督办",
+        "carry_over": "转入下一轮",
         "extend_deadline": "延长整改期限",
         "record_notice": "记录通报",
     }
@@ -64,6 +67,7 @@ def test_the_states_and_triggers_keep_their_stored_values():
         "submitted",
         "verified",
         "escalated",
+        "continued",
     ]
     assert [str(t) for t in Trigger] == [
         "notify",
@@ -72,8 +76,9 @@ def test_the_states_and_triggers_keep_their_stored_values():
         "verify",
         "reject",
         "escalate",
+        "carry_over",
     ]
-    assert OPEN_STATES == set(CaseState) - {CaseState.VERIFIED}
+    assert OPEN_STATES == set(CaseState) - {CaseState.VERIFIED, CaseState.CONTINUED}
 
 
 def test_a_refused_move_names_the_case_its_state_and_the_move_in_chinese():
@@ -149,6 +154,12 @@ def test_the_transitions_table_is_the_designed_one():
         ("verify", ["escalated", "found", "notified", "rectifying"], "verified", True),
         ("reject", ["submitted"], "rectifying", False),
         ("escalate", ["escalated", "notified", "rectifying"], "escalated", False),
+        (
+            "carry_over",
+            ["escalated", "found", "notified", "rectifying", "submitted"],
+            "continued",
+            True,
+        ),
     ]
 
 

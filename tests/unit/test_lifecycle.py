@@ -65,16 +65,36 @@ def test_allowed_triggers_lists_what_a_person_may_do():
     assert allowed_triggers("verified") == []
 
 
+@pytest.mark.parametrize("successor", [False, True])
 @pytest.mark.parametrize("proven_fixed", [False, True])
 @pytest.mark.parametrize(("state", "trigger"), ALL_MOVES)
-def test_fire_answers_exactly_what_the_transitions_machine_answers(state, trigger, proven_fixed):
-    machine = _run_machine(state, trigger, proven_fixed)
+def test_fire_answers_exactly_what_the_transitions_machine_answers(
+    state, trigger, proven_fixed, successor
+):
+    machine = _run_machine(state, trigger, proven_fixed, successor)
     if isinstance(machine, CaseState):
-        assert fire(state, trigger, proven_fixed=proven_fixed) == machine
+        assert fire(state, trigger, proven_fixed=proven_fixed, successor=successor) == machine
     else:
         with pytest.raises(InvalidTransition) as refused:
-            fire(state, trigger, proven_fixed=proven_fixed)
+            fire(state, trigger, proven_fixed=proven_fixed, successor=successor)
         assert refused.value.reason == machine
+
+
+@pytest.mark.parametrize("state", ["found", "notified", "rectifying", "submitted", "escalated"])
+def test_only_a_successor_carries_an_open_case_over_and_then_nothing_more_is_possible(state):
+    with pytest.raises(InvalidTransition, match="后续轮次"):
+        fire(state, "carry_over")
+    assert fire(state, "carry_over", successor=True) == "continued"
+    assert allowed_triggers("continued") == []
+    assert "carry_over" not in allowed_triggers(state)
+    for trigger in ("notify", "start", "submit", "verify", "reject", "escalate"):
+        with pytest.raises(InvalidTransition):
+            fire("continued", trigger, proven_fixed=True)
+
+
+def test_closed_cases_cannot_be_carried_over():
+    with pytest.raises(InvalidTransition):
+        fire("verified", "carry_over", successor=True)
 
 
 def test_an_unknown_state_is_refused_not_guessed():

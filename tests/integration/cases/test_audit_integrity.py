@@ -152,6 +152,7 @@ def test_the_demo_and_a_history_through_every_state_verify_clean(app, settings, 
     assert f"审计通过：{demo_cases + len(ids)} 件案件" in result.output
 
 
+@pytest.mark.tampers
 def test_a_state_changed_behind_the_systems_back_is_reported_with_its_case(
     app, settings, monkeypatch
 ):
@@ -176,6 +177,7 @@ def test_a_state_changed_behind_the_systems_back_is_reported_with_its_case(
     assert f"案件 {tampered} 的状态与历史记录不符" in table.stderr
 
 
+@pytest.mark.tampers
 def test_a_forged_verification_without_proof_is_reported(app):
     with app.uow() as uow:
         case_id = a_case(uow, state="notified").id
@@ -202,6 +204,7 @@ def test_a_forged_verification_without_proof_is_reported(app):
     assert unhashed.event_id == mismatch.event_id
 
 
+@pytest.mark.tampers
 def test_a_broken_chain_and_a_silent_state_change_are_each_reported(app):
     with app.uow() as uow:
         case_id = a_case(uow, state="rectifying").id

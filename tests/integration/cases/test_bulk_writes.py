@@ -62,6 +62,7 @@ def test_a_column_empty_in_every_row_is_written_as_nulls(app):
         assert [(e.from_state, e.note) for e in written] == [(None, None)] * 3
 
 
+@pytest.mark.tampers  # the low-level write, without the services that keep the counters
 def test_versioned_update_changes_only_rows_at_the_expected_version(app):
     with app.uow() as uow:
         current, stale = a_case(uow), a_case(uow)

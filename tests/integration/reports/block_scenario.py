@@ -80,7 +80,7 @@ def a_recheck_quarter(app) -> dict[str, int]:
     the park column's outdated names (deduction) never; returns the case ids by target."""
     from tests.integration.reports.notice_scenario import a_small_city
 
-    with app.uow() as uow:
+    with on(app, date(2021, 5, 10)) as uow:  # found at the first check
         a_small_city(uow)
         inspected(uow, "w_yd", unit="yd", kind="website", name="永德县人民政府门户网站")
         inspected(uow, "c_zr", unit="zr", kind="column", name="市自然资源和规划局信息公开专栏")

@@ -59,7 +59,15 @@ def test_a_problem_still_present_at_a_new_round_is_a_linked_case_escalated_at_on
         assert new.round.code == "2021Q3"
         assert (new.notices_city, new.notices_province) == (2, 1)
         assert (new.state, new.escalation_level) == ("escalated", 1)
-        assert uow.session.get(Case, old.id).state == "notified"
+        assert uow.session.get(Case, old.id).state == "continued"  # 已转入下一轮
+        carried = uow.session.scalars(
+            select(CaseEvent).where(CaseEvent.case_id == old.id).order_by(CaseEvent.id)
+        ).all()[-1]
+        assert (carried.trigger, carried.from_state, carried.data) == (
+            "carry_over",
+            "notified",
+            {"successor_case_id": new.id},
+        )
         templates = uow.session.scalars(
             select(OutboxMessage.template).where(OutboxMessage.case_id == new.id)
         ).all()
@@ -90,7 +98,7 @@ def test_the_continued_case_leaves_the_overdue_list_and_the_new_one_takes_its_pl
     late = app.clock.today() + timedelta(days=400)
     with app.uow() as uow:
         new = uow.session.scalar(select(Case).where(Case.previous_case_id == old.id))
-        assert (uow.session.get(Case, old.id).superseded, new.superseded) == (True, False)
+        assert (uow.session.get(Case, old.id).state, new.state) == ("continued", "escalated")
         uow.clock = Clock(datetime.combine(late, time(9), tzinfo=SHANGHAI))
         overdue = queries.list_cases(uow, queries.CaseFilters(overdue=True))
         assert [row.id for row in overdue] == [new.id]

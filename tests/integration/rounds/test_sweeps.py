@@ -7,6 +7,7 @@ from datetime import date
 from sqlalchemy import select
 
 from services.cases import transitions
+from services.core.clock import Clock
 from services.db.models import Case, CaseEvent, OutboxMessage
 from services.rounds import sweeps
 from tests.builders import a_case, a_round, a_target, a_unit
@@ -67,6 +68,7 @@ def test_a_new_deadline_missed_again_is_escalated_again(app):
     ids = _cases_due_on_the_29th(app)
     _sweep(app, date(2021, 7, 30))
     with app.uow() as uow:
+        uow.clock = Clock(date(2021, 7, 31))  # the day after the sweep escalated it
         transitions.extend_deadline(
             uow,
             case_id=ids["late"],
