@@ -77,6 +77,18 @@ def standing(state: str, deadline: date | None, today: date) -> Standing:
     return Standing("open", STATE_LABELS.get(state, state), 0, True, submittable)
 
 
+#: The scheduled jobs that act on cases, as a person reads them (their runs are stored as
+#: ``<job>/<run name>``, e.g. ``quarterly-recheck/witty-fox``).
+JOB_LABELS: dict[str, str] = {
+    "publish-round": "发布通报",
+    "quarterly-recheck": "季度复查",
+    "shared-recheck": "季度复查",
+    "overdue-sweep": "逾期巡查",
+    "shared-overdue-sweep": "逾期巡查",
+    "dispatch-outbox": "邮件发送",
+}
+
+
 def actor_label(actor: str | None, actor_kind: str | None) -> str:
     """The actor of an event as a person reads it: system actions as 系统 (their source after)."""
     name = (actor or "").strip()
@@ -84,7 +96,10 @@ def actor_label(actor: str | None, actor_kind: str | None) -> str:
         return name or SYSTEM_ACTOR
     if not name or name in (SYSTEM_ACTOR, "system"):
         return SYSTEM_ACTOR
-    return name if name.startswith(SYSTEM_ACTOR) else f"{SYSTEM_ACTOR}（{name}）"
+    if name.startswith(SYSTEM_ACTOR):
+        return name
+    job = name.split("/", 1)[0]
+    return f"{SYSTEM_ACTOR}（{JOB_LABELS.get(job, name)}）"
 
 
 def stamp_refusal(last_event_at: datetime | None, now: datetime) -> str | None:

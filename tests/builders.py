@@ -6,6 +6,7 @@ import itertools
 from datetime import date
 
 from services.cases import transitions
+from services.core.clock import Clock
 from services.core.uow import UnitOfWork
 from services.db.models import Case
 from services.registry import units as registry
@@ -83,9 +84,20 @@ def a_case(
     round_code: str = "2021Q2",
     target_code: str | None = None,
     actor: str = "测试员",
+    on: date | None = None,
     **fields,
 ) -> Case:
-    """A case driven to ``state`` through the real transitions (so its history is real)."""
+    """A case driven to ``state`` through the real transitions (so its history is real),
+    as of the day ``on`` when given (the unit of work's clock otherwise)."""
+    if on is not None:
+        saved, uow.clock = uow.clock, Clock(on, tz=uow.clock.tz)
+        try:
+            return a_case(
+                uow, state=state, category=category, round_code=round_code,
+                target_code=target_code, actor=actor, **fields,
+            )  # fmt: skip
+        finally:
+            uow.clock = saved
     round_ = rounds.get_round(uow, round_code, required=False) or a_round(uow, round_code)
     if target_code is None:  # a new target within the round's issuer's tree, where it has one
         office = round_.issuer.unit.code if round_.issuer is not None else None

@@ -42,10 +42,13 @@ class Moment:
 
 
 def deadline_for(case: Any, *, settings: Settings, start: date) -> tuple[date, str]:
-    """The round's explicit deadline, else days from the round, the category or settings."""
+    """The round's explicit deadline, else days from the round, the category or settings.
+
+    A case notified on or after the round's deadline gets its days from ``start`` instead: a
+    deadline is never set on or before the day of its notice."""
     round_, category = case.round, case.category
     mode = round_.deadline_mode or category.deadline_mode or settings.default_deadline_mode
-    if round_.deadline is not None:
+    if round_.deadline is not None and round_.deadline > start:
         return round_.deadline, mode
     days = round_.deadline_days or category.deadline_days or settings.default_deadline_days
     return deadlines.add_days(start, days, mode), mode

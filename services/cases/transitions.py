@@ -372,7 +372,11 @@ def _add_event(
     ).first()
     previous, last_at = last if last is not None else (None, None)
     # A person acts now; imports and other system steps may replay history as of its days.
-    if actor_kind != "system" and (stamped := stamp_refusal(last_at, fields["at"])):
+    tz = uow.clock.tz  # the refusal names both moments in the zone people read
+    shown_last = last_at.astimezone(tz) if last_at is not None else None
+    if actor_kind != "system" and (
+        stamped := stamp_refusal(shown_last, fields["at"].astimezone(tz))
+    ):
         raise ValidationFailed([stamped])
     event = CaseEvent(**fields, hash=event_chain.event_hash(previous, fields))
     uow.session.add(event)

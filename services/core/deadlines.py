@@ -39,13 +39,6 @@ def add_days(start: date, days: int, mode: str) -> date:
     return day
 
 
-def overdue_days(deadline: date | None, today: date) -> int:
-    """Calendar days past the deadline (0 when not overdue or no deadline)."""
-    if deadline is None or today <= deadline:
-        return 0
-    return (today - deadline).days
-
-
 def days_left(deadline: date | None, today: date) -> int | None:
     """Calendar days until the deadline (0 on the day itself, negative when past)."""
     if deadline is None:

@@ -16,8 +16,8 @@ from services.core.deadlines import (
     add_days,
     days_left,
     is_working_day,
-    overdue_days,
 )
+from states.rules import overdue_days
 
 
 def _within(seconds: float, func, *args):
@@ -110,9 +110,9 @@ def test_is_working_day_knows_make_up_days_and_holidays():
 
 def test_overdue_and_days_left_around_the_deadline():
     deadline = date(2021, 7, 29)
-    assert overdue_days(deadline, date(2021, 7, 28)) == 0
-    assert overdue_days(deadline, date(2021, 8, 8)) == 10
-    assert overdue_days(None, date(2021, 8, 8)) == 0
+    assert overdue_days("notified", deadline, date(2021, 7, 28)) == 0
+    assert overdue_days("notified", deadline, date(2021, 8, 8)) == 10
+    assert overdue_days("notified", None, date(2021, 8, 8)) == 0
     assert days_left(deadline, date(2021, 7, 29)) == 0
     assert days_left(deadline, date(2021, 8, 1)) == -3
     assert days_left(None, date(2021, 8, 1)) is None

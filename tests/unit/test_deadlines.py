@@ -4,7 +4,8 @@ from datetime import date
 
 import pytest
 
-from services.core.deadlines import add_days, days_left, overdue_days
+from services.core.deadlines import add_days, days_left
+from states.rules import overdue_days
 
 
 def test_calendar_days_count_every_day():
@@ -34,7 +35,7 @@ def test_unknown_mode_is_refused_in_chinese():
 
 def test_overdue_days_start_the_day_after_the_deadline():
     deadline = date(2021, 7, 29)
-    assert overdue_days(deadline, date(2021, 7, 29)) == 0
-    assert overdue_days(deadline, date(2021, 7, 30)) == 1
-    assert overdue_days(None, date(2021, 7, 30)) == 0
+    assert overdue_days("notified", deadline, date(2021, 7, 29)) == 0
+    assert overdue_days("notified", deadline, date(2021, 7, 30)) == 1
+    assert overdue_days("notified", None, date(2021, 7, 30)) == 0
     assert days_left(deadline, date(2021, 7, 19)) == 10

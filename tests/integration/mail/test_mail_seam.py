@@ -133,7 +133,16 @@ def _statements(app):
 
 def _batch_statements(app, trigger: str, cases: int) -> list[str]:
     with app.uow() as uow:
-        ids = [a_case(uow, state=MOVES[trigger][0]).id for _ in range(cases)]
+        # One tree, as an office has: the batch's units under one root (the counters' key).
+        tree = a_unit(uow, "tree").code  # upserted: the same root for every batch
+        ids = [
+            a_case(
+                uow,
+                state=MOVES[trigger][0],
+                target_code=a_target(uow, unit_code=a_unit(uow, parent_code=tree).code).code,
+            ).id
+            for _ in range(cases)
+        ]
         uow.commit()
         _, note, data = MOVES[trigger]
         moves = [batch.Move(i, trigger, note=note, data=dict(data)) for i in ids]

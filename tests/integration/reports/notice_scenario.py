@@ -95,6 +95,7 @@ def a_previous_quarter(uow: UnitOfWork, *, fixed: bool) -> int:
         category="serious_wording",
         target_code="w_city",
         state="verified" if fixed else "rectifying",
+        on=date(2021, 4, 19),  # notified with the Q1 notice, against its 4月29日 deadline
     )
     return case.id
 
@@ -121,6 +122,7 @@ def a_repeat_domain_case(uow: UnitOfWork, *, notify_in_q2: bool) -> int:
         category="domain_not_deregistered",
         target_code="w_park",
         state="notified",
+        on=date(2021, 4, 19),
     )
     transitions.record_notice(
         uow, case_id=first.id, level="province", notified_on=date(2021, 5, 10), actor="督查员"
