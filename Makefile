@@ -7,8 +7,8 @@ STAMP := $(VENV)/.installed
 # PostgreSQL for the second pass of the suite (override to point elsewhere).
 RECTIFY_TEST_PG_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 export RECTIFY_TEST_PG_URL
-# `make run` replays the demo as of its notice day; `make run DEMO_AS_OF=` runs on real time.
-DEMO_AS_OF ?= 2021-07-19
+# `make run` replays the demo as of its notice day: `rectify demo` stores that day in the database
+# and every process (web, worker, flow runs, later commands) runs on it; see `rectify clock`.
 
 .PHONY: setup test test-sqlite test-pg lint run demo bench mutation clean migration-initial
 
@@ -42,7 +42,7 @@ test-pg: setup
 run: setup
 	$(BIN)/rectify db upgrade
 	$(BIN)/rectify demo --if-empty
-	$(BIN)/rectify $(if $(DEMO_AS_OF),--as-of $(DEMO_AS_OF),) up
+	$(BIN)/rectify up
 
 bench: setup
 	$(BIN)/python -m bench $(if $(SCALE),--scale $(SCALE),)

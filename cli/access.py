@@ -2,43 +2,25 @@
 
 from __future__ import annotations
 
-import dataclasses
-from datetime import datetime
-from typing import Any
-
 import typer
 
-from cli.context import console, handled_errors, open_app, print_json, print_table
+from cli.context import (
+    console,
+    handled_errors,
+    local,
+    open_app,
+    print_json,
+    print_table,
+    zone_name,
+    zone_note,
+)
 from services.access import unit_links
-from services.core.clock import SHANGHAI
 
 link_app = typer.Typer(help="单位门户链接：查看、生成与撤销", no_args_is_help=True)
-#: Every time a command prints is Beijing time; the tables say so.
-TZ_LABEL = "时间为北京时间（Asia/Shanghai）"
 
 
 def register(app: typer.Typer) -> None:
     app.add_typer(link_app, name="link")
-
-
-def local_time(value: datetime | None) -> str:
-    """A moment as Beijing time to the minute; — for none."""
-    return value.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M") if value else "—"
-
-
-def in_shanghai(rows: list[Any]) -> list[Any]:
-    """Dataclass rows with every moment as Beijing time (for ``--json``: +08:00 offsets)."""
-    return [
-        dataclasses.replace(
-            row,
-            **{
-                f.name: getattr(row, f.name).astimezone(SHANGHAI)
-                for f in dataclasses.fields(row)
-                if isinstance(getattr(row, f.name), datetime)
-            },
-        )
-        for row in rows
-    ]
 
 
 @link_app.command("list", help="列出单位的全部门户链接（最新的在前）：编号、轮次、时间与状态")
@@ -49,10 +31,10 @@ def list_links(
     """List a unit's portal links, newest first."""
     with handled_errors(), open_app() as application, application.uow() as uow:
         unit = unit_links.unit_for_links(uow, unit_code)
-        title = f"{unit.name}（{unit.code}）的门户链接，{TZ_LABEL}"
+        title = f"{unit.name}（{unit.code}）的门户链接，{zone_note()}"
         rows = unit_links.list_links(uow, unit_id=unit.id)
     if as_json:
-        print_json(in_shanghai(rows))
+        print_json(rows)
         return
     print_table(
         title,
@@ -61,10 +43,10 @@ def list_links(
             [
                 r.id,
                 r.round_code or "—",
-                local_time(r.created_at),
-                local_time(r.expires_at),
-                local_time(r.last_used_at),
-                local_time(r.revoked_at),
+                local(r.created_at),
+                local(r.expires_at),
+                local(r.last_used_at),
+                local(r.revoked_at),
                 r.status,
             ]
             for r in rows
@@ -92,7 +74,7 @@ def issue_link(
         uow.commit()
     console.print(
         f"已为单位 {unit_code} 生成门户链接 编号 {issued.link_id}，"
-        f"有效期至 {local_time(issued.expires_at)}（北京时间）",
+        f"有效期至 {local(issued.expires_at)}（{zone_name()}）",
         highlight=False,
     )
     console.print(f"链接（只显示这一次）：{issued.url}", highlight=False, soft_wrap=True)

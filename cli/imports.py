@@ -10,6 +10,7 @@ import typer
 
 from cli.context import console, err_console, handled_errors, open_app, print_json, print_table
 from services import imports
+from services.core.clock import Clock
 from services.core.errors import ValidationFailed
 from services.imports.kinds import CATALOGUE_KINDS, REGISTRY_KINDS, ROUND_KINDS
 from services.ops import demo
@@ -26,7 +27,7 @@ _FINDINGS_SHEETS = "、".join(k.sheet_names[0] for k in (ROUND_KINDS | CATALOGUE
 def register(app: typer.Typer) -> None:
     app.command(
         "demo",
-        help="加载演示场景（默认临沧 2021，即样例通报）；重复加载不会重复写入",
+        help="加载演示场景（默认临沧 2021，即样例通报），并把系统日期设为其通报日；重复加载不会重复写入",
         epilog=_scenarios_epilog(),
     )(load_demo)
     app.add_typer(import_app, name="import")
@@ -82,11 +83,26 @@ def load_demo(
     with handled_errors(), _all_or_nothing(), open_app() as application:
         with application.uow() as uow:
             if if_empty and demo.has_units(uow):
+                clock = demo.adopt_demo_day(uow, name=file)  # a database from before the clock
+                uow.commit()
                 console.print("系统中已有单位数据，跳过加载演示数据（--if-empty）。")
+                _say_demo_day(clock, as_json=as_json)
                 return
             report = demo.load_demo(uow, name=file)
+            clock = demo.use_demo_day(uow, name=file)
             uow.commit()
     _show(report, title=f"演示数据（{file}）", as_json=as_json)
+    _say_demo_day(clock, as_json=as_json)
+
+
+def _say_demo_day(clock: Clock | None, *, as_json: bool) -> None:
+    """Every process on the database now runs as of the scenario's day: say so."""
+    if clock is not None:
+        (err_console if as_json else console).print(
+            f"系统日期已设为演示数据的通报日 {clock.start_day}（见 rectify clock；"
+            "改回实时：rectify clock real）",
+            highlight=False,
+        )
 
 
 @import_app.command(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import typer
 
 from cli import (
@@ -11,9 +13,11 @@ from cli import (
     cases,
     categories,
     checks,
+    clock,
     db,
     flows,
     gen,
+    help_words,
     imports,
     issuers,
     outbox,
@@ -23,6 +27,17 @@ from cli import (
 )
 from cli.context import STATE, refuse
 from services.core.clock import parse_as_of
+
+#: Prefect's analytics off for every command and the processes it starts (server, worker,
+#: flow runs): set before any command imports Prefect, so that its telemetry (and its network
+#: errors) never reach a clerk's output.
+PREFECT_QUIET = {
+    "DO_NOT_TRACK": "1",
+    "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+    "PREFECT_CLOUD_ENABLE_ORCHESTRATION_TELEMETRY": "false",
+}
+os.environ.update(PREFECT_QUIET)
+help_words.use_chinese_headings()
 
 app = typer.Typer(
     help="rectify —— 政府网站与政务新媒体检查整改案件管理",
@@ -34,7 +49,9 @@ app = typer.Typer(
 @app.callback()
 def main(
     as_of: str = typer.Option(
-        None, "--as-of", help="以该日期（YYYY-MM-DD）为“今天”运行，默认上海时间的当前时间"
+        None,
+        "--as-of",
+        help="本命令以该日期（YYYY-MM-DD）为“今天”运行；默认按系统日期（见 rectify clock）",
     ),
 ) -> None:
     try:
@@ -58,3 +75,4 @@ access.register(app)
 flows.register(app)
 round_settings.register(flows.round_app)
 gen.register(app)
+clock.register(app)

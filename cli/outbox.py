@@ -4,8 +4,16 @@ from __future__ import annotations
 
 import typer
 
-from cli.context import console, err_console, handled_errors, open_app, print_json, print_table
-from services.core.clock import SHANGHAI
+from cli.context import (
+    console,
+    err_console,
+    handled_errors,
+    local,
+    open_app,
+    print_json,
+    print_table,
+    time_header,
+)
 from services.mail import outbox, outbox_admin
 from services.mail.outbox_admin import STATUSES
 
@@ -51,7 +59,7 @@ def list_messages(
         return
     print_table(
         "发件箱（" + "，".join(f"{STATUSES[s]} {n}" for s, n in counts.items()) + "）",
-        ["编号", "模板", "状态", "收件人", "尝试", "下次尝试/发送时间", "案件"],
+        ["编号", "模板", "状态", "收件人", "尝试", time_header("下次尝试/发送时间"), "案件"],
         [
             [
                 r.id,
@@ -59,7 +67,7 @@ def list_messages(
                 STATUSES.get(r.status, r.status),
                 "，".join(r.to_addrs + [f"抄送 {a}" for a in r.cc_addrs]),
                 r.attempts,
-                _local(r.sent_at) if r.sent_at else _local(r.next_attempt_at),
+                local(r.sent_at or r.next_attempt_at, empty=""),
                 r.case_id,
             ]
             for r in rows
@@ -77,7 +85,3 @@ def retry(message_id: int = typer.Argument(..., help="发送失败的邮件编�
         row = outbox_admin.retry_message(uow, message_id=message_id)
         uow.commit()
     console.print(f"邮件 {row.id} 已重新排队，收件人：{'，'.join(row.to_addrs)}", highlight=False)
-
-
-def _local(value) -> str:
-    return value.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M") if value else ""

@@ -1,4 +1,8 @@
-"""``rectify up``: a local Prefect server, the worker and the web app as child processes."""
+"""``rectify up``: a local Prefect server, the worker and the web app as child processes.
+
+Every child runs on one clock: the day stored in the database (``rectify clock``), which
+each reads at start, or the ``--as-of`` given to ``rectify up``, handed to all of them as
+``RECTIFY_AS_OF``."""
 
 from __future__ import annotations
 
@@ -12,7 +16,7 @@ from pathlib import Path
 
 import httpx
 
-from cli.context import STATE, console, err_console
+from cli.context import STATE, console, err_console, open_app
 from services.core.settings import PROJECT_ROOT
 
 STARTUP_TIMEOUT = 90
@@ -20,10 +24,11 @@ STOP_TIMEOUT = 20
 
 
 def prefect_env(port: int) -> dict[str, str]:
-    """Environment of every child: Prefect's home, database and API under var/prefect."""
+    """Environment of every child: Prefect's home, database and API under var/prefect, and the
+    day of ``rectify --as-of DAY up`` for the web app, the worker and every flow run alike."""
     home = PROJECT_ROOT / "var" / "prefect"
     home.mkdir(parents=True, exist_ok=True)
-    return os.environ | {
+    env = os.environ | {
         "PREFECT_HOME": str(home),
         "PREFECT_API_DATABASE_CONNECTION_URL": f"sqlite+aiosqlite:///{home / 'prefect.db'}",
         "PREFECT_API_URL": f"http://127.0.0.1:{port}/api",
@@ -31,6 +36,9 @@ def prefect_env(port: int) -> dict[str, str]:
         "DO_NOT_TRACK": "1",
         "RECTIFY_HOME": str(PROJECT_ROOT),
     }
+    if STATE.as_of is not None:
+        env["RECTIFY_AS_OF"] = STATE.as_of.isoformat()
+    return env
 
 
 def _bin(name: str) -> str:
@@ -81,6 +89,8 @@ def _interrupt(_signum, _frame) -> None:
 def run_all(*, prefect_port: int, web_port: int) -> int:
     """Start everything, wait until Ctrl-C or a child dies, stop everything; the exit code."""
     env = prefect_env(prefect_port)
+    with open_app() as application:
+        console.print(application.clock.describe(), highlight=False)
     children: list[tuple[str, subprocess.Popen]] = []
     signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGTERM, _interrupt)
@@ -104,8 +114,7 @@ def run_all(*, prefect_port: int, web_port: int) -> int:
         console.print(f"Prefect 界面：http://127.0.0.1:{prefect_port}/", highlight=False)
         children.append(("流程执行器", _start([_bin("rectify"), "worker"], env)))
         if importlib.util.find_spec("web") is not None:
-            as_of = ["--as-of", STATE.as_of.isoformat()] if STATE.as_of else []
-            web = _start([_bin("rectify"), *as_of, "serve", "--port", str(web_port)], env)
+            web = _start([_bin("rectify"), "serve", "--port", str(web_port)], env)
             children.append(("监管工作台", web))
         console.print("全部已启动；按 Ctrl-C 停止", highlight=False)
         while all(child.poll() is None for _, child in children):

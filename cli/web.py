@@ -6,8 +6,16 @@ import os
 
 import typer
 
-from cli.access import in_shanghai, local_time
-from cli.context import STATE, console, handled_errors, open_app, print_json, print_table
+from cli.context import (
+    STATE,
+    console,
+    handled_errors,
+    local,
+    open_app,
+    print_json,
+    print_table,
+    zone_note,
+)
 from services.access import accounts, api_tokens, users
 
 user_app = typer.Typer(help="监管人员账号", no_args_is_help=True)
@@ -32,7 +40,9 @@ def serve(
             first = users.ensure_first_admin(uow)
             uow.commit()
         proxies = [p.strip() for p in application.settings.trusted_proxies.split(",") if p.strip()]
+        clock = application.clock
     print_first_login(first, host=host, port=port)
+    console.print(clock.describe(), highlight=False)
     if STATE.as_of is not None:  # the factory reads its settings, this day too, from RECTIFY_*
         os.environ["RECTIFY_AS_OF"] = STATE.as_of.isoformat()
     # The same factory as production (`uvicorn --factory web.asgi:make_app`), by reference.
@@ -153,19 +163,19 @@ def list_tokens(
     with handled_errors(), open_app() as application, application.uow() as uow:
         rows = api_tokens.list_tokens(uow, username=username)
     if as_json:
-        print_json(in_shanghai(rows))
+        print_json(rows)
         return
     print_table(
-        "API 令牌，时间为北京时间（Asia/Shanghai）",
+        f"API 令牌，{zone_note()}",
         ["编号", "名称", "用户", "创建时间", "最近使用", "撤销时间"],
         [
             [
                 r.id,
                 r.name,
                 r.username,
-                local_time(r.created_at),
-                local_time(r.last_used_at),
-                local_time(r.revoked_at) if r.revoked_at else "未撤销",
+                local(r.created_at),
+                local(r.last_used_at),
+                local(r.revoked_at) if r.revoked_at else "未撤销",
             ]
             for r in rows
         ],

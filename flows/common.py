@@ -23,7 +23,9 @@ POSTGRES_CONCURRENCY = 4
 
 @contextmanager
 def run_app(as_of: date | None) -> Iterator[App]:
-    """The app for one flow run, its clock at ``as_of`` (None: real time in Shanghai)."""
+    """The app for one flow run, its clock at ``as_of``; None: the installation's day stored in
+    the database (``rectify clock``, ``rectify demo``) or ``RECTIFY_AS_OF``, else real time:
+    the same day as the web app and the commands on that database."""
     app = build_app(as_of=as_of)
     try:
         yield app

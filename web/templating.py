@@ -5,14 +5,16 @@ from __future__ import annotations
 import re
 import secrets
 from datetime import date, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from fastapi import Request
 from fastapi.templating import Jinja2Templates
 from markupsafe import Markup, escape
 
-from services.core.clock import SHANGHAI
+from services.core.clock import SHANGHAI, Clock, local_text
 from services.registry.units import TARGET_KINDS, TARGET_STATUSES, UNIT_KINDS
 from states.lifecycle import EVENT_LABELS, SEVERITY_LABELS, STATE_LABELS, TRIGGER_LABELS
 
@@ -36,10 +38,9 @@ def csrf_input(request: Request) -> Markup:
     return Markup('<input type="hidden" name="csrf_token" value="{}">').format(csrf_token(request))
 
 
-def local_time(value: datetime | None) -> str:
-    if value is None:
-        return ""
-    return value.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M")
+def local_time(value: datetime | None, tz: ZoneInfo = SHANGHAI) -> str:
+    """A moment in the installation's zone (RECTIFY_TIMEZONE) to the minute; "" for none."""
+    return local_text(value, tz, empty="")
 
 
 def day(value: date | None) -> str:
@@ -68,8 +69,11 @@ def breakable(text: str) -> Markup:
     return Markup("").join(parts)
 
 
-def make_templates(directory: Path) -> Jinja2Templates:
+def make_templates(directory: Path, *, clock: Clock | None = None) -> Jinja2Templates:
+    """The pages' templates; ``clock`` (the app's) gives the zone of every time shown and is
+    ``system_clock`` to a template (``system_clock.label()``: the day the system runs on)."""
     templates = Jinja2Templates(directory=directory)
+    zone = clock.tz if clock is not None else SHANGHAI
     env = templates.env
     env.autoescape = True
     env.globals.update(
@@ -83,8 +87,11 @@ def make_templates(directory: Path) -> Jinja2Templates:
         TARGET_KINDS=TARGET_KINDS,
         TARGET_STATUSES=TARGET_STATUSES,
         csrf_input=csrf_input,
+        system_clock=clock,
     )
-    env.filters.update(local_time=local_time, day=day, size=size, breakable=breakable)
+    env.filters.update(
+        local_time=partial(local_time, tz=zone), day=day, size=size, breakable=breakable
+    )
     return templates
 
 

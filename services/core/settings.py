@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -19,9 +20,14 @@ class Settings(BaseSettings):
         description="SQLAlchemy URL; the embedded default is a SQLite file under var/",
     )
     data_dir: Path = Field(default=PROJECT_ROOT / "var" / "data")
-    timezone: str = "Asia/Shanghai"
+    timezone: str = Field(
+        default="Asia/Shanghai",
+        description="the zone every time a person reads is shown in, and days are counted in",
+    )
     as_of: date | None = Field(
-        default=None, description="run every process as of this day (the demo's); empty: today"
+        default=None,
+        description="run this process as of this day, over the day stored in the database"
+        " (`rectify clock`); empty: the stored day, else today",
     )
     base_url: str = "http://127.0.0.1:8000"
     secret_key: str = Field(default="", description="signs unit links and session cookies")
@@ -63,7 +69,6 @@ class Settings(BaseSettings):
         description="addresses (comma-separated, CIDR allowed) of the reverse proxies whose"
         " X-Forwarded-For/-Proto `rectify serve` believes; empty: none, not even loopback",
     )
-    dashboard_cache_seconds: int = 60  # the dashboard's figures may be this old
 
     # Automated checks: the national inspection rules as configurable defaults.
     check_user_agent: str = "rectify-recheck/0.1 (政府网站检查复核)"
@@ -86,6 +91,22 @@ class Settings(BaseSettings):
     column_stale_days_by_target: dict[str, int] = {}  # target code → days, overrides the type
     check_max_links: int = 300  # links requested per page at most
     check_page_keep_chars: int = 4000  # the trimmed copy of a page kept as evidence
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(
+                f"RECTIFY_TIMEZONE 不是已知的时区名：{value}（如 Asia/Shanghai）"
+            ) from None
+        return value
+
+    @property
+    def zone(self) -> ZoneInfo:
+        """The zone of ``timezone``."""
+        return ZoneInfo(self.timezone)
 
 
 def load_settings(**overrides) -> Settings:

@@ -329,7 +329,7 @@ def _build(
     context = json.loads(row.context)
     if portal_url_into(context, **keys):
         links.add(row.id)
-    rendered = render(row.template, context, sent_on=clock.today())
+    rendered = render(row.template, context, sent_on=clock.today(), zone=clock.tz)
     return encode_mail(
         rendered, key=row.key, sender=mailbox, to=row.to_addrs, cc=row.cc_addrs, date=clock.now()
     )

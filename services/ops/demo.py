@@ -3,16 +3,20 @@ import services. ``lincang-2021`` reproduces the seed notice; the others are syn
 
 from __future__ import annotations
 
+from datetime import date
 from importlib import resources
+from typing import Any
 
 import yaml
 from sqlalchemy import func, select
 
 from services import imports
+from services.core.clock import Clock
 from services.core.errors import ValidationFailed
 from services.core.uow import UnitOfWork
-from services.db.models import Unit
-from services.imports.kinds import ALL_KINDS
+from services.db.models import Round, Unit
+from services.imports.kinds import ALL_KINDS, ROUNDS
+from services.ops import clock
 
 DEFAULT_SCENARIO = "lincang-2021"
 DEMO_FILE = f"{DEFAULT_SCENARIO}.yaml"
@@ -60,11 +64,15 @@ def sections() -> list[str]:
     return [name for kind in ALL_KINDS.values() for name in kind.sheet_names]
 
 
+def _document(file: str) -> dict[str, Any]:
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    return yaml.load(demo_text(file), Loader=loader) or {}
+
+
 def load_demo(uow: UnitOfWork, *, name: str = DEMO_FILE) -> imports.ImportReport:
     """Load a scenario through the import services; loading it again changes nothing."""
     file = scenario_file(name)
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    document = yaml.load(demo_text(file), Loader=loader) or {}
+    document = _document(file)
     unknown = sorted(set(document) - set(sections()))
     if unknown:
         shown = "、".join(kind.code for kind in ALL_KINDS.values())
@@ -80,3 +88,51 @@ def load_demo(uow: UnitOfWork, *, name: str = DEMO_FILE) -> imports.ImportReport
 def has_units(uow: UnitOfWork) -> bool:
     """Whether the registry already holds units (``rectify demo --if-empty`` then skips)."""
     return bool(uow.session.scalar(select(func.count()).select_from(Unit)))
+
+
+def _latest_round(file: str) -> tuple[str, date] | None:
+    """The code and notice day of the scenario's latest round (by notice day)."""
+    fields = {c.field: c.aliases for c in ROUNDS.columns}
+
+    def value(record: dict[str, Any], field: str) -> Any:
+        return next((record[k] for k in fields[field] if k in record), None)
+
+    dated = [
+        (value(record, "notice_date"), str(value(record, "code")))
+        for section, records in _document(file).items()
+        if section in ROUNDS.sheet_names
+        for record in records or ()
+        if isinstance(value(record, "notice_date"), date)
+    ]
+    return (max(dated)[1], max(dated)[0]) if dated else None
+
+
+def demo_day(name: str = DEMO_FILE) -> date | None:
+    """The day a scenario is told as of: its latest round's notice day (lincang-2021:
+    2021-07-19, the day of 临政办字〔2021〕72号); None when no round has one."""
+    latest = _latest_round(scenario_file(name))
+    return latest[1] if latest else None
+
+
+def use_demo_day(uow: UnitOfWork, *, name: str = DEMO_FILE) -> Clock | None:
+    """Run the installation as of the scenario's day (``rectify demo``); None when it has none.
+    The caller commits."""
+    day = demo_day(name)
+    if day is None:
+        return None
+    stem = scenario_file(name).removesuffix(".yaml")
+    return clock.set_day(uow, day, note=f"演示数据 {stem}")
+
+
+def adopt_demo_day(uow: UnitOfWork, *, name: str = DEMO_FILE) -> Clock | None:
+    """``rectify demo --if-empty`` on a database that already holds the scenario: its day, when
+    no day was ever set (nor real time chosen) on this database; None otherwise."""
+    file = scenario_file(name)
+    latest = _latest_round(file)
+    if latest is None or clock.chosen(uow):
+        return None
+    code, day = latest
+    held = uow.session.scalar(
+        select(func.count()).select_from(Round).where(Round.code == code, Round.notice_date == day)
+    )
+    return use_demo_day(uow, name=file) if held else None

@@ -38,7 +38,7 @@ def test_case_show_prints_the_case_in_chinese(app, settings):
     assert lines[0] == f"案件 {case_id}  2021Q2  栏目更新不及时（单项否决）"
     assert lines[1] == "责任单位：永德县人民政府    监测对象：永德县人民政府门户网站"
     assert lines[2] == "问题描述：栏目超过两周未更新"
-    assert lines[3] == "状态：已通知    整改期限：2021-07-29    升级次数：0"
+    assert lines[3] == "状态：已通知 (notified)    整改期限：2021-07-29    升级次数：0"
     assert lines[4] == "累计通报：市级 1 次，省级 0 次，县级 0 次"
     history = [line for line in lines if "市政府办公室" in line]
     assert len(history) == 2
@@ -51,5 +51,8 @@ def test_case_show_names_states_and_actions_in_chinese(app, settings):
     out = show(settings, case_id)
 
     assert "已发现 → 已通知" in out
-    assert "可执行操作：开始整改、提交整改、升级督办（rectify case start|submit|escalate" in out
-    assert "时间（Asia/Shanghai）" in out  # the history's times, in the zone it names
+    assert (
+        "可执行操作：开始整改 (start)、提交整改 (submit)、升级督办 (escalate)；"
+        f"命令：rectify case <操作> {case_id} --actor 姓名"
+    ) in out
+    assert "时间（北京时间）" in out  # the history's times, in the zone it names
