@@ -13,7 +13,6 @@ from starlette.middleware.sessions import SessionMiddleware
 from services.access import users
 from services.access.users import LoginThrottle
 from services.bootstrap import App
-from services.core.snapshots import SnapshotCache
 from web import errors, limits, security
 from web.routes import (
     api_v1,
@@ -22,6 +21,7 @@ from web.routes import (
     categories,
     dashboard,
     docs,
+    favicon,
     issuers,
     portal,
     publishing,
@@ -45,13 +45,12 @@ def create_app(app: App) -> FastAPI:
         openapi_url="/openapi.json",
     )
     web.state.rectify = app
-    web.state.templates = make_templates(HERE / "templates")
+    web.state.templates = make_templates(HERE / "templates", clock=app.clock)
     web.state.throttle = LoginThrottle(
         max_failures=settings.login_max_failures,
         window=timedelta(minutes=settings.login_window_minutes),
     )
     users.dummy_hash()  # made now, so the first unknown name at sign-in costs what others do
-    web.state.dashboard_cache = SnapshotCache(ttl=settings.dashboard_cache_seconds)
     limits.install(web, settings)  # inside the session, before anything reads a body
     web.add_middleware(
         SessionMiddleware,
@@ -75,6 +74,7 @@ def create_app(app: App) -> FastAPI:
         portal.router,
         api_v1.router,
         docs.router,
+        favicon.router,
     ):
         web.include_router(router)
     errors.install(web)

@@ -1,8 +1,8 @@
 """ASGI factory for several server processes, settings from ``RECTIFY_*``.
 
 ``uvicorn --factory web.asgi:make_app --workers 4 --host 127.0.0.1 --port 8000`` behind a
-reverse proxy; each process warms its own dashboard snapshot at start and removes upload
-temporaries a killed process left in the attachment folder (``rectify serve`` runs this too).
+reverse proxy; each process removes upload temporaries a killed process left in the
+attachment folder at start (``rectify serve`` runs this too).
 """
 
 from __future__ import annotations
@@ -11,7 +11,6 @@ from fastapi import FastAPI
 
 from services.bootstrap import build_app
 from services.cases import submissions
-from services.reports import dashboard
 from web.app import create_app
 
 
@@ -19,6 +18,4 @@ def make_app() -> FastAPI:
     """One server process's web app on the configured database."""
     application = build_app()
     submissions.remove_stale_incoming(application.settings)
-    web = create_app(application)
-    dashboard.warm_dashboard(open_uow=application.uow, cache=web.state.dashboard_cache)
-    return web
+    return create_app(application)

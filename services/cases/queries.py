@@ -4,17 +4,17 @@ objects); the case page is ``services.case_detail``."""
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
-from sqlalchemy import Select, and_, bindparam, func, literal, or_, select
+from sqlalchemy import Select, and_, bindparam, func, literal, literal_column, or_, select
 
 from services.core.errors import NotFound, ValidationFailed
 from services.core.limits import MAX_ID, out_of_range
 from services.core.uow import UnitOfWork
 from services.db import bulk
 from services.db.models import Case, Category, Round, Target, Unit
-from states import OVERDUE_STATES, CaseState, overdue_days
+from states import OPEN_STATES, OVERDUE_STATES, CaseState, Standing, standing
 
 
 @dataclass(frozen=True)
@@ -37,6 +37,14 @@ class CaseRow:
     description: str
     version: int
     round_id: int = 0
+    #: Where the case stands today (states.standing): the one reading every list shows.
+    standing: Standing | None = None
+    #: The later round's case that took a continued case over.
+    successor_id: int | None = None
+
+
+#: The open states in a fixed order (one SQL text, one cached statement).
+OPEN_STATE_VALUES = tuple(sorted(str(s) for s in OPEN_STATES))
 
 
 @dataclass
@@ -47,6 +55,7 @@ class CaseFilters:
     category: str | None = None
     overdue: bool = False
     escalated: bool = False
+    open_only: bool = False  # the open states (states.OPEN_STATES): 未结案件
     text: str | None = None
     after_id: int | None = None  # keyset pagination
     limit: int | None = None
@@ -122,8 +131,10 @@ def list_cases(uow: UnitOfWork, filters: CaseFilters | None = None) -> list[Case
         query = query.where(Unit.path.startswith(unit.path))
     if f.overdue:
         query = query.where(in_overdue_states(), Case.deadline < today)
-    if f.escalated:
-        query = query.where(Case.state == CaseState.ESCALATED)
+    if f.escalated:  # a literal, as the partial index ix_cases_escalated's term has it
+        query = query.where(Case.state == literal_column(f"'{CaseState.ESCALATED}'"))
+    if f.open_only:
+        query = query.where(Case.state.in_(OPEN_STATE_VALUES))
     if f.text:
         like = f"%{f.text}%"
         query = query.where(
@@ -147,12 +158,36 @@ def list_cases(uow: UnitOfWork, filters: CaseFilters | None = None) -> list[Case
         query = query.order_by(key, Case.id)
     if f.limit:
         query = query.limit(f.limit)
-    return [
+    rows = [
         case_row(case, round_code, unit_name, target_name, target_kind, category_name, today)
         for case, round_code, unit_name, target_name, target_kind, category_name in uow.session.execute(
             query
         )
     ]
+    return with_successors(uow, rows)
+
+
+def with_successors(uow: UnitOfWork, rows: list[CaseRow]) -> list[CaseRow]:
+    """The rows, each continued one with the id of the case that took it over (one query)."""
+    continued = [row.id for row in rows if row.state == CaseState.CONTINUED]
+    if not continued:
+        return rows
+    successors = dict(
+        uow.session.execute(
+            select(Case.previous_case_id, Case.id).where(
+                bulk.ids_in(uow.session, Case.previous_case_id, continued)
+            )
+        ).all()
+    )
+    return [
+        replace(row, successor_id=successors.get(row.id)) if row.id in successors else row
+        for row in rows
+    ]
+
+
+def unit_label(uow: UnitOfWork, unit_id: int) -> str | None:
+    """A unit's name (for the list's "exactly this unit" filter), None if there is none."""
+    return uow.session.scalar(select(Unit.name).where(Unit.id == unit_id))
 
 
 def page_cases(uow: UnitOfWork, filters: CaseFilters, *, size: int = 50) -> CasePage:
@@ -219,7 +254,7 @@ def _after_cursor(key, f: CaseFilters):
 def case_row(  # a row of case_rows_query() as a listing row
     case: Case, round_code, unit_name, target_name, target_kind, category_name, today
 ) -> CaseRow:
-    overdue = overdue_days(case.state, case.deadline, today)
+    stands = standing(case.state, case.deadline, today)
     return CaseRow(
         id=case.id,
         round=round_code,
@@ -231,7 +266,7 @@ def case_row(  # a row of case_rows_query() as a listing row
         severity=case.severity,
         state=case.state,
         deadline=case.deadline,
-        overdue_days=overdue,
+        overdue_days=stands.overdue_days,
         escalation_level=case.escalation_level,
         notices_city=case.notices_city,
         notices_province=case.notices_province,
@@ -239,6 +274,7 @@ def case_row(  # a row of case_rows_query() as a listing row
         description=case.description,
         version=case.version,
         round_id=case.round_id,
+        standing=stands,
     )
 
 

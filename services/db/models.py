@@ -182,6 +182,11 @@ class Verdict(Base):
     __table_args__ = (UniqueConstraint("round_id", "target_id"),)
 
 
+#: Partial indexes of the live dashboard (services/reports/): veto cases, escalated cases.
+VETO_ONLY = {f"{db}_where": text("severity = 'veto'") for db in ("postgresql", "sqlite")}
+ESCALATED_ONLY = {f"{db}_where": text("state = 'escalated'") for db in ("postgresql", "sqlite")}
+
+
 class Case(Base):
     """整改案件: one problem of one target found in one round."""
 
@@ -241,6 +246,8 @@ class Case(Base):
         # state change a write: deadlines are read through ix_cases_open_deadline only.
         Index("ix_cases_state_unit", "state", "unit_id"),
         Index("ix_cases_state_category", "state", "category_code"),
+        Index("ix_cases_veto_target", "round_id", "target_id", **VETO_ONLY),
+        Index("ix_cases_escalated", "escalation_level", "id", **ESCALATED_ONLY),
         CheckConstraint(
             "state IN ('found', 'notified', 'rectifying', 'submitted', 'verified', 'escalated', "
             "'continued')",

@@ -1,4 +1,7 @@
-"""Trends across rounds: pass rates per kind and open/overdue/escalated cases; an SVG chart."""
+"""Trends across rounds: pass rates per kind and open/overdue/escalated cases; an SVG chart.
+
+Live: the cases from the scope's counts (``live_counts``), the rates from SQL aggregates
+(``round_rates``), so the trend reads the same figures as the dashboard beside it."""
 
 from __future__ import annotations
 
@@ -6,14 +9,14 @@ from dataclasses import dataclass
 from decimal import Decimal
 from html import escape
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
-from services.cases.queries import in_overdue_states
 from services.core.uow import UnitOfWork
-from services.db.models import Case, Round
+from services.db.models import Round
 from services.registry.units import TARGET_KINDS
-from services.reports.stats import RATED_KINDS, kind_stats, rate_settings
-from states import OPEN_STATES
+from services.reports import live_counts, round_rates
+from services.reports.live_counts import ScopeCounts
+from services.reports.stats import RATED_KINDS, RateSettings
 
 COLOURS = {"website": "#c0392b", "column": "#2471a3", "new_media": "#1e8449"}
 COUNT_COLOURS = {"open": "#7f8c8d", "overdue": "#e67e22", "escalated": "#8e44ad"}
@@ -30,33 +33,53 @@ class TrendRow:
     escalated: int
 
 
-def trend_rows(uow: UnitOfWork, *, until: str | None = None, limit: int = 8) -> list[TrendRow]:
-    """One row per round (oldest first), up to ``until`` and at most ``limit`` rounds."""
+def recent_rounds(uow: UnitOfWork, *, until: str | None = None, limit: int = 8) -> list[Round]:
+    """The rounds of the trend (oldest first): up to ``until``, at most ``limit``."""
     query = select(Round).order_by(Round.period_start.desc())
     if until is not None:
         last = uow.session.scalar(select(Round.period_start).where(Round.code == until))
         if last is not None:
             query = query.where(Round.period_start <= last)
-    round_list = list(reversed(uow.session.scalars(query.limit(limit)).all()))
-    today = uow.clock.today()
-    return [_row(uow, round_, today=today) for round_ in round_list]
+    return list(reversed(uow.session.scalars(query.limit(limit)).all()))
 
 
-def _count(uow: UnitOfWork, round_: Round, *conditions) -> int:
-    query = select(func.count()).select_from(Case).where(Case.round_id == round_.id, *conditions)
-    return uow.session.scalar(query) or 0
+def trend_rows(
+    uow: UnitOfWork, *, until: str | None = None, limit: int = 8, scope_path: str | None = None
+) -> list[TrendRow]:
+    """One row per round (oldest first), up to ``until`` and at most ``limit`` rounds: pass
+    rates as each round's notice writes them, cases of the scope (None: every unit)."""
+    round_list = recent_rounds(uow, until=until, limit=limit)
+    figures = round_rates.kind_figures(uow, round_list)
+    settings = {r.id: round_rates.settings_for(uow, r) for r in round_list}
+    return rows_of(round_list, figures, settings, live_counts.read(uow, scope_path))
 
 
-def _row(uow: UnitOfWork, round_: Round, *, today) -> TrendRow:
-    stats = kind_stats(uow, round_, rates=rate_settings(uow, round_))
-    return TrendRow(
-        round_code=round_.code,
-        rates={kind: stats[kind].rate for kind in RATED_KINDS},
-        cases=_count(uow, round_),
-        open=_count(uow, round_, Case.state.in_([str(s) for s in OPEN_STATES])),
-        overdue=_count(uow, round_, in_overdue_states(), Case.deadline < today),
-        escalated=_count(uow, round_, Case.escalation_level > 0),
-    )
+def rows_of(
+    round_list: list[Round],
+    figures: dict[int, round_rates.Figures],
+    settings: dict[int, RateSettings],
+    scope: ScopeCounts,
+) -> list[TrendRow]:
+    """The trend's rows from figures already counted (the dashboard counts them once)."""
+    rows = []
+    for round_ in round_list:
+        cases, open_, escalated = scope.round_figures(round_.id)
+        rates = {
+            kind: settings[round_.id].for_kind(kind).rate(qualified, inspected)
+            for kind, (inspected, qualified) in figures[round_.id].items()
+            if kind in RATED_KINDS
+        }
+        rows.append(
+            TrendRow(
+                round_code=round_.code,
+                rates=rates,
+                cases=cases,
+                open=open_,
+                overdue=scope.overdue.get(round_.id, 0),
+                escalated=escalated,
+            )
+        )
+    return rows
 
 
 def trend_svg(rows: list[TrendRow], *, width: int = 640) -> str:

@@ -49,3 +49,49 @@ def test_the_import_commands_name_every_sheet_they_read():
     ):
         assert sheet in findings.stdout
     assert "Import" not in registry.stdout + findings.stdout
+
+
+#: Lines Typer and Click write themselves: the usage line and the options they add.
+TYPER_LINES = re.compile(r"Usage: |--help\b|--install-completion|--show-completion")
+#: A command line quoted as an example (rectify case start|submit 5), and a metavar (<int range>).
+NOT_PROSE = re.compile(r"rectify(?: [\w|<>.:/-]+)*|<[^>]*>")
+#: Two English words in a row (an acronym pair such as "JSON API" is not prose).
+ENGLISH_WORD = r"[A-Za-z]*[a-z][A-Za-z]*"
+ENGLISH_PROSE = re.compile(rf"\b{ENGLISH_WORD}(?:,? {ENGLISH_WORD})+\b")
+
+
+def help_pages():
+    runner = CliRunner()
+    for path, _command in commands(typer.main.get_command(app), ()):
+        result = runner.invoke(app, [*path, "--help"], env={"COLUMNS": "400"})
+        assert result.exit_code == 0, (path, result.output)
+        yield " ".join(("rectify", *path)), result.stdout
+
+
+def test_every_help_page_reads_in_chinese_without_an_english_sentence_of_ours():
+    english, pages = [], 0
+    for name, page in help_pages():
+        pages += 1
+        assert CHINESE.search(page), name
+        for line in page.splitlines():
+            if not TYPER_LINES.search(line):
+                english += [
+                    f"{name}: {hit}" for hit in ENGLISH_PROSE.findall(NOT_PROSE.sub("", line))
+                ]
+    assert pages > 50  # every group and command was walked
+    assert english == []
+
+
+def test_help_pages_head_their_panels_in_chinese():
+    pages = dict(help_pages())
+
+    assert "─ 选项 ─" in pages["rectify case notify"] and "─ 参数 ─" in pages["rectify case notify"]
+    assert "─ 命令 ─" in pages["rectify"] and "[必填]" in pages["rectify case notify"]
+    assert not any("─ Options ─" in page or "[required]" in page for page in pages.values())
+
+
+def test_the_prose_check_would_catch_a_docstring_shown_as_help():
+    line = "│ show    List cases (整改案件) with filters.  │"
+
+    assert ENGLISH_PROSE.findall(NOT_PROSE.sub("", line)) == ["List cases", "with filters"]
+    assert ENGLISH_PROSE.findall(NOT_PROSE.sub("", "JSON API 令牌；见 rectify token list")) == []

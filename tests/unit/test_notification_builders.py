@@ -20,6 +20,7 @@ from notifications.message import (
 from notifications.render import TEMPLATES, cn_date, environment, render
 
 SENT_ON = date(2021, 7, 19)
+TITLE = "关于2021年二季度全市政府网站和政府系统政务新媒体检查情况的通报"
 CASE = {
     "id": 7,
     "category": "栏目更新不及时",
@@ -36,7 +37,7 @@ CONTEXTS = {
     | {
         "round": {
             "code": "2021Q2",
-            "title": "2021年二季度检查",
+            "title": TITLE,
             "doc_number": "临政办字〔2021〕72号",
         },
         "cases": [CASE, CASE | {"id": 8, "category": "空白栏目", "deadline": "2021-08-02"}],
@@ -76,6 +77,7 @@ CONTEXTS = {
         "text": "已更新栏目",
         "case_url": "https://rectify.test/cases/7",
     },
+    "portal_link": COMMON | PORTAL | {"cases": [CASE]},
 }
 
 
@@ -92,12 +94,80 @@ def test_every_template_renders_a_chinese_subject_text_and_html(template):
 def test_a_round_notice_lists_every_case_with_its_deadline_and_the_portal_link():
     rendered = render("round_notice", CONTEXTS["round_notice"], sent_on=SENT_ON)
 
-    assert "共2个问题" in rendered.subject
+    assert rendered.subject == f"【整改通知】《{TITLE}》涉及永德县人民政府的2个问题，请按期整改"
     for text in (rendered.text, rendered.html):
         assert "栏目更新不及时" in text and "空白栏目" in text
         assert "2021年7月29日" in text and "2021年8月2日" in text
         assert "https://rectify.test/portal/tok123" in text
         assert "临政办字〔2021〕72号" in text
+
+
+@pytest.mark.parametrize(
+    ("title", "named"),
+    [
+        (f"《{TITLE}》", f"《{TITLE}》"),  # typed with its marks: not doubled
+        (
+            "关于贯彻《政府网站与政务新媒体检查指标》的通报",
+            "《关于贯彻〈政府网站与政务新媒体检查指标〉的通报》",
+        ),
+        (None, "2021Q2轮次检查通报"),
+    ],
+)
+def test_a_round_notice_subject_names_the_notice_in_book_title_marks(title, named):
+    context = CONTEXTS["round_notice"] | {
+        "round": {"code": "2021Q2", "title": title, "doc_number": None}
+    }
+
+    rendered = render("round_notice", context, sent_on=SENT_ON)
+
+    assert rendered.subject == f"【整改通知】{named}涉及永德县人民政府的2个问题，请按期整改"
+    assert rendered.text.splitlines()[2].startswith(f"根据{named}，贵单位")
+
+
+def test_a_round_notice_title_is_escaped_in_html_and_verbatim_in_text():
+    context = CONTEXTS["round_notice"] | {
+        "round": {"code": "2021Q2", "title": "关于<b>A&B</b>的通报", "doc_number": None}
+    }
+
+    rendered = render("round_notice", context, sent_on=SENT_ON)
+
+    assert "根据《关于&lt;b&gt;A&amp;B&lt;/b&gt;的通报》" in rendered.html
+    assert "根据《关于<b>A&B</b>的通报》" in rendered.text
+
+
+EARLIER = CASE | {"id": 9, "category": "错别字", "notified_on": "2021-07-05"}
+
+
+def test_a_round_notice_lists_a_case_notified_before_apart_without_a_second_link():
+    context = CONTEXTS["round_notice"] | {"earlier": [EARLIER]}
+
+    rendered = render("round_notice", context, sent_on=SENT_ON)
+
+    assert "涉及永德县人民政府的2个问题" in rendered.subject  # the new ones only
+    for body in (rendered.text, rendered.html):
+        new_part, earlier_part = body.split("另有1个问题已于2021年7月5日单独通知贵单位")
+        assert "栏目更新不及时" in new_part and "错别字" not in new_part
+        assert "错别字" in earlier_part and "本通知不再重复通知" in earlier_part
+        assert "/portal/" not in earlier_part
+    assert rendered.text.count("https://rectify.test/portal/tok123") == 1
+
+
+def test_a_round_notice_of_cases_all_notified_before_carries_no_link_and_asks_nothing_new():
+    context = {k: v for k, v in CONTEXTS["round_notice"].items() if k not in PORTAL}
+    context |= {
+        "cases": [],
+        "earlier": [EARLIER, EARLIER | {"id": 10, "notified_on": "2021-07-06"}],
+    }
+
+    rendered = render("round_notice", context, sent_on=SENT_ON)
+
+    assert rendered.subject == (
+        f"【检查通报】《{TITLE}》已印发：永德县人民政府的2个问题此前已单独通知"
+    )
+    for body in (rendered.text, rendered.html):
+        assert "/portal/" not in body and "专用链接查看" not in body
+        assert "以下2个问题此前已单独通知贵单位" in body
+        assert "2021年7月5日" in body and "2021年7月6日" in body  # each case's own day
 
 
 def test_a_reminder_digest_separates_overdue_cases_from_those_due_soon():
@@ -252,3 +322,16 @@ def test_a_contact_field_splits_into_valid_addresses_and_rejected_pieces():
 
     assert valid == ["a@units.test", "b@units.test"]
     assert invalid == ["不是邮箱"]
+
+
+def test_a_portal_link_sent_again_carries_the_link_its_expiry_and_the_cases_owed():
+    rendered = render("portal_link", CONTEXTS["portal_link"], sent_on=SENT_ON)
+    none_owed = render("portal_link", CONTEXTS["portal_link"] | {"cases": []}, sent_on=SENT_ON)
+
+    assert rendered.subject == (
+        "【整改系统链接】永德县人民政府的整改报送专用链接（有效期至2021年9月17日）"
+    )
+    assert "https://rectify.test/portal/tok123" in rendered.text
+    assert "贵单位目前有以下1个问题待整改" in rendered.text
+    assert "整改期限：2021年7月29日" in rendered.text
+    assert "贵单位目前没有待整改的问题" in none_owed.text and "问题描述" not in none_owed.text

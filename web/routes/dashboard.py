@@ -1,4 +1,4 @@
-"""The dashboard: counts, urgent cases, pass rates and the trend chart."""
+"""The dashboard: counts, urgent cases, pass rates and the trend chart, computed live."""
 
 from __future__ import annotations
 
@@ -14,9 +14,5 @@ router = APIRouter(include_in_schema=False)
 
 @router.get("/")
 def dashboard(request: Request, uow: Uow, user: CurrentUser):
-    data = board.cached_dashboard(
-        open_uow=request.app.state.rectify.uow,
-        scope_path=user.scope_path,
-        cache=request.app.state.dashboard_cache,
-    )
+    data = board.dashboard(uow, scope_path=user.scope_path)
     return render(request, "dashboard.html", user=user, board=data, chart=Markup(data.trend_svg))
