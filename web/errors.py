@@ -58,9 +58,12 @@ def _has_page(request: Request, path: str) -> bool:
 def error_response(request: Request, status: int, message: str, errors: list[str] | None = None):
     if request.url.path.startswith("/api/"):
         return JSONResponse({"detail": message, "errors": errors or []}, status_code=status)
+    # Under /portal/ a unit reads it in the portal's layout (its name once its link was read).
+    portal = request.url.path.startswith("/portal/")
     return render(
         request,
-        "error.html",
+        "portal/error.html" if portal else "error.html",
+        unit=getattr(request.state, "portal_unit", None) if portal else None,
         status_code=status,
         status=status,
         title=TITLES.get(status, "出错了"),

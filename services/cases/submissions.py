@@ -13,12 +13,15 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import BinaryIO
 
-from services.cases import transitions
+from sqlalchemy.orm import Session
+
+from services.cases import succession, transitions
 from services.core.errors import Forbidden, NotFound, ServiceError, ValidationFailed
 from services.core.plaintext import invisible, invisible_in_filename, visible_filename
 from services.core.uow import UnitOfWork
 from services.db.models import Attachment, Case, CaseEvent, Unit
-from states import Trigger
+from states import SUBMITTABLE_STATES, CaseState, Trigger
+from states.lifecycle import STATE_LABELS
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +56,36 @@ class TooLarge(ValidationFailed):
 
 class UnsafeStoredName(NotFound):
     """An attachment row names a file the system cannot have made: refused, never read."""
+
+
+class NotSubmittable(ServiceError):
+    """The case takes no rectification in its state (carried over, verified, under review)."""
+
+    http_status = 409
+
+
+#: Why a case in a state that takes no submission refuses one (continued: see ``refusal``).
+_REFUSALS = {
+    CaseState.VERIFIED: "该问题已核验通过，整改完成，无需再提交整改材料",
+    CaseState.SUBMITTED: "整改材料已提交，正在等待监管人员审核；审核前不能再次提交",
+    CaseState.FOUND: "该问题尚未下发整改通知，暂不需要提交整改材料",
+}
+
+
+def refusal(session: Session, case: Case) -> str | None:
+    """Why the unit may not submit its rectification of ``case`` now (Chinese), or None.
+
+    The rule is the domain's (``SUBMITTABLE_STATES``); a case carried over to a later round
+    names the case that continues the problem."""
+    if case.state in SUBMITTABLE_STATES:
+        return None
+    if case.state == CaseState.CONTINUED:
+        later = succession.successor(session, case.id)
+        if later is None:
+            return "该问题已转入下一轮继续整改，本案件不再接受提交"
+        return f"该问题已转入 {later.round} 轮继续整改，请在案件 {later.case_id} 中提交"
+    label = STATE_LABELS.get(case.state, case.state)
+    return _REFUSALS.get(case.state, f"案件当前状态为「{label}」，不能提交整改材料")
 
 
 class StorageFailed(ServiceError):
@@ -180,6 +213,8 @@ def submit_rectification(
         raise NotFound(f"案件 {case_id} 不存在")
     if case.unit_id != unit_id:
         raise Forbidden("该案件不属于本单位，无权查看或提交")
+    if (refused := refusal(uow.session, case)) is not None:
+        raise NotSubmittable(refused)
     files = [f for f in files if f.filename]
     _check_form(uow, text=text, responsible_person=responsible_person, phone=phone, files=files)
 
