@@ -6,7 +6,8 @@ import asyncio
 
 import typer
 
-from cli.context import STATE, console, handled_errors, open_app, print_json
+from cli.context import STATE, console, handled_errors, open_app, print_json, refuse
+from services.rounds import published
 from services.rounds.outcomes import PROVIDERS, provider_named
 from services.rounds.rounds import get_round
 
@@ -35,6 +36,10 @@ def publish(
     """Publish a round: notify its found cases, set deadlines, one email per unit (a flow run)."""
     with handled_errors():
         _require_round(round_code)
+        with open_app() as application, application.uow() as uow:
+            state = published.of_round(uow, get_round(uow, round_code))
+        if state.published:
+            refuse(f"{round_code} {state.text}，不再发布；之后新增的案件请逐件或批量通知")
         summary = asyncio.run(_flow("publish-round")(round_code, as_of=STATE.as_of))
     if as_json:
         print_json(summary)

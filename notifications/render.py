@@ -10,7 +10,14 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, Template, select_autoescape
+from jinja2 import (
+    Environment,
+    FileSystemLoader,
+    StrictUndefined,
+    Template,
+    pass_context,
+    select_autoescape,
+)
 
 TEMPLATE_DIR = Path(__file__).resolve().parent / "templates"
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -23,6 +30,7 @@ TEMPLATES = (
     "escalation",
     "submission_received",
     "submission_for_review",
+    "portal_link",
 )
 
 
@@ -47,15 +55,38 @@ def cn_date(value: date | str | None) -> str:
     return f"{value.year}年{value.month}月{value.day}日"
 
 
-def cn_datetime(value: datetime | str | None) -> str:
-    """An instant as Shanghai local time: 2021年7月19日 09:00."""
+def cn_datetime(value: datetime | str | None, tz: ZoneInfo = SHANGHAI) -> str:
+    """An instant as local time in ``tz`` (the installation's): 2021年7月19日 09:00."""
     if value is None or value == "":
         return "（未知）"
     if isinstance(value, str):
         value = datetime.fromisoformat(value)
     if value.tzinfo is not None:
-        value = value.astimezone(SHANGHAI)
+        value = value.astimezone(tz)
     return f"{cn_date(value.date())} {value:%H:%M}"
+
+
+@pass_context
+def _cn_datetime_filter(context: Any, value: datetime | str | None) -> str:
+    """``{{ at | cn_datetime }}`` in the zone ``render`` was given."""
+    return cn_datetime(value, context.get("time_zone") or SHANGHAI)
+
+
+def book_title(round_: dict[str, Any], number: bool = False) -> str:
+    """How an email names a round's notice: its title in 《》 (a title's own 《》 become 〈〉,
+    a pair around the whole title is dropped), else its code; ``number``: with its document
+    number, 《…》（临政办字〔2021〕72号）."""
+    title = (round_.get("title") or "").strip()
+    if title.startswith("《") and title.endswith("》"):
+        title = title[1:-1]
+    named = (
+        f"《{title.replace('《', '〈').replace('》', '〉')}》"
+        if title
+        else f"{round_['code']}轮次检查通报"
+    )
+    if number and round_.get("doc_number"):
+        named += f"（{round_['doc_number']}）"
+    return named
 
 
 #: The names ``getattr`` finds on a dict (its methods): ``{{ d.items }}`` still means the method.
@@ -104,7 +135,8 @@ def environment() -> Environment:
         lstrip_blocks=True,
     )
     env.filters["cn_date"] = cn_date
-    env.filters["cn_datetime"] = cn_datetime
+    env.filters["cn_datetime"] = _cn_datetime_filter
+    env.filters["book_title"] = book_title
     return env
 
 
@@ -117,10 +149,13 @@ def _compiled(template: str) -> tuple[Template, Template, Template]:
     return tuple(env.get_template(f"{template}.{part}.j2") for part in ("subject", "txt", "html"))
 
 
-def render(template: str, context: dict[str, Any], *, sent_on: date) -> Rendered:
-    """Render the subject, text and HTML of ``template``; raises on a missing value."""
+def render(
+    template: str, context: dict[str, Any], *, sent_on: date, zone: ZoneInfo = SHANGHAI
+) -> Rendered:
+    """Render the subject, text and HTML of ``template``; raises on a missing value. Times
+    are shown in ``zone`` (the installation's, RECTIFY_TIMEZONE)."""
     subject, text, html = _compiled(template)
-    values = {**context, "sent_on": sent_on}
+    values = {**context, "sent_on": sent_on, "time_zone": zone}
     return Rendered(
         subject=" ".join(subject.render(values).split()),
         text=text.render(values).strip() + "\n",

@@ -32,6 +32,7 @@ from services.mail.causes import NO_PARENT, OUTBOX_COLUMNS, addresses, outbox_ro
 from services.mail.links import portal_contexts
 from services.mail.views import CaseMailView, case_views
 from states.lifecycle import EVENT_LABELS, Trigger
+from states.rules import actor_label
 
 #: The triggers whose email links the unit to its portal.
 PORTAL_TRIGGERS = (Trigger.REJECT, Trigger.NOTIFY)
@@ -207,7 +208,7 @@ def _escalation(
             {
                 "at": e.at.isoformat(),
                 "label": EVENT_LABELS.get(e.trigger, e.trigger),
-                "actor": e.actor,
+                "actor": actor_label(e.actor, e.actor_kind),
                 "note": e.note,
             }
             for e in history

@@ -22,12 +22,15 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from notifications.message import split_addresses
+from services.access import unit_links
+from services.access.users import UserView
 from services.core.errors import NotFound, ValidationFailed
 from services.core.uow import UnitOfWork
-from services.db.models import OutboxMessage, Round, Unit
-from services.mail.links import portal_contexts
+from services.db.models import Case, OutboxMessage, Round, Unit
+from services.mail.links import LINK_KEY, portal_contexts
 from services.mail.views import CaseMailView, case_views
 from services.registry.units import EMAIL_FIELDS
+from states import SUBMITTABLE_STATES
 
 REMINDER_KINDS = ("before", "due", "after")
 NO_PARENT = "没有上级单位，无法确定督办邮件的收件人"
@@ -50,22 +53,37 @@ OUTBOX_COLUMNS = (
 
 
 def queue_round_notice(
-    uow: UnitOfWork, *, round_id: int, unit_id: int, case_ids: list[int]
+    uow: UnitOfWork,
+    *,
+    round_id: int,
+    unit_id: int,
+    case_ids: list[int],
+    earlier: dict[int, str] | None = None,
 ) -> OutboxMessage | None:
-    """One notice per unit per round listing all its cases; None if already queued."""
+    """One notice per unit per round listing its cases; None if already queued.
+
+    ``case_ids``: the cases the round's publication notifies (the email's portal link is
+    for them). ``earlier``: {case id: day (ISO)} of the unit's cases of the round notified
+    before, on their own: listed apart with that day, not notified again, no link of their
+    own; an email listing only those carries no link at all.
+    """
     round_ = _get(uow, Round, round_id, "检查轮次")
     unit = _get(uow, Unit, unit_id, "单位")
     key = f"round-notice:{round_.code}:{unit.code}"
     if _exists(uow, key):
         return None
-    cases = _cases(uow, case_ids, unit_id=unit.id)
+    earlier = {i: day for i, day in (earlier or {}).items() if i not in set(case_ids)}
+    listed = _cases(uow, [*case_ids, *earlier], unit_id=unit.id)
     context = {
         "unit_name": unit.name,
         # The round's issuing office signs its notice (none: the installation's sender name).
         "office": round_.issuer.name if round_.issuer else uow.settings.mail_from_name,
         "round": {"code": round_.code, "title": round_.title, "doc_number": round_.doc_number},
-        "cases": [c.summary() for c in cases],
-        **_portal(uow, unit, round_id=round_.id),
+        "cases": [c.summary() for c in listed if c.id not in earlier],
+        "earlier": [
+            c.summary() | {"notified_on": earlier[c.id]} for c in listed if c.id in earlier
+        ],
+        **(_portal(uow, unit, round_id=round_.id) if case_ids else {}),
     }
     return _queue(
         uow, key=key, template="round_notice", context=context, to=unit, round_id=round_.id
@@ -97,6 +115,29 @@ def queue_reminder_digest(
         **_portal(uow, unit, round_id=None),
     }
     return _queue(uow, key=key, template="reminder_digest", context=context, to=unit)
+
+
+def queue_portal_link(
+    uow: UnitOfWork, *, unit_code: str, user: UserView | None = None
+) -> OutboxMessage | None:
+    """A unit's portal link sent again on request (the unit page's 重新发送): a new link of
+    its own, to the unit's contacts; refused, nothing written, when the unit has no valid
+    address or the user may not manage its links (``unit_links.unit_for_links``)."""
+    unit = unit_links.unit_for_links(uow, unit_code, user=user)
+    _, problem = recipients_of(unit)
+    if problem:
+        raise ValidationFailed([problem])
+    owed = select(Case.id).where(Case.unit_id == unit.id, Case.state.in_(SUBMITTABLE_STATES))
+    cases = _cases(uow, list(uow.session.scalars(owed)), unit_id=unit.id)
+    portal = _portal(uow, unit, round_id=None)
+    context = {
+        "unit_name": unit.name,
+        "office": uow.settings.mail_from_name,
+        "cases": [c.summary() for c in cases],
+        **portal,
+    }
+    key = f"portal-link:{unit.code}:{portal[LINK_KEY]['id']}"
+    return _queue(uow, key=key, template="portal_link", context=context, to=unit)
 
 
 def recipients_of(unit: Unit | None, *, field: str = "contact_email") -> tuple[list[str], str]:

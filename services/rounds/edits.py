@@ -19,7 +19,7 @@ from services.core.errors import Forbidden, ValidationFailed
 from services.core.uow import UnitOfWork
 from services.db.issuer_models import Issuer
 from services.db.models import Case, Round, Target, Unit, Verdict
-from services.rounds import issuers, publication, rounds
+from services.rounds import issuers, publication, published, rounds
 from services.rounds.publication import PublicationSummary
 
 
@@ -37,7 +37,11 @@ def publish(uow: UnitOfWork, *, user: UserView, round_code: str) -> PublicationS
     A supervisor scoped to a subtree publishes the rounds of the issuers inside it; a round
     without an issuer spans every unit: publishing it is the unscoped staff's."""
     user.require_acting()
-    issuers.require_manage(user.scope_path, rounds.get_round(uow, round_code).issuer)
+    round_ = rounds.get_round(uow, round_code)
+    issuers.require_manage(user.scope_path, round_.issuer)
+    state = published.of_round(uow, round_)
+    if state.published:  # its units were notified: a second publication would mail them again
+        raise ValidationFailed([f"检查轮次 {round_.code} {state.text}，不能再次发布"])
     return publication.publish_round(uow, round_code=round_code, actor=user.display_name)
 
 

@@ -3,18 +3,25 @@
 Each step is idempotent, so a publication killed half-way and run again ends the same:
 only ``found`` cases are notified (a state guard), the unit notices carry one idempotency
 key per round and unit (``services.mail.causes``), and the round is marked published once.
+
+One email per case per cause: a case notified before the publication (on its own, in a
+bulk action, or before the system) is not notified again; its unit's round email lists it
+apart, without asking for anything new (``UnitNotice.earlier``). Which unit gets which
+email is decided in one place, ``unit_notices``: the confirmation page asks it before the
+publication (``plan``: what waits is what will be notified) and ``finish`` queues from it.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from services.cases import batch
 from services.core.uow import UnitOfWork
-from services.db.models import Case, Round, Unit
+from services.db.models import Case, CaseEvent, Round, Unit
 from services.mail import causes
+from services.rounds import published
 from services.rounds.rounds import check_stored, get_round
 from states import CaseState, Trigger
 
@@ -27,6 +34,110 @@ class PublicationSummary:
     units_mailed: int = 0
     cases_per_unit: dict[str, int] = field(default_factory=dict)
     published_at: str | None = None
+
+
+@dataclass(frozen=True)
+class UnitNotice:
+    """One unit's round email: the cases the publication notifies, those notified before."""
+
+    unit_id: int
+    unit_code: str
+    unit_name: str
+    new: tuple[int, ...]
+    #: Notified before the publication (case id, local day): listed, not notified again.
+    earlier: tuple[tuple[int, str], ...]
+    #: Why the email cannot be delivered (the unit's address), "" when it can.
+    problem: str
+
+
+@dataclass(frozen=True)
+class PublicationPlan:
+    """What publishing the round would do now: the confirmation page's figures."""
+
+    round_code: str
+    state: published.Published
+    notices: tuple[UnitNotice, ...]
+
+    @property
+    def emails(self) -> int:
+        return len(self.notices)  # one per unit and round
+
+    @property
+    def units(self) -> int:
+        return len({n.unit_id for n in self.notices})
+
+    @property
+    def cases(self) -> int:
+        return sum(len(n.new) for n in self.notices)
+
+    @property
+    def earlier(self) -> int:
+        return sum(len(n.earlier) for n in self.notices)
+
+    @property
+    def undeliverable(self) -> list[UnitNotice]:
+        return [n for n in self.notices if n.problem]
+
+    @property
+    def sentence(self) -> str:
+        """The count a supervisor confirms, in Chinese: every case an email lists."""
+        if not self.notices:
+            return "没有需要通知的案件：发布只记录发布时间，不发送邮件"
+        listed = self.cases + self.earlier
+        return f"将向 {self.units} 个单位发送 {self.emails} 封通知邮件，涉及 {listed} 个案件"
+
+
+def plan(uow: UnitOfWork, *, round_code: str) -> PublicationPlan:
+    """A dry run of the publication: the emails it would queue, to whom, for which cases."""
+    round_ = get_round(uow, round_code)
+    check_stored(round_)  # refused here as the publication would refuse it
+    notices = unit_notices(uow, round_, waiting=True)
+    return PublicationPlan(round_.code, published.of_round(uow, round_), tuple(notices))
+
+
+def unit_notices(uow: UnitOfWork, round_: Round, *, waiting: bool) -> list[UnitNotice]:
+    """Each unit's round email, in unit order: its cases this publication notifies (those
+    it notified, and with ``waiting`` those still found, which it will) and those notified
+    before it. A unit none of whose cases was ever notified gets none."""
+    rows = uow.session.execute(
+        select(Case.id, Case.unit_id, Case.state, Case.notified_at, Unit)
+        .join(Unit, Unit.id == Case.unit_id)
+        .where(Case.round_id == round_.id)
+        .where(or_(Case.state == CaseState.FOUND, Case.notified_at.is_not(None)))
+        .order_by(Unit.path, Case.unit_id, Case.id)
+    ).all()
+    ours = _notified_by_publication(uow, round_)
+    tz = uow.clock.tz
+    grouped: dict[int, tuple[Unit, list[int], list[tuple[int, str]]]] = {}
+    for case_id, unit_id, state, notified_at, unit in rows:
+        _unit, new, earlier = grouped.setdefault(unit_id, (unit, [], []))
+        if case_id in ours or (waiting and state == CaseState.FOUND):
+            new.append(case_id)
+        elif notified_at is not None:
+            earlier.append((case_id, notified_at.astimezone(tz).date().isoformat()))
+    return [
+        UnitNotice(
+            unit.id,
+            unit.code,
+            unit.name,
+            tuple(new),
+            tuple(earlier),
+            causes.recipients_of(unit)[1],
+        )
+        for unit, new, earlier in grouped.values()
+        if new or earlier
+    ]
+
+
+def _notified_by_publication(uow: UnitOfWork, round_: Round) -> set[int]:
+    """The round's cases a publication notified (its notify events say so)."""
+    events = uow.session.execute(
+        select(CaseEvent.case_id, CaseEvent.data)
+        .join(Case, Case.id == CaseEvent.case_id)
+        .where(Case.round_id == round_.id, Case.state != CaseState.FOUND)
+        .where(CaseEvent.trigger == Trigger.NOTIFY)
+    )
+    return {case_id for case_id, data in events if (data or {}).get("publication")}
 
 
 def found_case_ids(uow: UnitOfWork, *, round_code: str) -> list[int]:
@@ -56,30 +167,23 @@ def notify_range(
     return batch.retrying(uow, work)
 
 
-def queue_unit_notices(uow: UnitOfWork, *, round_code: str) -> dict[str, int]:
-    """One email per unit listing its notified cases of the round; {unit code: cases}."""
-    round_ = get_round(uow, round_code)
-    rows = uow.session.execute(
-        select(Case.unit_id, Unit.code, Case.id)
-        .join(Unit, Unit.id == Case.unit_id)
-        .where(Case.round_id == round_.id, Case.state != CaseState.FOUND)
-        .order_by(Case.unit_id, Case.id)
-    ).all()
-    per_unit: dict[int, tuple[str, list[int]]] = {}
-    for unit_id, unit_code, case_id in rows:
-        per_unit.setdefault(unit_id, (unit_code, []))[1].append(case_id)
-    for unit_id, (_code, case_ids) in per_unit.items():
-        causes.queue_round_notice(uow, round_id=round_.id, unit_id=unit_id, case_ids=case_ids)
-    return {code: len(ids) for code, ids in per_unit.values()}
+def queue_unit_notices(uow: UnitOfWork, round_: Round, notices: list[UnitNotice]) -> None:
+    """Queue each unit's round email (``unit_notices``): its key makes a re-run write none."""
+    for notice in notices:
+        causes.queue_round_notice(
+            uow,
+            round_id=round_.id,
+            unit_id=notice.unit_id,
+            case_ids=list(notice.new),
+            earlier=dict(notice.earlier),
+        )
 
 
-def mark_published(uow: UnitOfWork, *, round_code: str) -> Round:
+def mark_published(uow: UnitOfWork, round_: Round) -> None:
     """Record when the round was published (the first time only)."""
-    round_ = get_round(uow, round_code)
     if round_.published_at is None:
         round_.published_at = uow.clock.now()
     uow.flush()
-    return round_
 
 
 def publish_round(
@@ -98,10 +202,21 @@ def publish_round(
 
 
 def finish(uow: UnitOfWork, *, round_code: str, summary: PublicationSummary) -> PublicationSummary:
-    """Queue the unit notices, mark the round published, commit; fills ``summary``."""
-    summary.cases_per_unit = queue_unit_notices(uow, round_code=round_code)
+    """Queue the unit notices, mark the round published, commit; fills ``summary``.
+
+    Cases still found (refused by the notification) are not listed. A round whose notice
+    went out before the system (every case notified, none by a publication) keeps its
+    history: nobody is mailed, nothing is marked.
+    """
+    round_ = get_round(uow, round_code)
+    notices = unit_notices(uow, round_, waiting=False)
+    state = published.of_round(uow, round_)
+    if not (state.outside_system and not any(n.new for n in notices)):
+        queue_unit_notices(uow, round_, notices)
+        summary.cases_per_unit = {n.unit_code: len(n.new) for n in notices}
+        mark_published(uow, round_)
     summary.units_mailed = len(summary.cases_per_unit)
-    round_ = mark_published(uow, round_code=round_code)
     uow.commit()
-    summary.published_at = round_.published_at.isoformat()
+    day = round_.published_at or state.on
+    summary.published_at = day.isoformat() if day else None
     return summary

@@ -27,3 +27,9 @@ def test_an_unknown_round_is_refused_before_any_flow_runs(demo):
     result = runner.invoke(rectify, ["recheck", "2031Q2", "--outcomes", "marks"])
     assert result.exit_code == 2
     assert "检查轮次 2031Q2 不存在" in result.output
+
+
+def test_a_round_published_before_the_system_is_not_published_again(demo):
+    result = runner.invoke(rectify, ["--as-of", "2021-07-19", "round", "publish", "2021Q1"])
+    assert result.exit_code == 2
+    assert "2021Q1 已发布" in result.output and "不再发布" in result.output

@@ -66,6 +66,9 @@ def build(app: App) -> World:
             uow, issuers.IssuerSpec("gengma", "耿马县人民政府办公室", "县政府办公室", "county")
         )
         a_round(uow, "2021Q2", deadline=date(2021, 7, 29)).issuer = county_a
+        # Found: what 发布并通知 notifies (a round whose every case was notified counts as
+        # published already, and is refused a publication).
+        a_case(uow, target_code=a_target(uow, unit_code="gengma").code)
         world = World(
             unit_links.issue_link(uow, unit_id=a.id).token,
             unit_links.issue_link(uow, unit_id=b.id).token,

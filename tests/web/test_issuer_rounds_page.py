@@ -47,7 +47,9 @@ async def test_a_county_supervisor_publishes_the_countys_round_and_not_the_citys
         before = footprint(app)
         refused = await county.post("/rounds/LC2021Q2/publish", data={"csrf_token": csrf_of(page)})
         unchanged = footprint(app)
-        done = await county.post("/rounds/GM2021Q2/publish", data={"csrf_token": csrf_of(page)})
+        done = await county.post(
+            "/rounds/GM2021Q2/publish", data={"csrf_token": csrf_of(page), "confirmed": "1"}
+        )
 
     assert "LC2021Q2" in page.text and "GM2021Q2" in page.text and "YD2021Q2" not in page.text
     assert "市政府办公室" in page.text and "耿马县府办" in page.text

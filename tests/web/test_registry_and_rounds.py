@@ -141,7 +141,10 @@ async def test_publishing_a_round_notifies_its_cases_and_the_notice_downloads(ap
         ]
         uow.commit()
     page = await supervisor.get("/rounds")
-    response = await supervisor.post("/rounds/2021Q2/publish", data={"csrf_token": csrf_of(page)})
+    form = {"csrf_token": csrf_of(page)}
+    asked = await supervisor.post("/rounds/2021Q2/publish", data=form)  # 发布并通知: confirm first
+    assert "将向 1 个单位发送 1 封通知邮件，涉及 2 个案件" in asked.text
+    response = await supervisor.post("/rounds/2021Q2/publish", data=form | {"confirmed": "1"})
     assert response.status_code == 303
     after = await supervisor.get("/rounds")
     assert "已发布" in after.text and "通知 2 件" in after.text
@@ -150,7 +153,8 @@ async def test_publishing_a_round_notifies_its_cases_and_the_notice_downloads(ap
     assert states == ["notified", "notified"]
     downloads = {}
     for path in ("notice.docx", "notice.html", "ledger.xlsx", "ledger.csv"):
-        download = await supervisor.get(f"/rounds/2021Q2/{path}")
+        saved = "?download=1" if path == "notice.html" else ""  # without, it opens in the browser
+        download = await supervisor.get(f"/rounds/2021Q2/{path}{saved}")
         assert download.status_code == 200, path
         assert download.headers["content-disposition"].startswith("attachment;")
         downloads[path] = download
@@ -190,8 +194,8 @@ LEDGER_HEADERS = (
     "问题描述",
     "状态",
     "整改期限",
-    "报送日期",
-    "核验日期",
+    "报送日期（北京时间）",
+    "核验日期（北京时间）",
     "升级次数",
     "市级通报次数",
     "省级通报次数",

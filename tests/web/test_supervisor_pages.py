@@ -173,7 +173,12 @@ async def test_bulk_notify_moves_the_cases_that_allow_it_and_lists_the_others(ap
     page = await supervisor.get("/cases")
     response = await supervisor.post(
         "/cases/bulk",
-        data={"action": "notify", "case_ids": [*fresh, done], "csrf_token": csrf_of(page)},
+        data={
+            "action": "notify",
+            "case_ids": [*fresh, done],
+            "csrf_token": csrf_of(page),
+            "confirmed": "1",
+        },
     )
     assert response.status_code == 303
     after = await supervisor.get(response.headers["location"])

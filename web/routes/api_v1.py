@@ -13,6 +13,7 @@ from services.access.users import UserView
 from services.cases import actions, queries, transitions
 from services.cases import detail as case_detail
 from services.registry import listings
+from services.rounds import published
 from web.deps import MAX_ID, RowId, Uow
 from web.filters import list_filters
 
@@ -165,4 +166,4 @@ def targets(
 
 @router.get("/rounds", summary="检查轮次")
 def rounds(uow: Uow, user: ApiUser) -> list[listings.RoundRow]:
-    return listings.list_rounds(uow, scope_path=user.scope_path)
+    return published.with_states(uow, listings.list_rounds(uow, scope_path=user.scope_path))

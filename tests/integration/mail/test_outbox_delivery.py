@@ -75,7 +75,7 @@ def test_a_published_round_delivers_one_chinese_email_per_unit_listing_its_cases
     assert yongde.rcpt_tos == ["yd@units.test"]
     assert yongde.mail_from == app.settings.mail_from == "rectify@localhost"
     assert yongde.message["Subject"] == (
-        "【整改通知】2021年二季度政府网站检查发现问题的整改通知（永德县人民政府，共2个问题）"
+        "【整改通知】《2021年二季度政府网站检查》涉及永德县人民政府的2个问题，请按期整改"
     )
     assert yongde.message["From"].addresses[0].display_name == app.settings.mail_from_name
     assert yongde.message["Message-ID"] == message_id("round-notice:2021Q2:yongde", "localhost")
@@ -88,7 +88,7 @@ def test_a_published_round_delivers_one_chinese_email_per_unit_listing_its_cases
     assert portal and portal[0].startswith(app.settings.base_url)
     assert f'href="{portal[0]}"' in yongde.html
     [gengma] = mail_server.to("gm@units.test")
-    assert "共1个问题" in gengma.message["Subject"]
+    assert "涉及耿马傣族佤族自治县人民政府的1个问题" in gengma.message["Subject"]
     assert {r.status for r in _rows(app)} == {"sent"}
 
 
