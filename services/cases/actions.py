@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 
 from sqlalchemy import select
 
@@ -11,13 +12,16 @@ from services.cases import transitions
 from services.core.errors import Forbidden, NotFound, ValidationFailed
 from services.core.plaintext import invisible
 from services.core.uow import UnitOfWork
-from services.db.models import Case, Target
+from services.db.models import Case, CaseEvent, Target
+from services.mail import dry_run
 from states import InvalidTransition, Trigger
 from states.lifecycle import TRIGGER_LABELS
 
 #: What a person may fire from a page (the recheck proves fixes; units submit via the portal).
 MANUAL_TRIGGERS = (Trigger.NOTIFY, Trigger.START, Trigger.VERIFY, Trigger.REJECT, Trigger.ESCALATE)
 BULK_TRIGGERS = (Trigger.NOTIFY, Trigger.ESCALATE)
+#: What a bulk action without a ticked case says (the list stays, its filters kept).
+EMPTY_SELECTION = "请先勾选案件"
 
 
 @dataclass
@@ -66,17 +70,80 @@ def act(
     return result
 
 
+def extend(
+    uow: UnitOfWork, *, user: UserView, case_id: int, new_deadline: str, reason: str
+) -> CaseEvent:
+    """Extend a case's running deadline (date as typed, YYYY-MM-DD) with a reason; committed."""
+    user.require_acting()
+    _case_in_scope(uow, user, case_id)
+    try:
+        day = date.fromisoformat(new_deadline.strip())
+    except ValueError:
+        shown = new_deadline.strip()[:20]
+        raise ValidationFailed(
+            [f"新的整改期限应为 YYYY-MM-DD 格式的日期：{shown}" if shown else "请填写新的整改期限"]
+        ) from None
+    if where := invisible(reason):
+        raise ValidationFailed([f"延期理由{where}，请删除后重新提交"])
+    event = transitions.extend_deadline(
+        uow,
+        case_id=case_id,
+        new_deadline=day,
+        reason=(reason or "").strip(),
+        actor=user.display_name,
+    )
+    uow.commit()
+    return event
+
+
 def bulk(
     uow: UnitOfWork, *, user: UserView, case_ids: list[int], trigger: str, note: str | None = None
 ) -> BulkResult:
     """Notify or escalate many cases: refused ones are listed, the others all committed."""
+    _check_bulk(user, case_ids, trigger)
+    result = _bulk_moves(uow, user, case_ids, trigger, note)
+    uow.commit()
+    return result
+
+
+@dataclass(frozen=True)
+class BulkPreview:
+    """What ``bulk`` would do now (done for real in a savepoint, then undone)."""
+
+    result: BulkResult
+    mail: dry_run.MailCount
+
+    @property
+    def label(self) -> str:
+        return TRIGGER_LABELS[Trigger(self.result.trigger)]
+
+
+def bulk_preview(
+    uow: UnitOfWork, *, user: UserView, case_ids: list[int], trigger: str, note: str | None = None
+) -> BulkPreview:
+    """The cases ``bulk`` would move and refuse, and the emails it would queue: nothing kept."""
+    _check_bulk(user, case_ids, trigger)
+    result, mail = dry_run.trial(
+        uow,
+        lambda: _bulk_moves(uow, user, case_ids, trigger, note),
+        case_ids=lambda done: done.done,
+    )
+    return BulkPreview(result, mail)
+
+
+def _check_bulk(user: UserView, case_ids: list[int], trigger: str) -> None:
     user.require_acting()
     if trigger not in [str(t) for t in BULK_TRIGGERS]:
         raise ValidationFailed([f"批量操作只支持通知或升级督办，不支持：{trigger}"])
     if not case_ids:
-        raise ValidationFailed(["请先勾选案件"])
+        raise ValidationFailed([EMPTY_SELECTION])
+
+
+def _bulk_moves(
+    uow: UnitOfWork, user: UserView, case_ids: list[int], trigger: str, note: str | None
+) -> BulkResult:
+    """Fire ``trigger`` on each case the user may act on and whose state allows it."""
     result = BulkResult(trigger)
-    label = TRIGGER_LABELS[Trigger(trigger)]
     for case_id in sorted(set(case_ids)):
         try:
             _case_in_scope(uow, user, case_id)
@@ -94,9 +161,8 @@ def bulk(
             result.refused.append(f"案件 {case_id}：{exc}")
             continue
         result.done.append(case_id)
-    uow.commit()
     if not result.done and result.refused:
-        result.refused.insert(0, f"没有案件可以「{label}」")
+        result.refused.insert(0, f"没有案件可以「{TRIGGER_LABELS[Trigger(trigger)]}」")
     return result
 
 

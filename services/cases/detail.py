@@ -14,7 +14,7 @@ from services.core.deadlines import days_left
 from services.core.errors import Forbidden, NotFound
 from services.core.uow import UnitOfWork
 from services.db.models import Case, CaseEvent, CaseNotice, CheckResult, Round, Submission, Unit
-from states import OVERDUE_STATES, allowed_triggers
+from states import OVERDUE_STATES, allowed_triggers, rules
 
 
 @dataclass(frozen=True)
@@ -28,6 +28,20 @@ class EventView:
     actor_kind: str
     note: str | None
     data: dict[str, Any]
+
+    @property
+    def actor_label(self) -> str:
+        """Who acted, as every page, email and command names it (system actions: 系统)."""
+        return rules.actor_label(self.actor, self.actor_kind)
+
+    @property
+    def change(self) -> str | None:
+        """What the event changed beside the state, as a person reads it: an extension's
+        「延长整改期限：2021-08-10 → 2021-08-20」; None for other events."""
+        if self.trigger != "extend_deadline":
+            return None
+        old = self.data.get("old_deadline") or "未定"
+        return f"延长整改期限：{old} → {self.data.get('new_deadline')}"
 
 
 @dataclass(frozen=True)

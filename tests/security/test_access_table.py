@@ -20,6 +20,7 @@ from web.app import create_app
 ACCESS: dict[str, tuple] = {
     "GET /openapi.json": (200, 200, 200, 200, 200, 200, 200),
     "GET /static": (200, 200, 200, 200, 200, 200, 200),
+    "GET /favicon.ico": (200, 200, 200, 200, 200, 200, 200),
     "GET /docs": (200, 200, 200, 200, 200, 200, 200),
     "GET /login": (200, 200, 200, 200, 200, 200, 200),
     "POST /login": (400, 400, 400, 400, 400, 400, 400),  # wrong password, for everyone
@@ -29,12 +30,23 @@ ACCESS: dict[str, tuple] = {
     "POST /cases/bulk": ("login", "login", "login", 403, "303=", 303, 303),
     "GET /cases/{case_id}": ("login", "login", "login", 200, 403, 200, 200),
     "POST /cases/{case_id}/transition": ("login", "login", "login", 403, 403, 303, 303),
+    "POST /cases/{case_id}/deadline": ("login", "login", "login", 403, 403, 303, 303),
     "GET /attachments/{attachment_id}": ("login", "login", "login", 200, 403, 200, 200),
     "GET /registry/units": ("login", "login", "login", 200, 200, 200, 200),
     "POST /registry/units": ("login", "login", "login", 403, 403, 403, 303),
     # A unit's portal links (county A's): its admins and supervisors, never a viewer.
     "POST /registry/units/{unit_code}/links": ("login", "login", "login", 403, 403, 200, 200),
     "POST /registry/units/{unit_code}/links/{link_id}/revoke": (
+        "login",
+        "login",
+        "login",
+        403,
+        403,
+        303,
+        303,
+    ),
+    # Email the unit a new link (confirmed): queues one outbox row.
+    "POST /registry/units/{unit_code}/links/resend": (
         "login",
         "login",
         "login",
@@ -54,7 +66,8 @@ ACCESS: dict[str, tuple] = {
     "GET /registry/import": ("login", "login", "login", 200, 200, 200, 200),
     "POST /registry/import": ("login", "login", "login", 403, 403, 403, 200),
     # The round (2021Q2) is county A's office's: another county's supervisor may not read it.
-    "POST /rounds/{round_code}/publish": ("login", "login", "login", 403, 403, 303, 303),
+    # Confirmed: the supervisor publishes; the admin, after him, is refused a second publication.
+    "POST /rounds/{round_code}/publish": ("login", "login", "login", 403, 403, 303, 400),
     "GET /rounds/{round_code}/notice.{fmt}": ("login", "login", "login", 200, 403, 200, 200),
     "GET /rounds/{round_code}/ledger.{fmt}": ("login", "login", "login", 200, 403, 200, 200),
     # Notice settings: the round's page, its blocks; issuers (county A's, 耿马) by their unit.
@@ -128,8 +141,17 @@ def request_for(key: str, actor: str, world: World, csrf: str) -> tuple[str, str
         options["headers"] = {"Authorization": f"Bearer {bearer}"} if bearer else {}
     bodies = {
         "POST /login": {"username": "nobody", "password": "wrong"},
-        "POST /cases/bulk": {"action": "escalate", "case_ids": [str(own.case)], "back": "/cases"},
+        # Confirmed (the first POST only shows what it would send: tests/web/test_mail_confirmations.py)
+        "POST /cases/bulk": {
+            "action": "escalate",
+            "case_ids": [str(own.case)],
+            "back": "/cases",
+            "confirmed": "1",
+        },
+        "POST /rounds/{round_code}/publish": {"confirmed": "1"},
         "POST /cases/{case_id}/transition": {"trigger": "start", "version": "VERSION", "note": ""},
+        "POST /cases/{case_id}/deadline": {"new_deadline": "2021-12-31", "reason": "单位申请"},
+        "POST /registry/units/{unit_code}/links/resend": {"confirmed": "1"},
         "POST /registry/units": {
             "code": f"u-{actor}",
             "name": f"新单位{actor}",

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Annotated
-from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
@@ -11,34 +11,20 @@ from fastapi.responses import RedirectResponse, Response
 from services.cases import actions as case_actions
 from services.cases import detail as case_detail
 from services.cases import queries, submissions
+from services.core.errors import ValidationFailed
 from services.registry import listings
 from services.reports.tables import CSV_TYPE, XLSX_TYPE
 from states.lifecycle import EVENT_LABELS
-from web import exports
+from states.rules import DEADLINE_STATES
+from web import confirm, exports
 from web.deps import Csrf, CurrentUser, FormIds, FormVersion, RowId, Uow
 from web.downloads import attachment_header, attachment_response
-from web.filters import Filters
+from web.filters import Filters, query_string
 from web.templating import flash, render
 
 router = APIRouter(include_in_schema=False)
 PAGE_SIZE = 50
 EXPORT_LIMIT = 100_000
-
-
-def _query_string(f: queries.CaseFilters, **overrides) -> str:
-    params = {
-        "state": f.state,
-        "unit": f.unit_code,
-        "category": f.category,
-        "round": f.round_code,
-        "overdue": "1" if f.overdue else None,
-        "escalated": "1" if f.escalated else None,
-        "q": f.text,
-        "sort": f.sort if f.sort != "id" else None,
-        "desc": "1" if f.descending else None,
-        **overrides,
-    }
-    return urlencode({k: v for k, v in params.items() if v})
 
 
 @router.get("/cases")
@@ -59,11 +45,11 @@ def case_list(
         f=filters,
         choices=listings.filter_choices(uow, scope_path=user.scope_path),
         sorts=queries.SORTS,
-        query=_query_string(filters),
+        exact_unit=queries.unit_label(uow, filters.unit_id) if filters.unit_id else None,
+        query=query_string(filters),
+        query_without_unit=query_string(filters, unit_id=None),
         next_query=(
-            _query_string(
-                filters, cursor=page.next_cursor, size=size if size != PAGE_SIZE else None
-            )
+            query_string(filters, cursor=page.next_cursor, size=size if size != PAGE_SIZE else None)
             if page.next_cursor
             else None
         ),
@@ -94,26 +80,65 @@ def bulk(
     case_ids: FormIds = [],  # noqa: B006 - FastAPI copies defaults
     note: Annotated[str, Form()] = "",
     back: Annotated[str, Form()] = "/cases",
+    confirmed: Annotated[str, Form()] = "",
 ):
+    back = back if back.startswith("/cases") else "/cases"
+    if confirmed != "1" or not case_ids:  # it mails many units: say what first (web.confirm)
+        return confirm.before_bulk(
+            request, uow, user, action=action, case_ids=case_ids, note=note, back=back
+        )
     result = case_actions.bulk(uow, user=user, case_ids=case_ids, trigger=action, note=note)
     message = f"已处理 {len(result.done)} 件"
     if result.refused:
         message += "；未处理：" + "；".join(result.refused)
     flash(request, message, kind="warn" if result.refused else "ok")
-    return RedirectResponse(back if back.startswith("/cases") else "/cases", status_code=303)
+    return RedirectResponse(back, status_code=303)
 
 
 @router.get("/cases/{case_id}")
 def case_page(request: Request, case_id: RowId, uow: Uow, user: CurrentUser):
+    return _case_page(request, uow, user, case_id)
+
+
+def _case_page(request: Request, uow, user, case_id: int, *, extension=None, status_code=200):
+    """The case page; ``extension``: a refused extension form (typed values and errors)."""
     detail = case_detail.case_detail(uow, case_id, scope_path=user.scope_path)
     manual = [str(t) for t in case_actions.MANUAL_TRIGGERS]
     return render(
         request,
         "case.html",
+        status_code=status_code,
         user=user,
         d=detail,
         actions=[t for t in detail.allowed_triggers if t in manual],
+        can_extend=user.can_act and detail.case.state in DEADLINE_STATES,
+        # The earliest new deadline (the date picker's min): after the current one and today.
+        extend_from=max(filter(None, (detail.case.deadline, uow.clock.today())))
+        + timedelta(days=1),
+        extension=extension or {},
     )
+
+
+@router.post("/cases/{case_id}/deadline", dependencies=[Csrf])
+def extend_deadline(
+    request: Request,
+    case_id: RowId,
+    uow: Uow,
+    user: CurrentUser,
+    new_deadline: Annotated[str, Form()] = "",
+    reason: Annotated[str, Form()] = "",
+):
+    """Extend the running deadline; a refusal comes back on the case page, the form as typed."""
+    try:
+        event = case_actions.extend(
+            uow, user=user, case_id=case_id, new_deadline=new_deadline, reason=reason
+        )
+    except ValidationFailed as refused:
+        uow.session.rollback()  # a refusal after a flush (stamp_refusal) leaves nothing behind
+        typed = {"new_deadline": new_deadline, "reason": reason, "errors": refused.errors}
+        return _case_page(request, uow, user, case_id, extension=typed, status_code=400)
+    flash(request, f"案件 {case_id} 的整改期限已延长至 {event.data['new_deadline']}")
+    return RedirectResponse(f"/cases/{case_id}#history", status_code=303)
 
 
 @router.post("/cases/{case_id}/transition", dependencies=[Csrf])

@@ -4,21 +4,23 @@ from __future__ import annotations
 
 from datetime import date
 from typing import Annotated
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import RedirectResponse
 
 from services.access import unit_links
 from services.access.unit_links import IssuedLink
 from services.access.users import UserView
 from services.core.errors import ValidationFailed
+from services.core.limits import MAX_ID
 from services.core.uow import UnitOfWork
+from services.mail import causes
 from services.registry import edits, listings
 from services.registry import units as registry
 from services.rounds import edits as round_edits
-from services.rounds import rounds
-from web.deps import AfterId, Csrf, CurrentUser, RowId, Uow
+from services.rounds import published, rounds
+from web.deps import Csrf, CurrentUser, RowId, Uow
 from web.templating import flash, render
 
 router = APIRouter(include_in_schema=False)
@@ -47,9 +49,29 @@ def _int(value: str, label: str) -> int | None:
         raise ValidationFailed([f"{label}应为整数：{value}"]) from None
 
 
+PageNumber = Annotated[int, Query(ge=1, le=MAX_ID)]
+
+
+def _query(**params: object) -> str:
+    """A query string of the non-empty parameters (the filters a page link keeps)."""
+    return urlencode({k: v for k, v in params.items() if v not in (None, "", 1)})
+
+
 @router.get("/registry/units")
-def units(request: Request, uow: Uow, user: CurrentUser, code: str = ""):
-    return units_page(request, uow, user, code)
+def units(
+    request: Request,
+    uow: Uow,
+    user: CurrentUser,
+    code: str = "",
+    q: str = "",
+    kind: str = "",
+    under: str = "",
+    page: PageNumber = 1,
+    resend: str = "",
+):
+    """The units, filtered, a page at a time; ``code`` opens one (its edit form, its links)."""
+    filters = listings.UnitFilters(text=q.strip() or None, kind=kind or None, under=under or None)
+    return units_page(request, uow, user, code, filters, page, resend=resend == "1")
 
 
 def units_page(
@@ -57,23 +79,38 @@ def units_page(
     uow: UnitOfWork,
     user: UserView,
     code: str,
+    filters: listings.UnitFilters = listings.UnitFilters(),  # noqa: B008 - frozen
+    number: int = 1,
     *,
     issued: IssuedLink | None = None,
+    resend: bool = False,
 ):
-    """The units, one of them open; its portal links for those who may manage them."""
-    rows = listings.list_units(uow, scope_path=user.scope_path)
-    editing = next((u for u in rows if u.code == code), None)
-    links = None
+    """The units page, one of them open; its portal links for those who may manage them."""
+    found = listings.page_units(uow, filters, scope_path=user.scope_path, number=number)
+    editing = listings.unit_row(uow, code, scope_path=user.scope_path) if code else None
+    links = recipients = None
     if editing is not None and unit_links.may_manage(user, editing.path):
         links = unit_links.list_links(uow, unit_id=editing.id)
+        to, problem = causes.addresses(editing.name, editing.contact_email, "contact_email")
+        recipients = (to, problem.removesuffix("，邮件未发送"))
+    kept = {"q": filters.text, "kind": filters.kind, "under": filters.under}
     return render(
         request,
         "registry/units.html",
         user=user,
-        rows=rows,
+        page=found,
+        rows=found.rows,
+        f=kept,
+        query=_query(**kept, page=found.number),
+        previous_query=_query(**kept, page=found.number - 1),
+        next_query=_query(**kept, page=found.number + 1),
+        parents=listings.parent_choices(uow, scope_path=user.scope_path),
         editing=editing,
         links=links,
         issued=issued,
+        resend=resend and links is not None,
+        recipients=recipients,
+        ttl_days=unit_links.DEFAULT_TTL.days,
     )
 
 
@@ -115,24 +152,27 @@ def targets(
     user: CurrentUser,
     unit: str = "",
     q: str = "",
+    kind: str = "",
+    status: str = "",
     code: str = "",
-    after: AfterId = None,
+    page: PageNumber = 1,
 ):
-    rows = listings.list_targets(
-        uow, scope_path=user.scope_path, unit_code=unit or None, text=q or None, after_id=after
+    """The targets, filtered, a page at a time; ``code`` opens one's edit form (admins)."""
+    filters = listings.TargetFilters(
+        text=q.strip() or None, kind=kind or None, status=status or None, unit=unit or None
     )
-    editing = None
-    if code:
-        found = listings.list_targets(uow, scope_path=user.scope_path, text=code)
-        editing = next((t for t in found if t.code == code), None)
+    found = listings.page_targets(uow, filters, scope_path=user.scope_path, number=page)
+    kept = {"q": filters.text, "kind": filters.kind, "status": filters.status, "unit": unit}
     return render(
         request,
         "registry/targets.html",
         user=user,
-        rows=rows,
-        editing=editing,
-        unit=unit,
-        q=q,
+        page=found,
+        rows=found.rows,
+        f=kept,
+        previous_query=_query(**kept, page=found.number - 1),
+        next_query=_query(**kept, page=found.number + 1),
+        editing=listings.target_row(uow, code, scope_path=user.scope_path) if code else None,
         units=listings.list_units(uow, scope_path=user.scope_path),
     )
 
@@ -170,7 +210,7 @@ def save_target(
 
 @router.get("/rounds")
 def round_list(request: Request, uow: Uow, user: CurrentUser, code: str = ""):
-    rows = listings.list_rounds(uow, scope_path=user.scope_path)
+    rows = published.with_states(uow, listings.list_rounds(uow, scope_path=user.scope_path))
     editing = next((r for r in rows if r.code == code), None)
     return render(
         request,
@@ -237,4 +277,19 @@ def revoke_link(request: Request, uow: Uow, user: CurrentUser, unit_code: str, l
         if revoked
         else f"门户链接 {link_id} 此前已撤销",
     )
+    return RedirectResponse(f"/registry/units?code={quote(unit_code)}#links", status_code=303)
+
+
+@router.post("/registry/units/{unit_code}/links/resend", dependencies=[Csrf])
+def resend_link(
+    request: Request, uow: Uow, user: CurrentUser, unit_code: str, confirmed: Text = ""
+):
+    """Email the unit a new link (queued in the outbox), once the sender has confirmed it."""
+    name = unit_links.unit_for_links(uow, unit_code, user=user).name
+    if confirmed != "1":  # not through the confirmation: show it
+        return units_page(request, uow, user, unit_code, resend=True)
+    queued = causes.queue_portal_link(uow, unit_code=unit_code, user=user)
+    to = "、".join(queued.to_addrs) if queued is not None else ""
+    uow.commit()
+    flash(request, f"含新门户链接的邮件已放入发送队列，将发往{name}（{to}）")
     return RedirectResponse(f"/registry/units?code={quote(unit_code)}#links", status_code=303)
