@@ -3,21 +3,36 @@
 from __future__ import annotations
 
 from datetime import date
-from zoneinfo import ZoneInfo
 
 import typer
 
-from cli.context import console, handled_errors, open_app, print_json, print_table
+from cli.context import (
+    console,
+    handled_errors,
+    local,
+    open_app,
+    print_json,
+    print_table,
+    refuse,
+    time_header,
+)
 from services.cases import detail as case_detail
 from services.cases import queries
 from services.cases import transitions as case_service
-from states.lifecycle import EVENT_LABELS, SEVERITY_LABELS, STATE_LABELS, TRIGGER_LABELS, Trigger
+from states.lifecycle import (
+    EVENT_LABELS,
+    PERSON_TRIGGERS,
+    SEVERITY_LABELS,
+    STATE_LABELS,
+    TRIGGER_LABELS,
+    Trigger,
+)
 
 case_app = typer.Typer(help="单个案件：查看与流转", no_args_is_help=True)
 
 
 _CASE_ID = "案件编号（见 rectify cases）"
-_STATES = "、".join(f"{code}（{label}）" for code, label in STATE_LABELS.items())
+_STATES = "、".join(f"{label} ({code})" for code, label in STATE_LABELS.items())
 
 
 def register(app: typer.Typer) -> None:
@@ -26,7 +41,7 @@ def register(app: typer.Typer) -> None:
 
 
 def list_cases(
-    state: str = typer.Option(None, "--state", help=f"状态：{_STATES}"),
+    state: str = typer.Option(None, "--state", help=f"状态（名称或代码）：{_STATES}"),
     unit: str = typer.Option(None, "--unit", help="单位代码（含其下级单位）"),
     round_code: str = typer.Option(None, "--round", help="检查轮次，如 2021Q2"),
     category: str = typer.Option(None, "--category", help="问题类别代码"),
@@ -37,7 +52,7 @@ def list_cases(
 ) -> None:
     """List cases (整改案件) with filters."""
     filters = queries.CaseFilters(
-        state=state,
+        state=_state_code(state) if state else None,
         unit_code=unit,
         round_code=round_code,
         category=category,
@@ -88,7 +103,6 @@ def show(
     """Show one case with its repeat chain and history."""
     with handled_errors(), open_app() as application, application.uow() as uow:
         detail = case_detail.case_detail(uow, case_id)
-        zone = ZoneInfo(application.settings.timezone)
     if as_json:
         print_json(detail)
         return
@@ -100,7 +114,7 @@ def show(
     console.print(f"责任单位：{row.unit}    监测对象：{row.target}", highlight=False)
     console.print(f"问题描述：{row.description}", highlight=False)
     console.print(
-        f"状态：{STATE_LABELS.get(row.state, row.state)}    整改期限：{row.deadline or '未设定'}"
+        f"状态：{named_state(row.state)}    整改期限：{row.deadline or '未设定'}"
         + (f"    已超期 {row.overdue_days} 天" if row.overdue_days else "")
         + f"    升级次数：{row.escalation_level}",
         highlight=False,
@@ -121,22 +135,52 @@ def show(
         )
     print_table(
         "处理记录",
-        [f"时间（{zone.key}）", "操作", "状态变化", "操作人", "备注"],
+        [time_header(), "操作", "状态变化", "操作人", "备注"],
         [
             [
-                e.at.astimezone(zone).strftime("%Y-%m-%d %H:%M"),
+                local(e.at),
                 EVENT_LABELS.get(e.trigger, e.trigger),
                 f"{_state(e.from_state) if e.from_state else '—'} → {_state(e.to_state)}",
-                e.actor,
-                e.note or "",
+                e.actor_label,
+                "；".join(text for text in (e.change, e.note) if text),
             ]
             for e in detail.events
         ],
     )
-    if detail.allowed_triggers:
-        names = "、".join(TRIGGER_LABELS.get(t, t) for t in detail.allowed_triggers)
-        commands = "|".join(detail.allowed_triggers)
-        console.print(f"可执行操作：{names}（rectify case {commands} {row.id}）", highlight=False)
+    console.print(allowed_actions(detail.allowed_triggers, row.id), highlight=False)
+    if successor := _successor(detail.events):
+        console.print(
+            f"已转入下一轮：由案件 {successor} 接续整改（rectify case show {successor}）",
+            highlight=False,
+        )
+
+
+def named_state(state: str) -> str:
+    """A state as a clerk reads it, with the code the commands take: 「已通知 (notified)」."""
+    return f"{STATE_LABELS.get(state, state)} ({state})"
+
+
+def allowed_actions(triggers: list[str], case_id: int) -> str:
+    """「可执行操作：开始整改 (start)、提交整改 (submit)；命令：rectify case <操作> 5 --actor 姓名」."""
+    if not triggers:
+        return "可执行操作：无"
+    names = "、".join(f"{TRIGGER_LABELS.get(t, t)} ({t})" for t in triggers)
+    return f"可执行操作：{names}；命令：rectify case <操作> {case_id} --actor 姓名"
+
+
+def _successor(events) -> int | None:
+    """The later round's case that took this one over (its carry_over event says which)."""
+    carried = [e for e in events if e.trigger == Trigger.CARRY_OVER]
+    return carried[-1].data.get("successor_case_id") if carried else None
+
+
+def _state_code(value: str) -> str:
+    """``--state`` as a code (notified) or a name (已通知); anything else is refused in Chinese."""
+    by_label = {label: str(code) for code, label in STATE_LABELS.items()}
+    code = by_label.get(value.strip(), value.strip())
+    if code not in STATE_LABELS:
+        refuse(f"没有这个状态：{value}（可选：{_STATES}）")
+    return code
 
 
 def _state(state: str) -> str:
@@ -174,7 +218,7 @@ def _transition_command(trigger: Trigger):
     return command
 
 
-for _trigger in Trigger:
+for _trigger in PERSON_TRIGGERS:
     case_app.command(str(_trigger), help=f"案件操作：{TRIGGER_LABELS[_trigger]}")(
         _transition_command(_trigger)
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 from rich.table import Table
 
-from cli.context import console, handled_errors, open_app, print_json
+from cli.context import console, handled_errors, open_app, print_json, print_wide
 from services.core.errors import ValidationFailed
 from services.registry import catalogue
 from services.registry.category_spec import (
@@ -109,7 +109,7 @@ def list_cmd(
             r.theme or "",
             "已停用" if r.retired else "",
         )
-    console.print(table)
+    print_wide(table)
 
 
 @app.command("show", help="显示一个问题类别的全部设置和各对象类型的通报表述（代码或名称）")

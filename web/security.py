@@ -55,6 +55,9 @@ class SecurityHeaders:
             if message["type"] == "http.response.start":
                 headers = MutableHeaders(scope=message)
                 for name, value in extra.items():
+                    # A report opened in the browser brings its own (as strict) content policy.
+                    if name == "Content-Security-Policy" and name in headers:
+                        continue
                     headers[name] = value
             await send(message)
 

@@ -53,7 +53,7 @@ def ledger_download(
     _check(fmt, LEDGER_FORMATS)
     rows = ledger_rows(uow, round_code, scope_path=scope_path)
     if fmt == "csv":
-        content = ledger_csv(rows)
+        content = ledger_csv(rows, tz=uow.clock.tz)
     else:
-        content = ledger_xlsx(rows, title=f"{round_code}整改台账")
+        content = ledger_xlsx(rows, title=f"{round_code}整改台账", tz=uow.clock.tz)
     return Download(f"{round_code}整改台账.{fmt}", LEDGER_FORMATS[fmt], content)

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from dataclasses import astuple, dataclass
 from datetime import date
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 
+from services.core.clock import SHANGHAI, zone_label
 from services.core.uow import UnitOfWork
 from services.db.models import Case, CaseEvent, Category, Submission, Target, Unit
 from services.registry.units import TARGET_KINDS
@@ -15,7 +17,16 @@ from services.rounds import rounds
 from states import Trigger
 from states.lifecycle import STATE_LABELS, CaseState
 
-HEADERS = (
+
+def headers(tz: ZoneInfo = SHANGHAI) -> tuple[str, ...]:
+    """The ledger's columns; the days of a submission and a verification are counted in the
+    installation's zone, and their headers say which: 报送日期（北京时间）."""
+    zone = f"（{zone_label(tz)}）"
+    return tuple(f"{h}{zone}" if h in _ZONED else h for h in _COLUMNS)
+
+
+_ZONED = ("报送日期", "核验日期")
+_COLUMNS = (
     "案件编号",
     "责任单位",
     "监测对象",
@@ -31,9 +42,7 @@ HEADERS = (
     "省级通报次数",
     "县级通报次数",
 )
-
-#: Widths (in characters) of the first columns: case number, unit, target, kind, category, text.
-WIDTHS = (10, 28, 34, 14, 20, 40)
+HEADERS = headers()
 
 
 @dataclass(frozen=True)
@@ -123,11 +132,13 @@ def _day(moment, tz) -> date | None:
     return moment.date()
 
 
-def ledger_csv(rows: list[LedgerRow]) -> bytes:
+def ledger_csv(rows: list[LedgerRow], *, tz: ZoneInfo = SHANGHAI) -> bytes:
     """CSV in UTF-8 with a byte-order mark; formula-like text stays inert."""
-    return csv_bytes(HEADERS, map(astuple, rows))
+    return csv_bytes(headers(tz), map(astuple, rows))
 
 
-def ledger_xlsx(rows: list[LedgerRow], *, title: str = "整改台账") -> bytes:
-    """An XLSX workbook: bold frozen header with an autofilter, dates as dates."""
-    return xlsx_bytes(HEADERS, map(astuple, rows), sheet=title, widths=WIDTHS)
+def ledger_xlsx(
+    rows: list[LedgerRow], *, title: str = "整改台账", tz: ZoneInfo = SHANGHAI
+) -> bytes:
+    """An XLSX workbook: bold frozen header with an autofilter, dates as dates, columns fitted."""
+    return xlsx_bytes(headers(tz), map(astuple, rows), sheet=title)

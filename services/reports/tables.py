@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Iterable, Sequence
-from datetime import date
+from datetime import date, datetime
 from io import BytesIO, StringIO
 
 from openpyxl import Workbook
@@ -20,6 +20,9 @@ from services.core.plaintext import inert_for_spreadsheet
 
 CSV_TYPE = "text/csv; charset=utf-8"
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+#: A column's width in characters: its longest cell's (a Chinese character counts two) plus
+#: room for the header's filter button, within these bounds; a longer text runs on in its cell.
+MIN_WIDTH, MAX_WIDTH, PADDING = 6, 60, 3
 
 
 def csv_bytes(header: Sequence[str], rows: Iterable[Sequence[object]]) -> bytes:
@@ -32,32 +35,54 @@ def csv_bytes(header: Sequence[str], rows: Iterable[Sequence[object]]) -> bytes:
     return buffer.getvalue().encode("utf-8-sig")
 
 
-def xlsx_bytes(
-    header: Sequence[str],
-    rows: Iterable[Sequence[object]],
-    *,
-    sheet: str,
-    widths: Sequence[float] = (),
-) -> bytes:
-    """One sheet: bold header row, frozen and with an autofilter; dates as dates.
+def xlsx_bytes(header: Sequence[str], rows: Iterable[Sequence[object]], *, sheet: str) -> bytes:
+    """One sheet: bold header row, frozen and with an autofilter; dates as dates; each column
+    as wide as its content (:func:`column_widths`).
 
-    ``widths`` are the first columns' widths in characters. The workbook is written as it
-    goes (openpyxl's write-only mode), so a long case list does not sit in memory as cells.
+    The workbook is written as it goes (openpyxl's write-only mode): the rows are held as plain
+    values (to measure them first), never as a sheet of cell objects.
     """
+    values = [[inert_for_spreadsheet(value) for value in row] for row in rows]
     workbook = Workbook(write_only=True)
     table = workbook.create_sheet(sheet[:31])
     table.freeze_panes = "A2"
-    for number, width in enumerate(widths, start=1):
+    for number, width in enumerate(column_widths(header, values), start=1):
         table.column_dimensions[get_column_letter(number)].width = width
     table.append([_header_cell(table, name) for name in header])
-    count = 0
-    for row in rows:
-        table.append([inert_for_spreadsheet(value) for value in row])
-        count += 1
-    table.auto_filter.ref = f"A1:{get_column_letter(max(len(header), 1))}{count + 1}"
+    for row in values:
+        table.append(row)
+    table.auto_filter.ref = f"A1:{get_column_letter(max(len(header), 1))}{len(values) + 1}"
     buffer = BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
+
+
+def column_widths(header: Sequence[str], rows: Sequence[Sequence[object]]) -> list[int]:
+    """Each column's width in characters: its widest cell, header included, plus padding, in
+    ``[MIN_WIDTH, MAX_WIDTH]``."""
+    widest = [text_width(name) for name in header]
+    for row in rows:
+        for number, value in enumerate(row[: len(widest)]):
+            if widest[number] < MAX_WIDTH:
+                widest[number] = max(widest[number], text_width(value))
+    return [min(MAX_WIDTH, max(MIN_WIDTH, width + PADDING)) for width in widest]
+
+
+def text_width(value: object) -> int:
+    """How many columns a cell's text takes: a Chinese (wide) character two, a Latin one one.
+
+    Counted from the UTF-8 length (three bytes for a CJK character, one for ASCII), which is
+    fast on long exports; of a text of several lines, the longest line."""
+    if value is None:
+        return 0
+    if isinstance(value, datetime):
+        return 16  # 2021-07-29 09:00
+    if isinstance(value, date):
+        return 10
+    text = str(value)
+    if "\n" in text:
+        return max(map(text_width, text.splitlines()), default=0)
+    return (len(text) + len(text.encode("utf-8"))) // 2
 
 
 def _header_cell(table, name: str) -> WriteOnlyCell:

@@ -20,7 +20,7 @@ from services.core.errors import NotFound, ValidationFailed
 from services.core.uow import UnitOfWork
 from services.db.models import Round
 from services.reports import notice as notice_service
-from services.rounds import blocks, issuers
+from services.rounds import blocks, issuers, published
 from services.rounds import edits as round_edits
 from services.rounds.notice_settings import KIND_LABELS, TEXTS
 from services.rounds.setting_checks import TEXT_WORDS
@@ -84,6 +84,7 @@ def _page(
         user=user,
         round=round_,
         may_edit=user.can_act and issuers.can_manage(user.scope_path, round_.issuer),
+        published=published.of_round(uow, round_),
         issuers=issuers.list_issuers(uow, scope_path=user.scope_path),
         chosen=chosen,
         texts=texts,

@@ -281,7 +281,7 @@ def readme_category_commands() -> list[list[str]]:
 def test_the_readmes_category_examples_run_in_order(app, tmp_path):
     commands = readme_category_commands()
     assert [c[1] for c in commands] == [
-        "list", "list", "show", "add", "edit", "edit", "retire", "retire",
+        "list", "show", "add", "edit", "edit", "retire", "retire",
     ]  # fmt: skip
 
     for args in commands:
