@@ -107,7 +107,10 @@ def transition_many(
             sink=sink,
         )
         row.state = str(to_state)
-        counts.moved(deltas, _count_key(row, from_state, level), _count_key(row))
+        if from_state != row.state or bool(level) != bool(row.escalation_level):
+            place = (row.unit_id, row.round_id, row.category_code)  # counts.key, inline
+            deltas[(*place, from_state, bool(level))] -= 1
+            deltas[(*place, row.state, bool(row.escalation_level))] += 1
         after = _fields(row)
         changed = tuple(n for n, old, new in zip(FIELDS, before, after, strict=True) if old != new)
         params = {n: new for n, old, new in zip(FIELDS, before, after, strict=True) if old != new}
@@ -134,13 +137,6 @@ def transition_many(
         _write_and_mail(uow, updates=updates, events=events, sink=sink)
         counts.apply(uow.session, deltas)
     return result
-
-
-def _count_key(row: Row, state: str | None = None, level: int | None = None) -> counts.Key:
-    """The row's counter key, with its current state and level unless others are given."""
-    state = row.state if state is None else state
-    level = row.escalation_level if level is None else level
-    return counts.key(row.unit_id, row.round_id, row.category_code, state, level)
 
 
 def _write_and_mail(uow: UnitOfWork, *, updates: dict, events: list, sink: CoreSink) -> None:

@@ -100,6 +100,29 @@ def insert_rows(
         conn.exec_driver_sql(statement.sql, statement.tuples(rows))
 
 
+def add_rows(
+    session: Session,
+    table: Table,
+    keys: tuple[str, ...],
+    added: str,
+    rows: Sequence[dict[str, Any]],
+) -> None:
+    """Insert ``rows``; where a row with the same ``keys`` exists, add the row's ``added``
+    value to it instead (``n = n + excluded.n``). Each key at most once in ``rows``.
+
+    One statement text per table, whatever the number of rows: a multi-row VALUES upsert
+    built by SQLAlchemy is compiled anew for each row count (~0.1 ms a row).
+    """
+    if not rows:
+        return
+    conn = session.connection()
+    statement = _add(table, keys, added, conn.dialect)
+    if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql(statement.sql, statement.arrays(rows))
+    else:
+        conn.exec_driver_sql(statement.sql, statement.tuples(rows))
+
+
 def ids_in(session: Session, column: ColumnElement, ids: Iterable[int]) -> ColumnElement[bool]:
     """``column IN ids``: one array parameter on PostgreSQL, expanded elsewhere."""
     values = list(ids)
@@ -144,6 +167,17 @@ def _insert(table: Table, columns: tuple[str, ...], dialect: Dialect) -> _Statem
         )
         return _Statement(sql, columns, _processors(types, dialect))
     return _compiled(insert(table).compile(dialect=dialect, column_keys=list(columns)), dialect)
+
+
+@functools.lru_cache(maxsize=64)
+def _add(table: Table, keys: tuple[str, ...], added: str, dialect: Dialect) -> _Statement:
+    inserted = _insert(table, (*keys, added), dialect)
+    q = dialect.identifier_preparer.quote
+    on_conflict = (
+        f" ON CONFLICT ({', '.join(q(k) for k in keys)}) DO UPDATE SET "
+        f"{q(added)} = {q(table.name)}.{q(added)} + excluded.{q(added)}"
+    )
+    return _Statement(inserted.sql + on_conflict, inserted.names, inserted.processors)
 
 
 def _unnest(names: tuple[str, ...], columns: tuple[Column, ...], dialect: Dialect) -> str:

@@ -4,21 +4,22 @@ case, so a tree's dashboard reads a few hundred rows, never a million cases.
 One row per root of the unit tree (a unit without a parent, by its path: ``/p/``), round,
 category, state and escalated-or-not (``escalation_level > 0``). A write hands ``apply`` the
 cases it changed as deltas keyed by the case's own unit; the unit's root is looked up here
-(one query per call), the deltas summed per key and upserted in one statement per thousand
-keys. Every path that writes cases calls it: ``open_case``, ``transition``, the batched
-``transition_many`` (recheck, sweep, publication, imports), and a unit moved to another root
-(``move_subtree``). Bulk loaders that bypass them (the benchmark generator, an archive
-restore) call ``recount``. ``mismatches`` compares the table with a fresh count (tests).
+(one query for the roots; with several trees, a second for the units' paths), the deltas
+summed per key and upserted in one statement of constant text (``bulk.add_rows``: arrays on
+PostgreSQL, the driver's executemany on SQLite). Every path that writes cases calls it:
+``open_case``, ``transition``, the batched ``transition_many`` (recheck, sweep,
+publication, imports), and a unit moved to another root (``move_subtree``). Bulk loaders
+that bypass them (the benchmark generator, an archive restore) call ``recount``.
+``mismatches`` compares the table with a fresh count (tests).
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from sqlalchemy import case, delete, func, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from services.db import bulk
@@ -30,7 +31,10 @@ Key = tuple[int, int, str, str, bool]
 #: A counter's key: the unit tree's root path, round, category, state, escalated-or-not.
 RootKey = tuple[str, int, str, str, bool]
 COUNTS = CaseCount.__table__
-_CHUNK = 1000
+_NAMES = ("root_path", "round_id", "category_code", "state", "escalated")
+#: The roots' paths (two at most: is there only one tree?); built once, run at each write.
+_UNITS = Unit.__table__.c
+_TREES = select(_UNITS.path).where(_UNITS.parent_id.is_(None)).limit(2)
 
 
 @dataclass(frozen=True)
@@ -68,13 +72,15 @@ def moved(deltas: Counter, before: Key | None, after: Key | None) -> None:
 
 def apply(session: Session, deltas: Mapping[Key, int]) -> None:
     """Add the deltas to the counters, in the caller's transaction."""
-    wanted = {k: n for k, n in deltas.items() if n}
-    if not wanted:
+    units = {k[0] for k, n in deltas.items() if n}
+    if not units:
         return
-    roots = _roots(session, {k[0] for k in wanted})
-    summed: Counter[RootKey] = Counter()
-    for (unit_id, *rest), n in wanted.items():
-        summed[(roots[unit_id], *rest)] += n
+    roots = _roots(session, units)
+    summed: dict[RootKey, int] = {}
+    for k, n in deltas.items():
+        if n:
+            root_key = (roots[k[0]], *k[1:])
+            summed[root_key] = summed.get(root_key, 0) + n
     _upsert(session, {k: n for k, n in summed.items() if n})
 
 
@@ -143,22 +149,17 @@ def move_subtree(session: Session, old_path: str, new_path: str) -> None:
     _upsert(session, deltas)
 
 
-def _roots(session: Session, unit_ids: Iterable[int]) -> dict[int, str]:
+def _roots(session: Session, unit_ids: set[int]) -> dict[int, str]:
+    """Each unit's root path. With one tree (the usual installation) every unit is in it:
+    no lookup of the units themselves (a batch names hundreds)."""
+    trees = session.scalars(_TREES).all()
+    if len(trees) == 1:
+        return dict.fromkeys(unit_ids, trees[0])
     query = select(Unit.id, Unit.path).where(bulk.ids_in(session, Unit.id, unit_ids))
     return {unit_id: root_of(path) for unit_id, path in session.execute(query)}
 
 
 def _upsert(session: Session, deltas: Mapping[RootKey, int]) -> None:
     """``n = n + delta`` per key, new keys inserted; keys in order (no lock-order deadlock)."""
-    if not deltas:
-        return
-    dialect = session.get_bind().dialect.name
-    make = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    names = ("root_path", "round_id", "category_code", "state", "escalated")
-    rows = [{**dict(zip(names, k, strict=True)), "n": n} for k, n in sorted(deltas.items())]
-    for start in range(0, len(rows), _CHUNK):
-        statement = make(COUNTS).values(rows[start : start + _CHUNK])
-        statement = statement.on_conflict_do_update(
-            index_elements=list(names), set_={"n": COUNTS.c.n + statement.excluded.n}
-        )
-        session.execute(statement)
+    rows = [dict(zip(_NAMES, k, strict=True), n=n) for k, n in sorted(deltas.items())]
+    bulk.add_rows(session, COUNTS, _NAMES, "n", rows)
