@@ -149,6 +149,15 @@ def move_subtree(session: Session, old_path: str, new_path: str) -> None:
     _upsert(session, deltas)
 
 
+def narrowest(session: Session, scope_path: str | None) -> str | None:
+    """``scope_path``, or None when it is the root of the only tree: the same cases, read
+    without restricting every query to the tree's units."""
+    if scope_path is None or scope_path != root_of(scope_path):
+        return scope_path
+    trees = session.scalars(_TREES).all()
+    return None if trees == [scope_path] else scope_path
+
+
 def _roots(session: Session, unit_ids: set[int]) -> dict[int, str]:
     """Each unit's root path. With one tree (the usual installation) every unit is in it:
     no lookup of the units themselves (a batch names hundreds)."""

@@ -16,6 +16,7 @@ from sqlalchemy import select
 from services.cases.queries import CaseFilters, CaseRow, list_cases
 from services.core.clock import zone_label
 from services.core.uow import UnitOfWork
+from services.db import counts
 from services.db.models import Category, Round, Unit
 from services.reports import live_counts, round_rates, trends
 from services.reports.live_counts import CONTINUED, ESCALATED, ScopeCounts
@@ -78,6 +79,7 @@ def dashboard(
 ) -> Dashboard:
     """Everything the dashboard shows, limited to the viewer's unit subtree, as of now."""
     now = uow.clock.now()
+    scope_path = counts.narrowest(uow.session, scope_path)  # the only tree: every case
     scope = live_counts.read(uow, scope_path)
     states = scope.by_state()
     round_list = trends.recent_rounds(uow)

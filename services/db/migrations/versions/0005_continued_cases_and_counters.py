@@ -98,6 +98,7 @@ def upgrade() -> None:
             "escalated",
             name=op.f("pk_case_counts"),
         ),
+        postgresql_with={"fillfactor": "50"},  # room for HOT updates of the same rows
     )
     _fill_counts(conn)
 
