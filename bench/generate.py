@@ -5,8 +5,10 @@ columns and new-media accounts; eight quarterly rounds of cases plus the current
 (no cases yet: the one a recheck runs for). Old rounds are mostly verified; the latest is
 mostly open; about 1% of all cases are overdue (notified, past their deadline, not yet
 escalated for it); about 5% of a round's cases continue a repeat chain from the round before
-(``previous_case_id``, cumulative notice counts). Bulk inserts: COPY on PostgreSQL, large
-executemany batches on SQLite. Expects a migrated database without cases.
+(``previous_case_id``, cumulative notice counts), and the case they continue is ``continued``
+(carried over, closed). Bulk inserts: COPY on PostgreSQL, large executemany batches on SQLite;
+the live counters (``services.db.counts``) recounted after the load. Expects a migrated
+database without cases.
 """
 
 from __future__ import annotations
@@ -255,7 +257,7 @@ def generate(engine: Engine, *, units: int, cases: int, seed: int = 1) -> Genera
             row = (row[0], ordered[row[1] - 1], *row[2:])
             counts["overdue"] += row[deadline_at] == OVERDUE_DEADLINE
             counts["chained"] += row[previous_at] is not None
-            counts["open"] += row[state_at] not in ("verified", "found")
+            counts["open"] += row[state_at] not in ("verified", "continued", "found")
             yield row
 
     written = _bulk(
