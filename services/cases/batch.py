@@ -107,10 +107,7 @@ def transition_many(
             sink=sink,
         )
         row.state = str(to_state)
-        if from_state != row.state or bool(level) != bool(row.escalation_level):
-            place = (row.unit_id, row.round_id, row.category_code)  # counts.key, inline
-            deltas[(*place, from_state, bool(level))] -= 1
-            deltas[(*place, row.state, bool(row.escalation_level))] += 1
+        _count_move(deltas, row, from_state, level)
         after = _fields(row)
         changed = tuple(n for n, old, new in zip(FIELDS, before, after, strict=True) if old != new)
         params = {n: new for n, old, new in zip(FIELDS, before, after, strict=True) if old != new}
@@ -137,6 +134,14 @@ def transition_many(
         _write_and_mail(uow, updates=updates, events=events, sink=sink)
         counts.apply(uow.session, deltas)
     return result
+
+
+def _count_move(deltas: Counter, row: Row, from_state: str, level: int) -> None:
+    """The row left (from_state, level) for its current ones: ``counts.key`` tuples, inline."""
+    if from_state != row.state or bool(level) != bool(row.escalation_level):
+        place = (row.unit_id, row.round_id, row.category_code)
+        deltas[(*place, from_state, bool(level))] -= 1
+        deltas[(*place, row.state, bool(row.escalation_level))] += 1
 
 
 def _write_and_mail(uow: UnitOfWork, *, updates: dict, events: list, sink: CoreSink) -> None:
