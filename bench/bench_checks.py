@@ -47,11 +47,11 @@ def _column_page() -> str:
     script = "<script>var nav = {" + ",".join(f"'k{i}': {i}" for i in range(300)) + "};</script>"
     style = "<style>" + "".join(f".c{i}{{margin:{i}px}}" for i in range(300)) + "</style>"
     return (
-        "<!DOCTYPE html><html><head><meta charset='utf-8'><title>工作动态_临沧市人民政府</title>"
+        "<!DOCTYPE html><html><head><meta charset='utf-8'><title>工作动态_XX市人民政府</title>"
         f"{style}{script}</head><body><div class='top'>今天是2021年7月19日 星期一</div>"
         f"<nav><ul class='menu'>{menu}</ul></nav><div class='main'><h2>工作动态</h2>"
         f"<ul class='list'>{rows}</ul><div class='pages'>共 20 条 第 1 页</div></div>"
-        "<footer><p>主办：临沧市人民政府办公室 网站标识码：5309000001 滇ICP备00000000号</p>"
+        "<footer><p>主办：XX市人民政府办公室 网站标识码：5309000001 滇ICP备00000000号</p>"
         "</footer></body></html>"
     )
 

@@ -48,7 +48,7 @@ CONNECTIONS = 8
 TARGET_VS_NAIVE = 3.0
 TARGET_VS_LIMIT = 0.8
 SENDER = "rectify@bench.test"
-OFFICE = "临沧市人民政府办公室"
+OFFICE = "XX市人民政府办公室"
 #: The send-only naive figure is a rate: measured on this many messages to save minutes.
 SEND_ONLY_SAMPLE = 2000
 RUNS = 3

@@ -25,6 +25,7 @@ from states.lifecycle import (
     SEVERITY_LABELS,
     STATE_LABELS,
     TRIGGER_LABELS,
+    CaseState,
     Trigger,
 )
 
@@ -148,7 +149,7 @@ def show(
         ],
     )
     console.print(allowed_actions(detail.allowed_triggers, row.id), highlight=False)
-    if successor := _successor(detail.events):
+    if row.state == CaseState.CONTINUED and (successor := detail.continued_by):
         console.print(
             f"已转入下一轮：由案件 {successor} 接续整改（rectify case show {successor}）",
             highlight=False,
@@ -166,12 +167,6 @@ def allowed_actions(triggers: list[str], case_id: int) -> str:
         return "可执行操作：无"
     names = "、".join(f"{TRIGGER_LABELS.get(t, t)} ({t})" for t in triggers)
     return f"可执行操作：{names}；命令：rectify case <操作> {case_id} --actor 姓名"
-
-
-def _successor(events) -> int | None:
-    """The later round's case that took this one over (its carry_over event says which)."""
-    carried = [e for e in events if e.trigger == Trigger.CARRY_OVER]
-    return carried[-1].data.get("successor_case_id") if carried else None
 
 
 def _state_code(value: str) -> str:

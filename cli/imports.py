@@ -27,7 +27,7 @@ _FINDINGS_SHEETS = "、".join(k.sheet_names[0] for k in (ROUND_KINDS | CATALOGUE
 def register(app: typer.Typer) -> None:
     app.command(
         "demo",
-        help="加载演示场景（默认临沧 2021，即样例通报），并把系统日期设为其通报日；重复加载不会重复写入",
+        help="加载演示场景（不指定时加载默认场景），并把系统日期设为其通报日；重复加载不会重复写入",
         epilog=_scenarios_epilog(),
     )(load_demo)
     app.add_typer(import_app, name="import")
@@ -70,14 +70,14 @@ def _scenarios_epilog() -> str:
 
 def load_demo(
     scenario: str = typer.Option(
-        demo.DEFAULT_SCENARIO,
+        demo.default_scenario(),
         "--scenario",
-        help=f"演示场景，可选：{'、'.join(demo.scenario_names())}（默认 {demo.DEFAULT_SCENARIO}）",
+        help=f"演示场景，可选：{'、'.join(demo.scenario_names())}（默认 {demo.default_scenario()}）",
     ),
     if_empty: bool = typer.Option(False, "--if-empty", help="系统中已有单位时跳过"),
     as_json: bool = typer.Option(False, "--json", help="输出 JSON"),
 ) -> None:
-    """Load a demo scenario (default: Lincang 2021, the seed notice); idempotent."""
+    """Load a demo scenario (default: the one its file marks 默认场景); idempotent."""
     with handled_errors():
         file = demo.scenario_file(scenario)  # an unknown name is refused before anything opens
     with handled_errors(), _all_or_nothing(), open_app() as application:

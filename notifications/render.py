@@ -75,7 +75,7 @@ def _cn_datetime_filter(context: Any, value: datetime | str | None) -> str:
 def book_title(round_: dict[str, Any], number: bool = False) -> str:
     """How an email names a round's notice: its title in 《》 (a title's own 《》 become 〈〉,
     a pair around the whole title is dropped), else its code; ``number``: with its document
-    number, 《…》（临政办字〔2021〕72号）."""
+    number, 《…》（X政办字〔2021〕N号）."""
     title = (round_.get("title") or "").strip()
     if title.startswith("《") and title.endswith("》"):
         title = title[1:-1]

@@ -71,7 +71,7 @@ class Clock:
         return self._since
 
     def label(self) -> str:
-        """The day in short, for a page's header: 2021-07-19（演示数据 lincang-2021）, 实时."""
+        """The day in short, for a page's header: 2021-07-19（演示数据 <场景名>）, 实时."""
         if self.source == REAL:
             return f"实时（{zone_label(self.tz)}）"
         kind = self.note or ("指定日期" if self.source == AS_OF else "设定日期")

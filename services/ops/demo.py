@@ -1,5 +1,6 @@
 """The demo scenarios: YAML files of import tables (``scenarios/<name>.yaml``), loaded by the
-import services. ``lincang-2021`` reproduces the seed notice; the others are synthetic."""
+import services. Which scenario loads by default is the scenarios' own data: the file with a
+``# 默认场景`` line (else the first by name); nothing here names an office."""
 
 from __future__ import annotations
 
@@ -18,20 +19,41 @@ from services.db.models import Round, Unit
 from services.imports.kinds import ALL_KINDS, ROUNDS
 from services.ops import clock
 
-DEFAULT_SCENARIO = "lincang-2021"
-DEMO_FILE = f"{DEFAULT_SCENARIO}.yaml"
 #: A scenario file's first line of this form describes it in ``rectify demo --help``.
 _TITLE_PREFIX = "# 场景："
+#: A line of its opening comment that makes a scenario the one ``rectify demo`` loads unnamed.
+_DEFAULT_MARK = "# 默认场景"
 
 
 def _folder():
     return resources.files("services.ops.scenarios")
 
 
+def _stems() -> list[str]:
+    return sorted(p.name[: -len(".yaml")] for p in _folder().iterdir() if p.name.endswith(".yaml"))
+
+
+def default_scenario() -> str:
+    """The scenario whose opening comment has a ``# 默认场景`` line, else the first by name."""
+    stems = _stems()
+    marked = [n for n in stems if _DEFAULT_MARK in _opening(f"{n}.yaml")]
+    return (marked or stems)[0]
+
+
+def _opening(file: str) -> list[str]:
+    """The lines of a scenario file's opening comment."""
+    lines = []
+    for line in _folder().joinpath(file).read_text("utf-8").splitlines():
+        if not line.startswith("#"):
+            break
+        lines.append(line.strip())
+    return lines
+
+
 def scenario_names() -> list[str]:
-    """The scenarios shipped, the default first: lincang-2021, then the others by name."""
-    names = sorted(p.name[: -len(".yaml")] for p in _folder().iterdir() if p.name.endswith(".yaml"))
-    return sorted(names, key=lambda n: n != DEFAULT_SCENARIO)
+    """The scenarios shipped, the default first, then the others by name."""
+    default = default_scenario()
+    return sorted(_stems(), key=lambda n: n != default)
 
 
 def scenario_titles() -> dict[str, str]:
@@ -54,8 +76,9 @@ def scenario_file(name: str) -> str:
     return f"{stem}.yaml"
 
 
-def demo_text(name: str = DEMO_FILE) -> str:
-    return _folder().joinpath(name).read_text("utf-8")
+def demo_text(name: str | None = None) -> str:
+    """A scenario file's text (default: the default scenario's)."""
+    return _folder().joinpath(name or f"{default_scenario()}.yaml").read_text("utf-8")
 
 
 def sections() -> list[str]:
@@ -69,9 +92,9 @@ def _document(file: str) -> dict[str, Any]:
     return yaml.load(demo_text(file), Loader=loader) or {}
 
 
-def load_demo(uow: UnitOfWork, *, name: str = DEMO_FILE) -> imports.ImportReport:
+def load_demo(uow: UnitOfWork, *, name: str | None = None) -> imports.ImportReport:
     """Load a scenario through the import services; loading it again changes nothing."""
-    file = scenario_file(name)
+    file = scenario_file(name or default_scenario())
     document = _document(file)
     unknown = sorted(set(document) - set(sections()))
     if unknown:
@@ -107,27 +130,27 @@ def _latest_round(file: str) -> tuple[str, date] | None:
     return (max(dated)[1], max(dated)[0]) if dated else None
 
 
-def demo_day(name: str = DEMO_FILE) -> date | None:
-    """The day a scenario is told as of: its latest round's notice day (lincang-2021:
-    2021-07-19, the day of 临政办字〔2021〕72号); None when no round has one."""
-    latest = _latest_round(scenario_file(name))
+def demo_day(name: str | None = None) -> date | None:
+    """The day a scenario is told as of: its latest round's notice day; None when no round
+    has one."""
+    latest = _latest_round(scenario_file(name or default_scenario()))
     return latest[1] if latest else None
 
 
-def use_demo_day(uow: UnitOfWork, *, name: str = DEMO_FILE) -> Clock | None:
+def use_demo_day(uow: UnitOfWork, *, name: str | None = None) -> Clock | None:
     """Run the installation as of the scenario's day (``rectify demo``); None when it has none.
     The caller commits."""
     day = demo_day(name)
     if day is None:
         return None
-    stem = scenario_file(name).removesuffix(".yaml")
+    stem = scenario_file(name or default_scenario()).removesuffix(".yaml")
     return clock.set_day(uow, day, note=f"演示数据 {stem}")
 
 
-def adopt_demo_day(uow: UnitOfWork, *, name: str = DEMO_FILE) -> Clock | None:
+def adopt_demo_day(uow: UnitOfWork, *, name: str | None = None) -> Clock | None:
     """``rectify demo --if-empty`` on a database that already holds the scenario: its day, when
     no day was ever set (nor real time chosen) on this database; None otherwise."""
-    file = scenario_file(name)
+    file = scenario_file(name or default_scenario())
     latest = _latest_round(file)
     if latest is None or clock.chosen(uow):
         return None

@@ -58,3 +58,12 @@ def test_the_function_rule_counts_a_function_from_def_to_its_last_line(tmp_path,
     path = tmp_path / "m.py"
     path.write_text(f"def f():\n{body}")
     assert (functions(path)[0][1] > MAX_FUNCTION_LINES) is breaks
+
+
+def test_the_default_demo_is_chosen_by_its_data_not_by_code():
+    from services.ops import demo
+
+    default = demo.default_scenario()
+    assert "# 默认场景" in demo.demo_text().splitlines()[:5]
+    assert demo.scenario_names()[0] == default
+    assert default not in Path("services/ops/demo.py").read_text("utf-8")
