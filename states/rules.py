@@ -82,7 +82,6 @@ def standing(state: str, deadline: date | None, today: date) -> Standing:
 JOB_LABELS: dict[str, str] = {
     "publish-round": "发布通报",
     "quarterly-recheck": "季度复查",
-    "shared-recheck": "季度复查",
     "overdue-sweep": "逾期巡查",
     "shared-overdue-sweep": "逾期巡查",
     "dispatch-outbox": "邮件发送",

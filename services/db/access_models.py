@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, String
+from sqlalchemy import Boolean, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from services.db.models import Base, Unit
@@ -55,6 +55,18 @@ class ApiToken(Base):
     created_at: Mapped[datetime]
     last_used_at: Mapped[datetime | None]
     revoked_at: Mapped[datetime | None]
+
+
+class LoginFailure(Base):
+    """One failed sign-in for an account name; every web process counts the same rows."""
+
+    __tablename__ = "login_failures"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account: Mapped[str] = mapped_column(String(200))
+    failed_at: Mapped[datetime]
+
+    __table_args__ = (Index("ix_login_failures_account", "account", "failed_at"),)
 
 
 class WebSession(Base):

@@ -374,27 +374,6 @@ class CheckResult(Base):
     )
 
 
-class WorkClaim(Base):
-    """One batch (an id range) of a job that several workers share; claimed under a lease."""
-
-    __tablename__ = "work_claims"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    job: Mapped[str] = mapped_column(String(100))
-    first_id: Mapped[int] = mapped_column(Integer)
-    last_id: Mapped[int] = mapped_column(Integer)
-    #: Who holds it (a worker's token) and until when (epoch seconds of the machines' clocks).
-    holder: Mapped[str | None] = mapped_column(String(100))
-    lease_until: Mapped[float | None]
-    attempts: Mapped[int] = mapped_column(Integer, default=0)
-    done_at: Mapped[float | None]
-
-    __table_args__ = (
-        UniqueConstraint("job", "first_id", name="batch"),
-        Index("ix_work_claims_job_open", "job", "done_at", "id"),
-    )
-
-
 # The access tables (accounts, sessions, tokens, portal links) live beside these, in their own
 # module; importing it here puts them on ``Base.metadata`` wherever the schema is used.
 from services.db import access_models, count_models, issuer_models, settings_models  # noqa: E402, F401
