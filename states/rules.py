@@ -83,6 +83,8 @@ JOB_LABELS: dict[str, str] = {
     "publish-round": "发布通报",
     "quarterly-recheck": "季度复查",
     "overdue-sweep": "逾期巡查",
+    # Runs of the former shared flows still name events written before they were merged.
+    "shared-recheck": "季度复查",
     "shared-overdue-sweep": "逾期巡查",
     "dispatch-outbox": "邮件发送",
 }
