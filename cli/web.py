@@ -14,9 +14,10 @@ from cli.context import (
     open_app,
     print_json,
     print_table,
+    refuse,
     zone_note,
 )
-from services.access import accounts, api_tokens, users
+from services.access import accounts, api_tokens, users, web_processes
 
 user_app = typer.Typer(help="监管人员账号", no_args_is_help=True)
 token_app = typer.Typer(help="JSON API 令牌", no_args_is_help=True)
@@ -31,11 +32,25 @@ def register(app: typer.Typer) -> None:
 def serve(
     host: str = typer.Option("127.0.0.1", "--host", help="监听地址"),
     port: int = typer.Option(8000, "--port", help="监听端口"),
+    workers: int = typer.Option(
+        1,
+        "--workers",
+        min=1,
+        help="网页进程数；多于 1 个（或监听本机以外的地址）须配置 RECTIFY_SECRET_KEY",
+    ),
 ) -> None:
     """Serve the web app (dashboard, unit portal, JSON API)."""
     import uvicorn
 
     with handled_errors(), open_app() as application:
+        refusal = web_processes.key_refusal(
+            application.settings.secret_key,
+            workers=workers,
+            local=web_processes.loopback(host),
+            where=host,
+        )
+        if refusal:  # before an admin is created or anything is printed (the factory checks too)
+            refuse(refusal)
         with application.uow() as uow:
             first = users.ensure_first_admin(uow)
             uow.commit()
@@ -53,6 +68,7 @@ def serve(
         factory=True,
         host=host,
         port=port,
+        workers=workers,
         log_level="info",
         proxy_headers=bool(proxies),
         forwarded_allow_ips=proxies,

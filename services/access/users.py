@@ -1,17 +1,17 @@
-"""Supervisors' accounts: roles scoped to a unit subtree, argon2 passwords, login throttling."""
+"""Supervisors' accounts: roles scoped to a unit subtree, argon2 passwords, login throttling
+(counted in the database by :mod:`services.access.login_throttle`)."""
 
 from __future__ import annotations
 
 import logging
 import secrets
-import threading
 from dataclasses import dataclass
-from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerifyMismatchError
 from sqlalchemy import func, select
 
+from services.access.login_throttle import LoginThrottle
 from services.core.errors import Forbidden, NotFound, ServiceError, ValidationFailed
 from services.core.uow import UnitOfWork
 from services.db.access_models import User
@@ -153,13 +153,11 @@ def authenticate(
     """
     name = username.strip()
     account = name.lower()
-    now = uow.clock.now()
-    if throttle.locked(account, now=now):
+    if not throttle.attempt(account, now=uow.clock.now()):  # counted as a failure until it succeeds
         raise LoginRefused("登录失败次数过多，请稍后再试")
     user = uow.session.scalar(select(User).where(User.username == name))
     matches = _verify(user.password_hash if user is not None else dummy_hash(), password)
     if user is None or not matches or not user.active:
-        throttle.failed(account, now=now)
         log.warning("sign-in refused for %r from %s", name, source or "an unknown address")
         raise LoginRefused("用户名或密码错误")
     throttle.succeeded(account)
@@ -202,37 +200,3 @@ def _view(user: User, unit: Unit | None) -> UserView:
         scope_path=unit.path if unit else None,
         active=user.active,
     )
-
-
-class LoginThrottle:
-    """Counts failed logins per account name in a sliding window (one per web process).
-
-    Keyed by the name alone: a locked account stays locked whatever address the next attempt
-    comes from. Names without a recent failure are forgotten once ``max_names`` are held.
-    """
-
-    def __init__(self, *, max_failures: int, window: timedelta, max_names: int = 10_000):
-        self.max_failures = max_failures
-        self.window = window
-        self.max_names = max_names
-        self._failures: dict[str, list[datetime]] = {}
-        self._lock = threading.Lock()
-
-    def _recent(self, key: str, now: datetime) -> list[datetime]:
-        return [t for t in self._failures.get(key, []) if now - t < self.window]
-
-    def locked(self, key: str, *, now: datetime) -> bool:
-        with self._lock:
-            return len(self._recent(key, now)) >= self.max_failures
-
-    def failed(self, key: str, *, now: datetime) -> None:
-        with self._lock:
-            self._failures[key] = [*self._recent(key, now), now]
-            if len(self._failures) > self.max_names:
-                stale = [k for k, times in self._failures.items() if now - times[-1] >= self.window]
-                for name in stale:
-                    del self._failures[name]
-
-    def succeeded(self, key: str) -> None:
-        with self._lock:
-            self._failures.pop(key, None)

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+
 import httpx
 import pytest
 from argon2 import PasswordHasher, extract_parameters
@@ -117,3 +121,40 @@ async def test_a_csrf_token_from_before_sign_in_is_refused_after_it(app):
         assert after != before
         assert fresh.status_code == 303 and (await client.get("/")).status_code == 303
         assert await csrf_of(client) != after  # signing out rotates it too
+
+
+class SlowHasher(CountingHasher):
+    """Checking a password takes a moment: long enough for attempts to overlap."""
+
+    def verify(self, hash, password) -> bool:
+        time.sleep(0.05)
+        return super().verify(hash, password)
+
+
+async def test_a_burst_of_guesses_at_once_gets_no_more_password_checks_than_the_limit(
+    app, monkeypatch
+):
+    """Attempts made at the same moment (in several processes or threads) see each other:
+    the lock is counted in the database before a password is checked, not after."""
+    a_user(app, "zhang")
+    slow = SlowHasher()
+    monkeypatch.setattr(users, "_HASHER", slow)
+    throttle = create_app(app).state.throttle
+    start = threading.Barrier(12)
+
+    def guess(n: int) -> str:
+        start.wait()
+        with app.uow() as uow:
+            try:
+                users.authenticate(uow, username="zhang", password=f"guess-{n}", throttle=throttle)
+            except users.LoginRefused as refused:
+                return str(refused)
+        return "signed in"
+
+    with ThreadPoolExecutor(12) as pool:
+        answers = list(pool.map(guess, range(12)))
+
+    checked = slow.verified
+    assert 1 <= len(checked) <= app.settings.login_max_failures
+    assert answers.count("用户名或密码错误") == len(checked)
+    assert answers.count(LOCKED) == 12 - len(checked)

@@ -9,7 +9,7 @@ from typer.testing import CliRunner
 
 from cli.main import app as cli
 from services.access import users
-from services.access.users import LoginThrottle
+from services.access.login_throttle import LoginThrottle
 
 
 def test_user_add_prints_a_generated_password_that_signs_in(app, monkeypatch):
@@ -23,7 +23,9 @@ def test_user_add_prints_a_generated_password_that_signs_in(app, monkeypatch):
             uow,
             username="liu",
             password=password,
-            throttle=LoginThrottle(max_failures=5, window=timedelta(minutes=15)),
+            throttle=LoginThrottle(
+                app.session_factory, max_failures=5, window=timedelta(minutes=15)
+            ),
         )
     assert user.role == "viewer" and user.scope_path is None
     again = runner.invoke(cli, ["user", "add", "liu", "--role", "boss"])
