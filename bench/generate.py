@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from services.core.clock import SHANGHAI
 from services.core.errors import ValidationFailed
+from services.core.progress import Progress, silent
 from services.db import counts as db_counts
 from services.db.models import Case, Category, Round, Target, Unit, Verdict
 
@@ -31,6 +32,7 @@ AS_OF = date(2021, 10, 20)
 NOW = datetime(2021, 10, 20, 9, 0, tzinfo=SHANGHAI)
 ROUNDS = ("2019Q4", "2020Q1", "2020Q2", "2020Q3", "2020Q4", "2021Q1", "2021Q2", "2021Q3")
 RECHECK_ROUND = "2021Q4"
+PROGRESS_EVERY = 10_000  # cases between two progress reports
 LATEST_STATES = (("verified", 30), ("notified", 25), ("rectifying", 20), ("submitted", 10))
 LATEST_STATES += (("escalated", 10), ("found", 5))
 OPEN_DEADLINE, OVERDUE_DEADLINE = date(2021, 11, 15), date(2021, 10, 10)
@@ -220,8 +222,11 @@ def _rows(dicts: list[dict], columns: list[str]) -> Iterator[tuple]:
     return (tuple(d[c] for c in columns) for d in dicts)
 
 
-def generate(engine: Engine, *, units: int, cases: int, seed: int = 1) -> Generated:
-    """Fill an empty, migrated, catalogue-seeded database; the same seed, the same rows."""
+def generate(
+    engine: Engine, *, units: int, cases: int, seed: int = 1, progress: Progress = silent
+) -> Generated:
+    """Fill an empty, migrated, catalogue-seeded database; the same seed, the same rows
+    (``progress``: the cases written, of all)."""
     if units < 10 or cases < len(ROUNDS):
         raise ValidationFailed(["单位数至少 10，案件数至少 8"])
     with engine.connect() as conn:
@@ -253,7 +258,9 @@ def generate(engine: Engine, *, units: int, cases: int, seed: int = 1) -> Genera
     def counted(rows: Iterator[tuple]) -> Iterator[tuple]:
         state_at, deadline_at, previous_at = (CASE_COLUMNS.index(c) for c in ("state",
             "deadline", "previous_case_id"))  # fmt: skip
-        for row in rows:
+        for n, row in enumerate(rows, 1):
+            if n % PROGRESS_EVERY == 0:
+                progress(n, cases)
             row = (row[0], ordered[row[1] - 1], *row[2:])
             counts["overdue"] += row[deadline_at] == OVERDUE_DEADLINE
             counts["chained"] += row[previous_at] is not None
@@ -263,6 +270,7 @@ def generate(engine: Engine, *, units: int, cases: int, seed: int = 1) -> Genera
     written = _bulk(
         engine, Case.__table__, CASE_COLUMNS, counted(_cases(cases, target_rows, categories, rng))
     )
+    progress(written, cases)
     _after_load(engine)
     with Session(engine) as session, session.begin():
         db_counts.recount(session)  # the live counters, as the services would have kept them

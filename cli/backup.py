@@ -7,6 +7,7 @@ from pathlib import Path
 import typer
 
 from cli.context import console, err_console, handled_errors, open_app
+from cli.progress import progress_bar
 from services.ops import backup
 
 
@@ -22,7 +23,8 @@ def export_cmd(
 ) -> None:
     """Write the whole database and every attachment file into one archive."""
     with handled_errors(), open_app() as application, application.uow() as uow:
-        summary = backup.export_archive(uow, path=output)
+        with progress_bar("备份数据表") as advance:
+            summary = backup.export_archive(uow, path=output, progress=advance)
     _report("已备份", summary)
     if summary.missing_files:
         err_console.print(
@@ -37,7 +39,8 @@ def import_cmd(
 ) -> None:
     """Restore an archive into an empty, migrated database (rectify db upgrade first)."""
     with handled_errors(), open_app() as application, application.uow() as uow:
-        summary = backup.import_archive(uow, path=archive)
+        with progress_bar("恢复数据行") as advance:
+            summary = backup.import_archive(uow, path=archive, progress=advance)
     _report("已恢复", summary)
 
 

@@ -8,6 +8,7 @@ import typer
 
 from bench.generate import generate
 from cli.context import console, handled_errors, open_app
+from cli.progress import progress_bar
 from services.registry.catalogue import ensure_seeded
 
 
@@ -28,7 +29,10 @@ def gen_cmd(
             ensure_seeded(uow)
             uow.commit()
         started = time.perf_counter()
-        made = generate(application.engine, units=units, cases=cases, seed=seed)
+        with progress_bar("写入案件") as advance:
+            made = generate(
+                application.engine, units=units, cases=cases, seed=seed, progress=advance
+            )
     console.print(
         f"已生成：单位 {made.units} 个，监测对象 {made.targets} 个，轮次 {made.rounds} 个，"
         f"案件 {made.cases} 件（未办结 {made.open}，逾期 {made.overdue}，"

@@ -9,6 +9,7 @@ from pathlib import Path
 import typer
 
 from cli.context import console, err_console, handled_errors, open_app, print_json, print_table
+from cli.progress import progress_bar
 from services import imports
 from services.core.clock import Clock
 from services.core.errors import ValidationFailed
@@ -115,8 +116,8 @@ def import_registry(
 ) -> None:
     """Import units, targets, categories and issuers; any invalid row and nothing is written."""
     with handled_errors(), _all_or_nothing(), open_app() as application:
-        with application.uow() as uow:
-            report = imports.import_registry(uow, files)
+        with application.uow() as uow, progress_bar("导入登记数据") as advance:
+            report = imports.import_registry(uow, files, progress=advance)
             uow.commit()
     _show(report, title="导入登记数据", as_json=as_json)
 
@@ -132,7 +133,7 @@ def import_findings(
 ) -> None:
     """Import findings (cases) and round data; any invalid row and nothing is written."""
     with handled_errors(), _all_or_nothing(), open_app() as application:
-        with application.uow() as uow:
-            report = imports.import_findings(uow, files, round_code=round_code)
+        with application.uow() as uow, progress_bar("导入检查数据") as advance:
+            report = imports.import_findings(uow, files, round_code=round_code, progress=advance)
             uow.commit()
     _show(report, title="导入检查轮次的数据", as_json=as_json)

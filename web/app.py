@@ -11,9 +11,10 @@ from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
 
 from services.access import users
-from services.access.users import LoginThrottle
+from services.access.login_throttle import LoginThrottle
 from services.bootstrap import App
-from web import errors, limits, security
+from services.core import logs
+from web import errors, limits, observe, prefect_status, security
 from web.routes import (
     api_v1,
     auth,
@@ -22,6 +23,7 @@ from web.routes import (
     dashboard,
     docs,
     favicon,
+    health,
     issuers,
     portal,
     publishing,
@@ -44,9 +46,12 @@ def create_app(app: App) -> FastAPI:
         redoc_url=None,
         openapi_url="/openapi.json",
     )
+    logs.configure(settings.log_format)  # RECTIFY_LOG_FORMAT=json: JSON lines with request ids
     web.state.rectify = app
+    web.state.prefect = prefect_status.PrefectStatus()  # /readyz, /metrics
     web.state.templates = make_templates(HERE / "templates", clock=app.clock)
-    web.state.throttle = LoginThrottle(
+    web.state.throttle = LoginThrottle(  # counted in the database: shared by every process
+        app.session_factory,
         max_failures=settings.login_max_failures,
         window=timedelta(minutes=settings.login_window_minutes),
     )
@@ -54,7 +59,8 @@ def create_app(app: App) -> FastAPI:
     limits.install(web, settings)  # inside the session, before anything reads a body
     web.add_middleware(
         SessionMiddleware,
-        # Without a configured key, sessions last as long as the process (never a fixed key).
+        # Without a configured key, sessions last as long as the process (never a fixed key);
+        # web.asgi refuses several processes, or an address beyond loopback, without one.
         secret_key=settings.secret_key or secrets.token_hex(32),
         session_cookie="rectify_session",
         max_age=SESSION_HOURS * 3600,
@@ -75,8 +81,10 @@ def create_app(app: App) -> FastAPI:
         api_v1.router,
         docs.router,
         favicon.router,
+        health.router,
     ):
         web.include_router(router)
     errors.install(web)
+    web.state.request_metrics = observe.install(web)  # X-Request-ID, latency histogram
     security.install(web)  # outermost: every response, a 500 page too, carries the headers
     return web

@@ -11,6 +11,7 @@ from datetime import date
 from pathlib import Path
 
 from services.core.errors import ValidationFailed
+from services.core.progress import Progress, silent
 from services.core.uow import UnitOfWork
 from services.imports import block_rows as br
 from services.imports import category_rows as cr
@@ -41,32 +42,40 @@ __all__ = [
 _ROUND_REFS = ("round_code", "previous_round")
 
 
-def read_tables(paths: list[Path]) -> list[RawTable]:
+def read_tables(paths: list[Path], progress: Progress = silent) -> list[RawTable]:
     """Read every file; unreadable files are all reported together."""
     tables, errors = [], []
-    for path in paths:
+    for done, path in enumerate(paths, 1):
         try:
             tables.extend(read_file(Path(path)))
         except ValidationFailed as exc:
             errors.extend(exc.errors)
+        progress(done, len(paths))
     if errors:
         raise ValidationFailed(errors)
     return tables
 
 
-def import_registry(uow: UnitOfWork, paths: list[Path]) -> ImportReport:
+def import_registry(
+    uow: UnitOfWork, paths: list[Path], *, progress: Progress = silent
+) -> ImportReport:
     """Import units, targets (监测对象), categories (问题类别) and issuers (发文机关) from
     CSV/XLSX files, in one transaction."""
-    return import_tables(uow, read_tables(paths), kinds=REGISTRY_KINDS)
+    return import_tables(uow, read_tables(paths, progress), kinds=REGISTRY_KINDS)
 
 
 def import_findings(
-    uow: UnitOfWork, paths: list[Path], *, round_code: str | None = None
+    uow: UnitOfWork,
+    paths: list[Path],
+    *,
+    round_code: str | None = None,
+    progress: Progress = silent,
 ) -> ImportReport:
     """Import rounds, inspection scope, board figures, findings, notices and history (and the
     categories they name, 问题类别)."""
     kinds = ROUND_KINDS | CATALOGUE_KINDS
-    return import_tables(uow, read_tables(paths), kinds=kinds, round_code=round_code)
+    tables = read_tables(paths, progress)
+    return import_tables(uow, tables, kinds=kinds, round_code=round_code, progress=progress)
 
 
 def import_tables(
@@ -75,8 +84,10 @@ def import_tables(
     *,
     kinds: dict[str, TableKind] = ALL_KINDS,
     round_code: str | None = None,
+    progress: Progress = silent,
 ) -> ImportReport:
-    """Check every row of every table; raise ValidationFailed with all errors, or write them all."""
+    """Check every row of every table; raise ValidationFailed with all errors, or write them all
+    (``progress``: the findings written, of all)."""
     problems = Problems()
     rows = _parse(tables, kinds, problems, round_code=round_code)
     units = rr.check_units(uow, rows["units"], problems)
@@ -125,11 +136,13 @@ def import_tables(
     sr.apply_settings(uow, settings, report)
     ro.apply_verdicts(uow, rows["verdicts"], report)
     ro.apply_board_figures(uow, rows["board_figures"], report)
-    by_round = _by_round(rows)
+    by_round, written = _by_round(rows), 0
     for code in sorted(by_round, key=lambda c: (known.rounds.get(c) or date.min, c)):
         group = by_round[code]
         for row in group["findings"]:
             fr.apply_finding(uow, row, report, by_key=in_db)
+            written += 1
+            progress(written, len(rows["findings"]))
         fr.apply_history(uow, group["history"], report, by_key=in_db)
         fr.apply_notices(uow, group["notices"], report, by_key=in_db)
     br.apply_blocks(uow, built, report)

@@ -25,6 +25,7 @@ from sqlalchemy import Integer, Table, delete, func, insert, select, text
 
 from services.cases import submissions
 from services.core.errors import ServiceError, ValidationFailed
+from services.core.progress import Progress, silent
 from services.core.uow import UnitOfWork
 from services.db import rows
 from services.db.models import Attachment, Base, Category
@@ -54,8 +55,9 @@ class BackupSummary:
     missing_files: list[str] = field(default_factory=list)
 
 
-def export_archive(uow: UnitOfWork, *, path: Path) -> BackupSummary:
-    """Write every table and every attachment file into one archive at ``path``."""
+def export_archive(uow: UnitOfWork, *, path: Path, progress: Progress = silent) -> BackupSummary:
+    """Write every table and every attachment file into one archive at ``path`` (``progress``:
+    the tables written, of all)."""
     hmac_key = signing.key(uow.settings)  # before anything: no key, no archive
     session = uow.session
     dialect = session.get_bind().dialect.name
@@ -67,7 +69,7 @@ def export_archive(uow: UnitOfWork, *, path: Path) -> BackupSummary:
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_name(path.name + ".partial")  # never a half archive under the name
     try:
-        manifest = _write_archive(uow, partial, hmac_key)
+        manifest = _write_archive(uow, partial, hmac_key, progress)
     except BaseException:
         partial.unlink(missing_ok=True)
         raise
@@ -79,17 +81,20 @@ def export_archive(uow: UnitOfWork, *, path: Path) -> BackupSummary:
     )
 
 
-def _write_archive(uow: UnitOfWork, path: Path, hmac_key: bytes) -> dict[str, Any]:
+def _write_archive(
+    uow: UnitOfWork, path: Path, hmac_key: bytes, progress: Progress
+) -> dict[str, Any]:
     session = uow.session
     missing: list[str] = []
     with tempfile.TemporaryDirectory() as scratch, tarfile.open(path, "w:gz") as archive:
         staged: list[tuple[str, Path]] = []
         counts: dict[str, int] = {}
-        for table in Base.metadata.sorted_tables:
+        for done, table in enumerate(Base.metadata.sorted_tables, 1):
             staged_path = Path(scratch) / f"{table.name}.jsonl"
             with staged_path.open("w", encoding="utf-8") as out:
                 counts[table.name] = _write_rows(session, table, out)
             staged.append((f"tables/{table.name}.jsonl", staged_path))
+            progress(done, len(Base.metadata.sorted_tables))
         for attachment_id, stored_name in session.execute(
             select(Attachment.id, Attachment.stored_name).order_by(Attachment.id)
         ):
@@ -128,8 +133,9 @@ def _write_archive(uow: UnitOfWork, path: Path, hmac_key: bytes) -> dict[str, An
     return manifest
 
 
-def import_archive(uow: UnitOfWork, *, path: Path) -> BackupSummary:
-    """Restore an archive into this empty database and its attachment folder; all or nothing."""
+def import_archive(uow: UnitOfWork, *, path: Path, progress: Progress = silent) -> BackupSummary:
+    """Restore an archive into this empty database and its attachment folder; all or nothing
+    (``progress``: the rows restored, of all)."""
     path = Path(path)
     if not path.is_file():
         raise ValidationFailed([f"备份文件 {path} 不存在"])
@@ -140,7 +146,7 @@ def import_archive(uow: UnitOfWork, *, path: Path) -> BackupSummary:
         _check_empty(uow)
         written: list[Path] = []
         try:
-            counts = _restore_tables(uow, Path(scratch), manifest)
+            counts = _restore_tables(uow, Path(scratch), manifest, progress)
             _restore_files(uow, Path(scratch), manifest, written)
             uow.commit()
         except BaseException:
@@ -243,8 +249,11 @@ def _check_empty(uow: UnitOfWork) -> None:
         )  # fmt: skip
 
 
-def _restore_tables(uow: UnitOfWork, scratch: Path, manifest: dict[str, Any]) -> dict[str, int]:
+def _restore_tables(
+    uow: UnitOfWork, scratch: Path, manifest: dict[str, Any], progress: Progress
+) -> dict[str, int]:
     session = uow.session
+    total, restored = sum(spec["rows"] for spec in manifest["tables"].values()), 0
     for name in REPLACEABLE:  # only the seeded catalogue, nothing points at it yet
         session.execute(delete(Base.metadata.tables[name]))
     counts = {}
@@ -260,8 +269,11 @@ def _restore_tables(uow: UnitOfWork, scratch: Path, manifest: dict[str, Any]) ->
                     _check_stored_name(batch[-1], number)
                 if len(batch) >= _BATCH:
                     counts[table.name] += _insert(session, table, batch)
-                    batch = []
+                    restored, batch = restored + len(batch), []
+                    progress(restored, total)
             counts[table.name] += _insert(session, table, batch)
+            restored += len(batch)
+            progress(restored, total)
         if counts[table.name] != manifest["tables"][table.name]["rows"]:
             raise RestoreRefused(f"表 {table.name} 的行数与备份清单不符，已拒绝恢复")
     if session.get_bind().dialect.name == "postgresql":
