@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import inspect
+from pathlib import Path
 
 import typer
 
@@ -22,7 +24,8 @@ def register(app: typer.Typer) -> None:
     app.command("sweep", help="立即运行逾期巡查：升级已超期的案件，发送到期提醒")(sweep)
     app.command("worker", help="按 prefect.yaml 的计划运行全部定时任务，直到按 Ctrl-C")(worker)
     app.command(
-        "up", help="在本机启动 Prefect 服务（数据在 var/ 下）、定时任务和网页服务；Ctrl-C 全部停止"
+        "up",
+        help="在本机启动 Prefect 服务（数据在数据目录下）、定时任务和网页服务；Ctrl-C 全部停止",
     )(up)
 
 
@@ -40,7 +43,7 @@ def publish(
             state = published.of_round(uow, get_round(uow, round_code))
         if state.published:
             refuse(f"{round_code} {state.text}，不再发布；之后新增的案件请逐件或批量通知")
-        summary = asyncio.run(_flow("publish-round")(round_code, as_of=STATE.as_of))
+        summary = _run("publish-round", round_code, as_of=STATE.as_of)
     if as_json:
         print_json(summary)
         return
@@ -65,8 +68,7 @@ def recheck(
         provider_named(outcomes, run_ref="")
         if round_code is not None:
             _require_round(round_code)
-        recheck_flow = _flow("quarterly-recheck")
-        summary = asyncio.run(recheck_flow(round_code, as_of=STATE.as_of, outcomes=outcomes))
+        summary = _run("quarterly-recheck", round_code, as_of=STATE.as_of, outcomes=outcomes)
     if as_json:
         print_json(summary)
         return
@@ -87,7 +89,7 @@ def recheck(
 def sweep(as_json: bool = typer.Option(False, "--json", help="输出 JSON")) -> None:
     """Run the overdue sweep now (a flow run): escalate overdue cases, queue reminders."""
     with handled_errors():
-        summary = asyncio.run(_flow("overdue-sweep")(as_of=STATE.as_of))
+        summary = _run("overdue-sweep", as_of=STATE.as_of)
     if as_json:
         print_json(summary)
         return
@@ -99,11 +101,14 @@ def sweep(as_json: bool = typer.Option(False, "--json", help="输出 JSON")) -> 
     )
 
 
-def _flow(deployment: str):
-    """The flow a deployment of prefect.yaml runs (Prefect is imported only when a flow runs)."""
-    from cli.deployments import deployed_flow
+def _run(deployment: str, *args, **kwargs):
+    """Run the flow a deployment of prefect.yaml runs, here and now (Prefect is imported only
+    when a flow runs); a sync flow returns its result, an async one is awaited."""
+    from cli.deployments import deployed_flow, prefect_defaults
 
-    return deployed_flow(deployment)
+    prefect_defaults()
+    result = deployed_flow(deployment)(*args, **kwargs)
+    return asyncio.run(result) if inspect.isawaitable(result) else result
 
 
 def _require_round(round_code: str) -> None:
@@ -112,20 +117,32 @@ def _require_round(round_code: str) -> None:
         get_round(uow, round_code)
 
 
-def worker() -> None:
+def worker(
+    prefect_file: Path = typer.Option(
+        None,
+        "--prefect-file",
+        help="部署定义文件；默认为随程序安装的 prefect.yaml（多机部署时由 Prefect 的 deploy 命令读取同一文件）",
+    ),
+) -> None:
     """Serve every deployment of prefect.yaml with its schedule until Ctrl-C."""
+    from cli.deployments import PREFECT_YAML, prefect_defaults, runner_deployments
+
+    prefect_defaults()  # before Prefect is imported: services.* logs in the UI
     from prefect import serve
 
-    from cli.deployments import runner_deployments
+    from cli.alerts import install_if_configured
 
-    serve(*runner_deployments(), pause_on_shutdown=False)
+    deployments = runner_deployments(prefect_file or PREFECT_YAML)
+    install_if_configured()  # the operators' alerts, when RECTIFY_ALERT_URLS is set
+    serve(*deployments, pause_on_shutdown=False)
 
 
 def up(
     prefect_port: int = typer.Option(4200, "--prefect-port", help="Prefect 服务端口"),
     web_port: int = typer.Option(8000, "--web-port", help="监管工作台端口"),
 ) -> None:
-    """Start a local Prefect server (SQLite under var/), the worker and the web app; Ctrl-C stops all."""
+    """Start a local Prefect server (SQLite in the data directory), the worker and the web app;
+    Ctrl-C stops all."""
     from cli.supervisor import run_all
 
     raise typer.Exit(code=run_all(prefect_port=prefect_port, web_port=web_port))

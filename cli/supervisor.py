@@ -17,24 +17,34 @@ from pathlib import Path
 import httpx
 
 from cli.context import STATE, console, err_console, open_app
-from services.core.settings import PROJECT_ROOT
+from cli.deployments import PREFECT_DEFAULTS
 
 STARTUP_TIMEOUT = 90
 STOP_TIMEOUT = 20
 
+#: The local Prefect server's housekeeping, unless the environment says otherwise: flow runs
+#: (dispatch alone makes 1,440 a day) and their logs are deleted 30 days after they ended; events
+#: are kept Prefect's default 7 days. Prefect's own settings (prefect.settings.models.server).
+RETENTION = {
+    "PREFECT_SERVER_SERVICES_DB_VACUUM_ENABLED": "events,flow_runs",
+    "PREFECT_SERVER_SERVICES_DB_VACUUM_RETENTION_PERIOD": str(30 * 24 * 3600),
+}
 
-def prefect_env(port: int) -> dict[str, str]:
-    """Environment of every child: Prefect's home, database and API under var/prefect, and the
-    day of ``rectify --as-of DAY up`` for the web app, the worker and every flow run alike."""
-    home = PROJECT_ROOT / "var" / "prefect"
+
+def prefect_env(port: int, data_dir: Path) -> dict[str, str]:
+    """Environment of every child: Prefect's home, database and API under the data directory's
+    prefect/, the retention of old runs, ``services.*`` logs in the UI, and the day of
+    ``rectify --as-of DAY up`` for the web app, the worker and every flow run alike."""
+    home = data_dir / "prefect"
     home.mkdir(parents=True, exist_ok=True)
-    env = os.environ | {
+    env = RETENTION | PREFECT_DEFAULTS | os.environ
+    env |= {
         "PREFECT_HOME": str(home),
         "PREFECT_API_DATABASE_CONNECTION_URL": f"sqlite+aiosqlite:///{home / 'prefect.db'}",
         "PREFECT_API_URL": f"http://127.0.0.1:{port}/api",
         "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
         "DO_NOT_TRACK": "1",
-        "RECTIFY_HOME": str(PROJECT_ROOT),
+        "RECTIFY_DATA_DIR": str(data_dir),
     }
     if STATE.as_of is not None:
         env["RECTIFY_AS_OF"] = STATE.as_of.isoformat()
@@ -88,9 +98,10 @@ def _interrupt(_signum, _frame) -> None:
 
 def run_all(*, prefect_port: int, web_port: int) -> int:
     """Start everything, wait until Ctrl-C or a child dies, stop everything; the exit code."""
-    env = prefect_env(prefect_port)
     with open_app() as application:
         console.print(application.clock.describe(), highlight=False)
+        env = prefect_env(prefect_port, application.settings.data_dir.resolve())
+    console.print(f"数据目录：{env['RECTIFY_DATA_DIR']}", highlight=False)
     children: list[tuple[str, subprocess.Popen]] = []
     signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGTERM, _interrupt)

@@ -15,8 +15,16 @@ from services.bootstrap import App
 from services.cases import batch
 from services.rounds import publication
 
+#: The tasks the flow runs itself (in its main thread, where Prefect's timeout interrupts).
+#: The batches run in the task runner's threads, where a Prefect timeout cannot interrupt a
+#: blocking call (it warns on every run and fails only after the call returned): they have none,
+#: the flow's timeout bounds them.
+TASK_TIMEOUT_SECONDS = 600
+#: A whole round, a province's at 1,000,000 cases included, is far inside this.
+FLOW_TIMEOUT_SECONDS = 4 * 3600
 
-@task(cache_policy=NO_CACHE)
+
+@task(cache_policy=NO_CACHE, timeout_seconds=TASK_TIMEOUT_SECONDS)
 def found_ranges(app: App, round_code: str) -> list[tuple[int, int]]:
     """Id ranges of the round's cases still waiting to be notified."""
     with app.uow() as uow:
@@ -24,7 +32,12 @@ def found_ranges(app: App, round_code: str) -> list[tuple[int, int]]:
     return batch.id_ranges(ids, size=BATCH_SIZE)
 
 
-@task(cache_policy=NO_CACHE, retries=2, retry_delay_seconds=5, retry_condition_fn=transient)
+@task(
+    cache_policy=NO_CACHE,
+    retries=2,
+    retry_delay_seconds=5,
+    retry_condition_fn=transient,
+)
 def notify_batch(app: App, *, first_id: int, last_id: int, round_code: str, actor: str) -> int:
     """Notify one batch of found cases (one commit); how many were notified."""
     with app.uow() as uow:
@@ -34,7 +47,13 @@ def notify_batch(app: App, *, first_id: int, last_id: int, round_code: str, acto
     return len(result.moved)
 
 
-@task(cache_policy=NO_CACHE, retries=2, retry_delay_seconds=5, retry_condition_fn=transient)
+@task(
+    cache_policy=NO_CACHE,
+    retries=2,
+    retry_delay_seconds=5,
+    retry_condition_fn=transient,
+    timeout_seconds=TASK_TIMEOUT_SECONDS,
+)
 def finish(app: App, round_code: str, notified: int) -> dict:
     """Queue one notice email per unit and mark the round published."""
     summary = publication.PublicationSummary(round_code=round_code, notified=notified)
@@ -42,8 +61,12 @@ def finish(app: App, round_code: str, notified: int) -> dict:
         return asdict(publication.finish(uow, round_code=round_code, summary=summary))
 
 
-@flow(name="publish-round", task_runner=ThreadPoolTaskRunner(max_workers=4))
-async def publish_round(round_code: str, as_of: date | None = None) -> dict:
+@flow(
+    name="publish-round",
+    task_runner=ThreadPoolTaskRunner(max_workers=4),
+    timeout_seconds=FLOW_TIMEOUT_SECONDS,
+)
+def publish_round(round_code: str, as_of: date | None = None) -> dict:
     """Publish a round: notify its found cases in batches, then one email per unit."""
     log = get_run_logger()
     actor = run_actor("publish-round")

@@ -39,7 +39,7 @@ async def test_the_worker_sends_the_round_notice_dated_on_the_demo_day(
     server = MailServer().start()
     monkeypatch.setenv("RECTIFY_SMTP_PORT", str(server.port))
     try:
-        published = await deployed_flow("publish-round")("2021Q2")  # no as_of: as scheduled
+        published = deployed_flow("publish-round")("2021Q2")  # no as_of: as scheduled
         delivered = await deployed_flow("dispatch-outbox")()
     finally:
         server.stop()

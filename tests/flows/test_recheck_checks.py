@@ -68,14 +68,14 @@ async def test_the_park_domain_still_served_is_escalated_and_once_gone_is_verifi
     demo, park_online
 ):
     dns, web = park_online
-    await publish_round("2021Q2", as_of=NOTICE_DAY)
+    publish_round("2021Q2", as_of=NOTICE_DAY)
     with demo.uow() as uow:
         a_round(uow, "2021Q3")
         a_round(uow, "2021Q4")
         uow.commit()
     q2 = park_case(demo, "2021Q2")
 
-    summary = await quarterly_recheck("2021Q3", as_of=date(2021, 10, 8), outcomes="checks")
+    summary = quarterly_recheck("2021Q3", as_of=date(2021, 10, 8), outcomes="checks")
 
     seen = latest_result(demo, q2.id)
     assert (seen.check, seen.outcome) == ("domain_live", "present")
@@ -89,7 +89,7 @@ async def test_the_park_domain_still_served_is_escalated_and_once_gone_is_verifi
     web.down.add(PARK_WWW)
     dns.remove(PARK)
     dns.remove(PARK_WWW)
-    await quarterly_recheck("2021Q4", as_of=date(2022, 1, 7), outcomes="checks")
+    quarterly_recheck("2021Q4", as_of=date(2022, 1, 7), outcomes="checks")
 
     gone = latest_result(demo, q3.id)
     assert (gone.outcome, gone.details["dns"]["exists"]) == ("fixed", False)
