@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import os
+from importlib.metadata import PackageNotFoundError, version
 
 import typer
 
 from cli import (
     access,
+    alerts,
     audit,
     backup,
     cases,
     categories,
+    channels,
     checks,
     clock,
     db,
@@ -46,12 +49,25 @@ app = typer.Typer(
 )
 
 
+def _print_version(asked: bool) -> None:
+    if asked:
+        try:
+            number = version("rectify")
+        except PackageNotFoundError:  # run from a source tree that was never installed
+            number = "未安装（源码目录）"
+        typer.echo(f"rectify {number}")
+        raise typer.Exit()
+
+
 @app.callback()
 def main(
     as_of: str = typer.Option(
         None,
         "--as-of",
         help="本命令以该日期（YYYY-MM-DD）为“今天”运行；默认按系统日期（见 rectify clock）",
+    ),
+    _version: bool = typer.Option(
+        False, "--version", help="显示版本号并退出", callback=_print_version, is_eager=True
     ),
 ) -> None:
     try:
@@ -70,7 +86,9 @@ backup.register(app)
 reports.register(app)
 checks.register(app)
 app.add_typer(outbox.app, name="outbox")
+channels.register(app)
 web.register(app)
+alerts.register(app)
 access.register(app)
 flows.register(app)
 round_settings.register(flows.round_app)

@@ -4,22 +4,33 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
+from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from platformdirs import user_data_dir
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+def default_data_dir() -> Path:
+    """The platform's place for an application's data (``~/.local/share/rectify`` on Linux,
+    ``$XDG_DATA_HOME/rectify`` when set); a service sets ``RECTIFY_DATA_DIR`` (e.g.
+    ``/var/lib/rectify``)."""
+    return Path(user_data_dir("rectify", appauthor=False))
 
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="RECTIFY_", env_file=".env", extra="ignore")
 
-    database_url: str = Field(
-        default=f"sqlite:///{PROJECT_ROOT / 'var' / 'rectify.db'}",
-        description="SQLAlchemy URL; the embedded default is a SQLite file under var/",
+    data_dir: Path = Field(
+        default_factory=default_data_dir,
+        description="where the installation keeps its files: attachments/, the default SQLite"
+        " database, the Prefect server of `rectify up` (prefect/); never the source tree",
     )
-    data_dir: Path = Field(default=PROJECT_ROOT / "var" / "data")
+    database_url: str = Field(
+        default_factory=lambda data: f"sqlite:///{data['data_dir'] / 'rectify.db'}",
+        description="SQLAlchemy URL; the embedded default is rectify.db in data_dir",
+    )
     timezone: str = Field(
         default="Asia/Shanghai",
         description="the zone every time a person reads is shown in, and days are counted in",
@@ -33,6 +44,18 @@ class Settings(BaseSettings):
     secret_key: str = Field(default="", description="signs unit links and session cookies")
     archive_key: str = Field(
         default="", description="signs backup archives (HMAC-SHA256); empty: secret_key"
+    )
+
+    # Batches of a recheck or sweep run, spread over Dask worker processes (flows/distributed.py).
+    dask_address: str = Field(
+        default="",
+        description="a running Dask scheduler (tcp://host:8786) whose `dask worker` processes,"
+        " on any machine, run the batches; empty: the flow run starts a local cluster",
+    )
+    batch_workers: int = Field(
+        default=0,
+        description="worker processes of the local cluster; 0: the CPU count on PostgreSQL,"
+        " one in-process worker on SQLite (one writer)",
     )
 
     # Deadlines and escalation: configurable defaults, not law.
@@ -50,9 +73,25 @@ class Settings(BaseSettings):
     smtp_tls: bool = False  # implicit TLS (port 465); smtp_starttls upgrades a plain connection
     smtp_timeout_seconds: float = 30.0
     outbox_concurrency: int = 8  # SMTP connections the dispatcher keeps open while sending
+    robot_concurrency: int = Field(
+        default=4, description="robot messages (企业微信、钉钉、飞书) the dispatcher posts at once"
+    )
+    robot_timeout_seconds: float = Field(
+        default=10.0, description="how long the dispatcher waits for a robot webhook's answer"
+    )
     mail_from: str = "rectify@localhost"
     mail_from_name: str = "市政府办公室政府网站监管"
     supervisor_email: str = ""
+    outbox_backlog_alert: int = Field(
+        default=500,
+        description="the dispatch run emits a `rectify.outbox.backlog` Prefect event (which"
+        " `rectify alerts install` turns into a notice) when more messages than this wait",
+    )
+    alert_urls: str = Field(
+        default="",
+        description="Apprise URLs (space- or comma-separated: wecombot://, dingtalk://,"
+        " mailto://, json://…) the operators' alerts go to; empty: no automations installed",
+    )
 
     # Pass rates: decimals and rounding (a round may override both).
     pass_rate_decimals: int = 2
@@ -68,6 +107,17 @@ class Settings(BaseSettings):
         default="",
         description="addresses (comma-separated, CIDR allowed) of the reverse proxies whose"
         " X-Forwarded-For/-Proto `rectify serve` believes; empty: none, not even loopback",
+    )
+    # Operators: logs and the metrics endpoint.
+    log_format: Literal["text", "json"] = Field(
+        default="text",
+        description="json: one JSON object per log line (time, level, logger, message,"
+        " request_id) from the web app and the commands; text: logging left as it is",
+    )
+    metrics_token: str = Field(
+        default="",
+        description="a bearer token /metrics asks for (Authorization: Bearer …); empty:"
+        " /metrics answers only requests from loopback that no proxy forwarded",
     )
 
     # Automated checks: the national inspection rules as configurable defaults.

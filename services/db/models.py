@@ -326,7 +326,8 @@ class Attachment(Base):
 
 
 class OutboxMessage(Base):
-    """An email written in the transaction that caused it; delivered later, never twice."""
+    """A notice written in the transaction that caused it (an email, or a robot message);
+    delivered later, never twice."""
 
     __tablename__ = "outbox"
 
@@ -345,6 +346,9 @@ class OutboxMessage(Base):
     case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
     unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
     round_id: Mapped[int | None] = mapped_column(ForeignKey("rounds.id"))
+    #: ``email``, or the kind of the robot (``channel_id``, a ``UnitChannel``) it goes to.
+    channel: Mapped[str] = mapped_column(String(20), default="email", server_default="email")
+    channel_id: Mapped[int | None] = mapped_column(ForeignKey("unit_channels.id"), index=True)
 
     __table_args__ = (
         CheckConstraint("status IN ('pending', 'sending', 'sent', 'failed')", name="status"),
@@ -376,4 +380,10 @@ class CheckResult(Base):
 
 # The access tables (accounts, sessions, tokens, portal links) live beside these, in their own
 # module; importing it here puts them on ``Base.metadata`` wherever the schema is used.
-from services.db import access_models, count_models, issuer_models, settings_models  # noqa: E402, F401
+from services.db import (  # noqa: E402, F401
+    access_models,
+    channel_models,
+    count_models,
+    issuer_models,
+    settings_models,
+)

@@ -28,8 +28,9 @@ from notifications.message import split_addresses
 from services.core.uow import UnitOfWork
 from services.db import bulk
 from services.db.models import CaseEvent, OutboxMessage, Submission
-from services.mail.causes import NO_PARENT, OUTBOX_COLUMNS, addresses, outbox_row
+from services.mail.causes import NO_PARENT, OUTBOX_COLUMNS, addresses, outbox_row, unaddressed
 from services.mail.links import portal_contexts
+from services.mail.robots import with_robots
 from services.mail.views import CaseMailView, case_views
 from states.lifecycle import EVENT_LABELS, Trigger
 from states.rules import actor_label
@@ -68,7 +69,8 @@ def mails(trigger: str, data: dict | None) -> bool:
 def queue_for_events(uow: UnitOfWork, events: Iterable[WrittenEvent]) -> int:
     """Write the outbox rows the events cause (reject, escalate, submit, a single notify).
 
-    Events that mail nobody cost no statement. Returns how many rows were written.
+    Events that mail nobody cost no statement. Returns how many rows were written (robot
+    messages included).
     """
     mailed = [e for e in events if mails(e.trigger, e.data)]
     if not mailed:
@@ -87,6 +89,7 @@ def queue_for_events(uow: UnitOfWork, events: Iterable[WrittenEvent]) -> int:
         for key, draft in zip(keys[event.id], _drafts(uow, event, inputs), strict=True)
         if key not in taken
     ]
+    rows = with_robots(uow, rows, unaddressed=unaddressed)  # the unit's robots say it too
     bulk.insert_rows(uow.session, OutboxMessage.__table__, OUTBOX_COLUMNS, rows)
     return len(rows)
 

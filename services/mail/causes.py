@@ -10,7 +10,8 @@ A recipient without a valid address never raises in a flow: the row is written w
 status ``failed`` and a Chinese ``last_error`` naming the unit and the field to fix,
 linked to the case (``case_id``) or unit and round, so supervisors see it in
 ``rectify outbox list --status failed`` and on the case. ``outbox.retry`` re-reads the
-unit's contacts once they are fixed.
+unit's contacts once they are fixed. A unit with no address at all but an enabled group
+robot (``services.mail.robots.with_robots``) gets no email row: its robots carry the notice.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from services.core.errors import NotFound, ValidationFailed
 from services.core.uow import UnitOfWork
 from services.db.models import Case, OutboxMessage, Round, Unit
 from services.mail.links import LINK_KEY, portal_contexts
+from services.mail.robots import EMAIL, robot_keys, with_robots
 from services.mail.views import CaseMailView, case_views
 from services.registry.units import EMAIL_FIELDS
 from states import SUBMITTABLE_STATES
@@ -49,6 +51,8 @@ OUTBOX_COLUMNS = (
     "case_id",
     "unit_id",
     "round_id",
+    "channel",
+    "channel_id",
 )
 
 
@@ -70,7 +74,7 @@ def queue_round_notice(
     round_ = _get(uow, Round, round_id, "检查轮次")
     unit = _get(uow, Unit, unit_id, "单位")
     key = f"round-notice:{round_.code}:{unit.code}"
-    if _exists(uow, key):
+    if _exists(uow, key) or _told_by_robots(uow, key, unit):
         return None
     earlier = {i: day for i, day in (earlier or {}).items() if i not in set(case_ids)}
     listed = _cases(uow, [*case_ids, *earlier], unit_id=unit.id)
@@ -101,7 +105,7 @@ def queue_reminder_digest(
             [f"提醒类型 {kind} 无效（应为 before、due 或 after）" for kind in bad]
         )
     key = f"reminder:{unit.code}:{day.isoformat()}"
-    if not items or _exists(uow, key):
+    if not items or _exists(uow, key) or _told_by_robots(uow, key, unit):
         return None
     by_id = {c.id: c for c in _cases(uow, [case_id for case_id, _ in items], unit_id=unit.id)}
     groups: dict[str, list[dict[str, Any]]] = {kind: [] for kind in REMINDER_KINDS}
@@ -157,6 +161,12 @@ def addresses(unit_name: str, raw: str | None, field: str) -> tuple[list[str], s
     return [], f"单位「{unit_name}」没有填写{EMAIL_FIELDS[field]}，邮件未发送"
 
 
+def unaddressed(row: dict[str, Any]) -> bool:
+    """An ``outbox_row`` to a unit's contact that has no address at all (not a wrong one)."""
+    unit_name = row["context"].get("unit_name", "")
+    return row["last_error"] == addresses(unit_name, None, "contact_email")[1]
+
+
 def outbox_row(
     *,
     key: str,
@@ -185,6 +195,8 @@ def outbox_row(
         "case_id": case_id,
         "unit_id": unit_id,
         "round_id": round_id,
+        "channel": EMAIL,
+        "channel_id": None,
     }
 
 
@@ -197,32 +209,44 @@ def _queue(
     to: Unit,
     round_id: int | None = None,
 ) -> OutboxMessage | None:
-    """Add a unit's row, its key checked by the caller; a concurrent run's stops at the key."""
+    """Add a unit's row (and its robots' rows), its key checked by the caller; a concurrent
+    run's stops at the key."""
     addresses_, problem = recipients_of(to)
-    row = OutboxMessage(
-        **outbox_row(
-            key=key,
-            template=template,
-            context=context,
-            to=addresses_,
-            cc=[],
-            problem=problem,
-            case_id=None,
-            unit_id=to.id,
-            round_id=round_id,
-            now=uow.clock.now(),
-        )
+    values = outbox_row(
+        key=key,
+        template=template,
+        context=context,
+        to=addresses_,
+        cc=[],
+        problem=problem,
+        case_id=None,
+        unit_id=to.id,
+        round_id=round_id,
+        now=uow.clock.now(),
     )
+    rows = [OutboxMessage(**row) for row in with_robots(uow, [values], unaddressed=unaddressed)]
+    if not rows:
+        return None  # the unit's robots were told by an earlier run
     try:
         with uow.session.begin_nested():
-            uow.session.add(row)
+            uow.session.add_all(rows)
     except IntegrityError:
         return None  # written meanwhile by a concurrent run of the same cause
-    return row
+    return rows[0]  # the email, or (a unit without an address) its first robot's row
 
 
 def _exists(uow: UnitOfWork, key: str) -> bool:
     return uow.session.scalar(select(OutboxMessage.id).where(OutboxMessage.key == key)) is not None
+
+
+def _told_by_robots(uow: UnitOfWork, key: str, unit: Unit) -> bool:
+    """Whether a unit without any address (its email not written when it has a robot) had
+    the cause ``key`` queued to a robot; no query for a unit with an address."""
+    if split_addresses(unit.contact_email) != ([], []):
+        return False
+    keys = robot_keys(uow, unit_id=unit.id, email_key=key)
+    found = select(OutboxMessage.id).where(OutboxMessage.key.in_(keys)).limit(1)
+    return bool(keys) and uow.session.scalar(found) is not None
 
 
 def _get(uow: UnitOfWork, model: type, id_: int, label: str):

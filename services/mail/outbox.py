@@ -17,8 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections import deque
-from collections.abc import Callable, Collection
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -38,9 +37,10 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import JSONB
 
-from notifications.delivery import Outcome, Outgoing, Sender, deliver
+from notifications.delivery import Outcome, Sender
 from notifications.message import Mail, Mailbox, encode_mail
 from notifications.render import render
+from notifications.robots import RobotPost, RobotSender
 from notifications.smtp import SmtpConfig, SmtpSender
 from services.bootstrap import App
 from services.core.clock import Clock
@@ -48,13 +48,14 @@ from services.core.settings import Settings
 from services.core.uow import UnitOfWork
 from services.db import bulk
 from services.db.models import OutboxMessage
+from services.mail.lanes import CLAIM_CHUNK, Lane
 from services.mail.links import portal_url_into
+from services.mail.robots import EMAIL, build_post
 
 LEASE = timedelta(minutes=10)
 BACKOFF_BASE = timedelta(minutes=1)
 BACKOFF_CAP = timedelta(hours=6)
 MAX_ATTEMPTS = 12
-CLAIM_CHUNK = 500
 RECORD_EVERY = 200
 
 
@@ -69,6 +70,9 @@ class Claimed:
     to_addrs: list[str]
     cc_addrs: list[str]
     attempts: int
+    #: The robot (``UnitChannel``) a robot message goes to; None for an email.
+    channel_id: int | None = None
+    channel: str = EMAIL
 
 
 @dataclass
@@ -80,6 +84,26 @@ class DispatchReport:
     #: Why the server could not be reached, when it could not (the rest waits for a retry).
     unreachable: str | None = None
     errors: list[str] = field(default_factory=list)
+    #: Outcomes by channel (``email``, ``wecom``, ``dingtalk``, ``feishu``) and status.
+    by_channel: dict[str, dict[str, int]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Backlog:
+    """What still waits to be delivered (pending, or being sent), and for how long."""
+
+    waiting: int
+    oldest_seconds: int
+
+
+def backlog(uow: UnitOfWork) -> Backlog:
+    """The messages not delivered yet and the age of the oldest, by the clock of ``uow``."""
+    waiting = OutboxMessage.status.in_(("pending", "sending"))
+    count, oldest = uow.session.execute(
+        select(func.count(), func.min(OutboxMessage.created_at)).where(waiting)
+    ).one()
+    age = (uow.clock.now() - oldest).total_seconds() if oldest is not None else 0
+    return Backlog(waiting=count, oldest_seconds=max(0, int(age)))
 
 
 def smtp_sender(settings: Settings) -> SmtpSender:
@@ -98,13 +122,19 @@ def smtp_sender(settings: Settings) -> SmtpSender:
     )
 
 
-def claim(uow: UnitOfWork, *, limit: int, lease: timedelta = LEASE) -> list[Claimed]:
-    """Atomically take up to ``limit`` due rows (pending, or sending with an expired lease)."""
+def claim(
+    uow: UnitOfWork, *, limit: int, lease: timedelta = LEASE, robots: bool | None = None
+) -> list[Claimed]:
+    """Atomically take up to ``limit`` due rows (pending, or sending with an expired lease);
+    ``robots``: only robot messages (True) or only emails (False)."""
     now = uow.clock.now()
     due = and_(
         OutboxMessage.status.in_(("pending", "sending")),
         or_(OutboxMessage.next_attempt_at.is_(None), OutboxMessage.next_attempt_at <= now),
     )
+    if robots is not None:
+        channel = OutboxMessage.channel
+        due = and_(due, channel != EMAIL if robots else channel == EMAIL)
     pick = (
         select(OutboxMessage.id)
         .where(due)
@@ -119,7 +149,15 @@ def claim(uow: UnitOfWork, *, limit: int, lease: timedelta = LEASE) -> list[Clai
         .where(t.id.in_(pick), due)
         .values(status="sending", attempts=t.attempts + 1, next_attempt_at=now + lease)
         .returning(
-            t.id, t.key, t.template, cast(t.context, Text), t.to_addrs, t.cc_addrs, t.attempts
+            t.id,
+            t.key,
+            t.template,
+            cast(t.context, Text),
+            t.to_addrs,
+            t.cc_addrs,
+            t.attempts,
+            t.channel_id,
+            t.channel,
         )
     )
     rows = [Claimed(*row) for row in uow.session.connection().execute(stmt).all()]
@@ -201,6 +239,7 @@ def dispatch(
     app: App,
     *,
     sender: Sender | None = None,
+    robot_sender: Sender | None = None,
     clock: Clock | None = None,
     limit: int = 1000,
     concurrency: int | None = None,
@@ -209,7 +248,13 @@ def dispatch(
     """Deliver up to ``limit`` due messages; see ``dispatch_async``."""
     return asyncio.run(
         dispatch_async(
-            app, sender=sender, clock=clock, limit=limit, concurrency=concurrency, lease=lease
+            app,
+            sender=sender,
+            robot_sender=robot_sender,
+            clock=clock,
+            limit=limit,
+            concurrency=concurrency,
+            lease=lease,
         )
     )
 
@@ -218,105 +263,47 @@ async def dispatch_async(
     app: App,
     *,
     sender: Sender | None = None,
+    robot_sender: Sender | None = None,
     clock: Clock | None = None,
     limit: int = 1000,
     concurrency: int | None = None,
     lease: timedelta = LEASE,
 ) -> DispatchReport:
-    """Claim, render and send due messages over ``concurrency`` reused connections."""
+    """Claim, render and send due messages: emails over ``concurrency`` reused SMTP
+    connections and robot messages over ``robot_concurrency`` HTTP clients, side by side
+    (an unreachable mail server holds back the emails only)."""
     clock = clock or app.clock
-    concurrency = concurrency or app.settings.outbox_concurrency
-    sender = sender or smtp_sender(app.settings)
-    mailbox = Mailbox(app.settings.mail_from, app.settings.mail_from_name)
-    keys = {"base_url": app.settings.base_url, "secret_key": app.settings.secret_key}
+    settings = app.settings
+    mailbox = Mailbox(settings.mail_from, settings.mail_from_name)
+    keys = {"base_url": settings.base_url, "secret_key": settings.secret_key}
     report = DispatchReport()
-    attempts: dict[int, int] = {}
     links: set[int] = set()  # rows whose context carries a unit's portal link
-    pending: list[Outcome] = []
-    lock = asyncio.Lock()
+    lane = {"claim": claim, "record": record, "record_every": RECORD_EVERY}
+    lane |= {"clock": clock, "limit": limit, "lease": lease}
+    emails, robots = Lane(app, report, robots=False, **lane), Lane(app, report, robots=True, **lane)
 
-    def uow() -> UnitOfWork:
-        return UnitOfWork(app.session_factory, clock=clock, settings=app.settings)
+    def email(row: Claimed) -> Mail:
+        return _build(row, mailbox=mailbox, clock=clock, links=links, keys=keys)
 
-    def claim_chunk() -> list[Claimed]:
-        wanted = min(CLAIM_CHUNK, limit - report.claimed)
-        if wanted <= 0 or report.unreachable is not None:
-            return []
-        with uow() as u:
-            rows = claim(u, limit=wanted, lease=lease)
-        report.claimed += len(rows)
-        for row in rows:
-            attempts[row.id] = row.attempts
-        return rows
+    def post(row: Claimed) -> RobotPost:
+        robot = robots.robots.get(row.channel_id)
+        return build_post(row.template, row.context, robot=robot, clock=clock)
 
-    feed = _Feed(claim_chunk)
-
-    async def next_item() -> Outgoing | None:
-        row = await feed.next()
-        if row is None:
-            return None
-        return Outgoing(
-            row.id, lambda: _build(row, mailbox=mailbox, clock=clock, links=links, keys=keys)
-        )
-
-    def write(outcomes: list[Outcome]) -> None:
-        with uow() as u:
-            record(u, outcomes, attempts=attempts, links=links)
-
-    async def on_outcome(outcome: Outcome) -> None:
-        report.sent += outcome.status == "sent"
-        report.retried += outcome.status == "retry"
-        report.failed += outcome.status == "failed"
-        if not outcome.reachable and report.unreachable is None:
-            report.unreachable = outcome.detail
-        if outcome.status != "sent" and len(report.errors) < 20:
-            report.errors.append(f"#{outcome.ref}: {outcome.detail}")
-        pending.append(outcome)
-        if len(pending) >= RECORD_EVERY and not lock.locked():
-            async with lock:
-                batch = pending[:]
-                del pending[: len(batch)]
-                await asyncio.to_thread(write, batch)
-
-    try:
-        await deliver(next_item, sender=sender, concurrency=concurrency, on_outcome=on_outcome)
-    finally:
-        async with lock:
-            if pending:
-                write(pending[:])  # also on interruption: what was sent is marked sent
-                pending.clear()
+    await asyncio.gather(
+        emails.run(
+            email,
+            sender=sender or smtp_sender(settings),
+            concurrency=concurrency or settings.outbox_concurrency,
+            links=links,
+        ),
+        robots.run(
+            post,
+            sender=robot_sender or RobotSender(timeout=settings.robot_timeout_seconds),
+            concurrency=settings.robot_concurrency,
+            links=links,
+        ),
+    )
     return report
-
-
-class _Feed:
-    """Claimed rows in order; the next chunk is claimed in a thread before these run out.
-
-    Claiming in the event loop would stall every connection for the length of the query.
-    """
-
-    def __init__(self, claim_chunk: Callable[[], list[Claimed]]):
-        self._claim_chunk = claim_chunk
-        self._rows: deque[Claimed] = deque()
-        self._fetching: asyncio.Task | None = None
-        self._exhausted = False
-
-    async def next(self) -> Claimed | None:
-        while True:
-            if len(self._rows) < CLAIM_CHUNK // 2 and not self._exhausted and not self._fetching:
-                self._fetching = asyncio.create_task(self._fetch())
-            if self._rows:
-                return self._rows.popleft()
-            if self._fetching is None:
-                return None
-            await asyncio.shield(self._fetching)  # a worker's cancellation must not stop it
-
-    async def _fetch(self) -> None:
-        try:
-            rows = await asyncio.to_thread(self._claim_chunk)
-            self._exhausted = not rows
-            self._rows.extend(rows)
-        finally:
-            self._fetching = None
 
 
 def _build(

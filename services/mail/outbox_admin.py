@@ -10,8 +10,10 @@ from sqlalchemy import func, select
 from notifications.message import split_addresses
 from services.core.errors import NotFound, ValidationFailed
 from services.core.uow import UnitOfWork
+from services.db.channel_models import UnitChannel
 from services.db.models import Case, OutboxMessage, Unit
 from services.mail.causes import recipients_of
+from services.mail.robots import EMAIL
 
 STATUSES = {"pending": "待发送", "sending": "发送中", "sent": "已发送", "failed": "发送失败"}
 
@@ -32,13 +34,14 @@ class OutboxRow:
     unit_id: int | None
     round_id: int | None
     created_at: datetime
+    channel: str = EMAIL
 
 
 def _row(m: OutboxMessage) -> OutboxRow:
     return OutboxRow(
         m.id, m.key, m.template, m.status, list(m.to_addrs), list(m.cc_addrs), m.attempts,
         m.next_attempt_at, m.sent_at, m.last_error, m.case_id, m.unit_id, m.round_id,
-        m.created_at,
+        m.created_at, m.channel,
     )  # fmt: skip
 
 
@@ -88,6 +91,10 @@ def retry_message(uow: UnitOfWork, *, message_id: int) -> OutboxRow:
 
 
 def _current_recipients(uow: UnitOfWork, message: OutboxMessage) -> tuple[list[str], str]:
+    if message.channel != EMAIL:  # a robot message goes to its channel, if it still may
+        channel = uow.session.get(UnitChannel, message.channel_id) if message.channel_id else None
+        usable = channel is not None and channel.enabled
+        return list(message.to_addrs), "" if usable else "该机器人渠道已删除或停用，无法重发"
     if message.template == "submission_for_review":
         to, invalid = split_addresses(uow.settings.supervisor_email)
         return to, "" if to else "监管人员邮箱（RECTIFY_SUPERVISOR_EMAIL）未设置或格式不正确"

@@ -10,17 +10,24 @@ from __future__ import annotations
 
 import httpx
 import pytest
+from sqlalchemy import func, select
 
+from services.db.channel_models import UnitChannel
 from services.db.models import Case
 from tests.badinput.corpus import footprint
 from tests.security.world import ACCOUNTS, ACTORS, PDF, World, build, sign_in
 from web.app import create_app
 
+ADMIN_ONLY = ("login", "login", "login", 403, 403, 403, 303)
 #          anon     link     other   viewer  county  superv. admin
 ACCESS: dict[str, tuple] = {
     "GET /openapi.json": (200, 200, 200, 200, 200, 200, 200),
     "GET /static": (200, 200, 200, 200, 200, 200, 200),
     "GET /favicon.ico": (200, 200, 200, 200, 200, 200, 200),
+    # Operators' probes: public; /metrics only from loopback unforwarded (or with its token).
+    "GET /healthz": (200, 200, 200, 200, 200, 200, 200),
+    "GET /readyz": (200, 200, 200, 200, 200, 200, 200),
+    "GET /metrics": (200, 200, 200, 200, 200, 200, 200),
     "GET /docs": (200, 200, 200, 200, 200, 200, 200),
     "GET /login": (200, 200, 200, 200, 200, 200, 200),
     "POST /login": (400, 400, 400, 400, 400, 400, 400),  # wrong password, for everyone
@@ -55,6 +62,12 @@ ACCESS: dict[str, tuple] = {
         303,
         303,
     ),
+    # A unit's group robots (county A's): those who edit the unit, admins. The test message
+    # goes to a closed loopback port: the page says it failed (303).
+    "POST /registry/units/{unit_code}/channels": ADMIN_ONLY,
+    "POST /registry/units/{unit_code}/channels/{channel_id}/test": ADMIN_ONLY,
+    "POST /registry/units/{unit_code}/channels/{channel_id}/enabled": ADMIN_ONLY,
+    "POST /registry/units/{unit_code}/channels/{channel_id}/remove": ADMIN_ONLY,
     "GET /registry/targets": ("login", "login", "login", 200, 200, 200, 200),
     "POST /registry/targets": ("login", "login", "login", 403, 403, 403, 303),
     "GET /rounds": ("login", "login", "login", 200, 200, 200, 200),
@@ -125,6 +138,7 @@ def request_for(key: str, actor: str, world: World, csrf: str) -> tuple[str, str
         token=token,
         unit_code="gengma",
         link_id=own.link,
+        channel_id="CHANNEL",  # the admin's (added just before), resolved when sent
         category_code="typos",
         kind="recheck",
     )
@@ -152,6 +166,12 @@ def request_for(key: str, actor: str, world: World, csrf: str) -> tuple[str, str
         "POST /cases/{case_id}/transition": {"trigger": "start", "version": "VERSION", "note": ""},
         "POST /cases/{case_id}/deadline": {"new_deadline": "2021-12-31", "reason": "单位申请"},
         "POST /registry/units/{unit_code}/links/resend": {"confirmed": "1"},
+        "POST /registry/units/{unit_code}/channels": {
+            "kind": "wecom",
+            "webhook_url": "http://127.0.0.1:9/cgi-bin/webhook/send?key=k",
+            "name": f"机器人{actor}",
+        },
+        "POST /registry/units/{unit_code}/channels/{channel_id}/enabled": {"enabled": "0"},
         "POST /registry/units": {
             "code": f"u-{actor}",
             "name": f"新单位{actor}",
@@ -235,6 +255,10 @@ async def test_every_route_answers_every_kind_of_visitor_as_the_access_table_say
                         options["data"]["version"] = str(
                             uow.session.get(Case, world.owned[actor].case).version
                         )
+                if "CHANNEL" in url:
+                    with app.uow() as uow:
+                        last = uow.session.scalar(select(func.max(UnitChannel.id)))
+                    url = url.replace("CHANNEL", str(last or 1))
                 before = footprint(app) if expected in REFUSALS else None
                 response = await client.request(method, url, **options)
                 got = answer_of(response)

@@ -15,8 +15,8 @@ from services.access.users import UserView
 from services.core.errors import ValidationFailed
 from services.core.limits import MAX_ID
 from services.core.uow import UnitOfWork
-from services.mail import causes
-from services.registry import edits, listings
+from services.mail import causes, robots
+from services.registry import channels, edits, listings
 from services.registry import units as registry
 from services.rounds import edits as round_edits
 from services.rounds import published, rounds
@@ -88,7 +88,11 @@ def units_page(
     """The units page, one of them open; its portal links for those who may manage them."""
     found = listings.page_units(uow, filters, scope_path=user.scope_path, number=number)
     editing = listings.unit_row(uow, code, scope_path=user.scope_path) if code else None
-    links = recipients = None
+    links = recipients = robot_channels = None
+    if editing is not None and user.is_admin:  # who edits the unit edits its robots
+        robot_channels = channels.list_channels(uow, unit_code=editing.code)
+        last = channels.last_deliveries(uow, [c.id for c in robot_channels])
+        robot_channels = [(c, last.get(c.id)) for c in robot_channels]
     if editing is not None and unit_links.may_manage(user, editing.path):
         links = unit_links.list_links(uow, unit_id=editing.id)
         to, problem = causes.addresses(editing.name, editing.contact_email, "contact_email")
@@ -111,6 +115,8 @@ def units_page(
         resend=resend and links is not None,
         recipients=recipients,
         ttl_days=unit_links.DEFAULT_TTL.days,
+        robot_channels=robot_channels,
+        robot_kinds=robots.KINDS,
     )
 
 
@@ -293,3 +299,67 @@ def resend_link(
     uow.commit()
     flash(request, f"含新门户链接的邮件已放入发送队列，将发往{name}（{to}）")
     return RedirectResponse(f"/registry/units?code={quote(unit_code)}#links", status_code=303)
+
+
+# A unit's group robots (企业微信、钉钉、飞书) on its page, for those who edit the unit
+# (``channels.editable_unit``): add, disable or enable, remove, and try with a test message.
+def _to_channels(unit_code: str) -> RedirectResponse:
+    return RedirectResponse(f"/registry/units?code={quote(unit_code)}#channels", status_code=303)
+
+
+@router.post("/registry/units/{unit_code}/channels", dependencies=[Csrf])
+def add_channel(
+    request: Request,
+    uow: Uow,
+    user: CurrentUser,
+    unit_code: str,
+    kind: Text,
+    webhook_url: Text,
+    secret: Text = "",
+    name: Text = "",
+):
+    channels.editable_unit(uow, unit_code, user=user)
+    view = channels.add_channel(
+        uow, unit_code=unit_code, kind=kind, webhook_url=webhook_url, secret=secret, name=name
+    )
+    uow.commit()
+    signed = "，已设置加签密钥" if view.secret else ""
+    flash(request, f"已添加{view.kind_label}「{view.name}」{signed}；可发送一条测试消息检查")
+    return _to_channels(unit_code)
+
+
+@router.post("/registry/units/{unit_code}/channels/{channel_id}/enabled", dependencies=[Csrf])
+def switch_channel(
+    request: Request, uow: Uow, user: CurrentUser, unit_code: str, channel_id: RowId, enabled: Text
+):
+    channels.channel_of(uow, unit_code, channel_id, user=user)
+    view = channels.set_enabled(uow, channel_id=channel_id, enabled=enabled == "1")
+    uow.commit()
+    state = "已启用" if view.enabled else "已停用，不再向它发送新通知"
+    flash(request, f"{view.kind_label}「{view.name}」{state}")
+    return _to_channels(unit_code)
+
+
+@router.post("/registry/units/{unit_code}/channels/{channel_id}/remove", dependencies=[Csrf])
+def remove_channel(
+    request: Request, uow: Uow, user: CurrentUser, unit_code: str, channel_id: RowId
+):
+    channels.channel_of(uow, unit_code, channel_id, user=user)
+    view = channels.remove_channel(uow, channel_id=channel_id)
+    uow.commit()
+    flash(request, f"已删除{view.kind_label}「{view.name}」（已发出的消息仍保留在发件箱中）")
+    return _to_channels(unit_code)
+
+
+@router.post("/registry/units/{unit_code}/channels/{channel_id}/test", dependencies=[Csrf])
+def test_channel(request: Request, uow: Uow, user: CurrentUser, unit_code: str, channel_id: RowId):
+    """Post a test message now, outside the outbox: the pasted URL and secret tried."""
+    channels.channel_of(uow, unit_code, channel_id, user=user)
+    post = robots.test_post(uow, channel_id=channel_id)
+    uow.session.rollback()  # no transaction held open while the robot answers
+    problem = robots.send_now(post, timeout=uow.settings.robot_timeout_seconds)
+    if problem:
+        flash(request, f"测试消息未送达：{problem}", kind="warn")
+    else:
+        flash(request, "测试消息已发送，请在群里查看是否收到")
+    return _to_channels(unit_code)
