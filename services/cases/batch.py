@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from operator import attrgetter
 from typing import Any, TypeVar
 
+from sqlalchemy.exc import DBAPIError
+
 from services.cases import effects, transitions
 from services.cases.store import FIELDS, CoreSink, Row, load_rows, write
 from services.core.errors import ConcurrencyConflict, ValidationFailed
@@ -155,18 +157,30 @@ def _write_and_mail(uow: UnitOfWork, *, updates: dict, events: list, sink: CoreS
     case_mail.queue_for_events(uow, written)
 
 
+#: PostgreSQL's answers that say "run the transaction again": a deadlock (two batches taking
+#: the same counter rows in different orders) and a serialization failure.
+RETRY_SQLSTATES = frozenset({"40P01", "40001"})
+
+
 def retrying(uow: UnitOfWork, work: Callable[[], T], *, attempts: int = 3) -> T:
-    """Run ``work`` and commit; on a version conflict run it again from a fresh read."""
+    """Run ``work`` and commit; on a version conflict, a deadlock or a serialization failure
+    run it again from a fresh read."""
     for attempt in range(attempts):
         try:
             result = work()
             uow.commit()
             return result
-        except ConcurrencyConflict:
+        except (ConcurrencyConflict, DBAPIError) as error:
+            if isinstance(error, DBAPIError) and not _retryable(error):
+                raise
             uow.session.rollback()
             if attempt == attempts - 1:
                 raise
     raise AssertionError("unreachable")
+
+
+def _retryable(error: DBAPIError) -> bool:
+    return getattr(error.orig, "sqlstate", None) in RETRY_SQLSTATES
 
 
 def id_ranges(ids: list[int], *, size: int) -> list[tuple[int, int]]:

@@ -124,6 +124,10 @@ def open_case(
         existing.evidence = finding.evidence or existing.evidence
         existing.severity = severity
         existing.updated_at = now
+        # A second open predecessor of the same problem (two rounds' cases left open) is
+        # carried over to the case that already follows it: whichever the recheck's batches
+        # reach first, both end continued.
+        _carry_over(uow, finding.previous_case_id, successor=existing)
         return existing, False
     if category.retired:
         raise ValidationFailed(
@@ -163,18 +167,30 @@ def open_case(
         note=None,
         data={"source": finding.source, "previous_case_id": finding.previous_case_id},
     )
-    if previous is not None and previous.state in OPEN_STATES:
-        # The problem is followed in the new case from now on: the old one is closed here.
-        transition(
-            uow,
-            case_id=previous.id,
-            trigger=Trigger.CARRY_OVER,
-            actor=SYSTEM_ACTOR,
-            actor_kind="system",
-            successor=case.id,
-            data={"successor_case_id": case.id},
-        )
+    _carry_over(uow, previous.id if previous is not None else None, successor=case)
     return case, True
+
+
+def _carry_over(uow: UnitOfWork, previous_id: int | None, *, successor: Case) -> None:
+    """The problem is followed in ``successor`` from now on: its open predecessor (of an
+    earlier round) is closed as continued."""
+    previous = uow.session.get(Case, previous_id) if previous_id else None
+    if (
+        previous is None
+        or previous.id == successor.id
+        or previous.round_id == successor.round_id
+        or previous.state not in OPEN_STATES
+    ):
+        return
+    transition(
+        uow,
+        case_id=previous.id,
+        trigger=Trigger.CARRY_OVER,
+        actor=SYSTEM_ACTOR,
+        actor_kind="system",
+        successor=successor.id,
+        data={"successor_case_id": successor.id},
+    )
 
 
 def _count_key(case: Case) -> counts.Key:

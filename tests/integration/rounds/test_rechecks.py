@@ -130,3 +130,51 @@ def test_a_recheck_run_again_changes_nothing(app):
     second = _recheck(app, "2021Q3")
     assert (second.verified, second.linked, second.escalated) == (0, 0, 0)
     assert (count(app, CaseEvent), count(app, OutboxMessage), count(app, Case)) == before
+
+
+def _two_open_predecessors(app):
+    """The same problem left open in 2021Q2 and, found again without a link, in 2021Q3."""
+    with app.uow() as uow:
+        a_unit(uow, "lake")
+        a_target(uow, "lake-site", unit_code="lake")
+        older = a_case(uow, state="notified", target_code="lake-site", round_code="2021Q2")
+        newer = a_case(uow, state="notified", target_code="lake-site", round_code="2021Q3")
+        mark(uow, older, "present")
+        mark(uow, newer, "present")
+        a_round(uow, "2021Q4")
+        uow.commit()
+    return older.id, newer.id
+
+
+def _recheck_batches(app, case_ids: list[int]) -> None:
+    for case_id in case_ids:  # one batch per case, in the given order
+        with app.uow() as uow:
+            rechecks.recheck_range(
+                uow,
+                round_code="2021Q4",
+                first_id=case_id,
+                last_id=case_id,
+                provider=rechecks.latest_check_result,
+                actor=ACTOR,
+            )
+
+
+def test_two_open_cases_of_one_problem_both_continue_whichever_batch_runs_first(app):
+    older, newer = _two_open_predecessors(app)
+    _recheck_batches(app, [newer, older])  # the later batch first, as parallel workers may
+    with app.uow() as uow:
+        successor = uow.session.scalar(
+            select(Case)
+            .where(Case.round_id != uow.session.get(Case, older).round_id)
+            .where(Case.previous_case_id.in_([older, newer]))
+        )
+        assert successor.round.code == "2021Q4"
+        for case_id in (older, newer):
+            case = uow.session.get(Case, case_id)
+            assert case.state == "continued", case_id
+            carried = uow.session.scalars(
+                select(CaseEvent).where(CaseEvent.case_id == case_id).order_by(CaseEvent.id)
+            ).all()[-1]
+            assert carried.data == {"successor_case_id": successor.id}
+        opened = uow.session.scalars(select(Case).where(Case.round.has(code="2021Q4"))).all()
+        assert len(opened) == 1
