@@ -19,6 +19,12 @@ from states import InvalidTransition
 BATCH_SIZE = 1000
 #: Batches at once on PostgreSQL (about the connection pool); SQLite has one writer.
 POSTGRES_CONCURRENCY = 4
+#: Batches one distributed task works through (each its own commit). A task run costs a few
+#: hundred milliseconds of bookkeeping (its API calls, its trip to a Dask worker), a batch about
+#: a tenth of a second of database work: ten batches per task keep that under a fifth of the
+#: time, and at least ``MIN_TASKS`` tasks keep every worker busy to the end of a small run.
+BATCHES_PER_TASK = 10
+MIN_TASKS = 12
 
 
 @contextmanager
@@ -49,6 +55,13 @@ def run_actor(default: str) -> str:
     name = flow_run.get_name()
     flow_name = flow_run.get_flow_name() or default
     return f"{flow_name}/{name}" if name else default
+
+
+def task_groups(ranges: list[tuple[int, int]]) -> list[list[tuple[int, int]]]:
+    """The id ranges grouped for distributed tasks, in order: at most ``BATCHES_PER_TASK``
+    per task, fewer when that would leave fewer than ``MIN_TASKS`` tasks."""
+    size = max(1, min(BATCHES_PER_TASK, len(ranges) // MIN_TASKS))
+    return [ranges[start : start + size] for start in range(0, len(ranges), size)]
 
 
 def concurrency(app: App) -> int:

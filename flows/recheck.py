@@ -9,20 +9,21 @@ from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
-from prefect.task_runners import ThreadPoolTaskRunner
 from prefect.utilities.annotations import quote
 
-from flows.common import BATCH_SIZE, in_waves, run_actor, run_app, transient
+from flows.common import BATCH_SIZE, run_actor, run_app, task_groups, transient
+from flows.distributed import BatchTaskRunner, worker_app
 from services.bootstrap import App
 from services.cases import batch
 from services.rounds import rechecks
+from services.rounds.effects import RunEffects, last_event_id, run_effects
 from services.rounds.outcomes import provider_named
 from services.rounds.rechecks import current_round_code
 
 OUTCOME_LABELS = {"fixed": "已整改", "present": "仍存在", "unknown": "无法自动判断"}
 
 
-@task(cache_policy=NO_CACHE)
+@task(cache_policy=NO_CACHE, timeout_seconds=600)
 def candidate_ranges(app: App, round_code: str) -> list[tuple[int, int]]:
     """Id ranges of the cases this recheck looks at."""
     with app.uow() as uow:
@@ -30,21 +31,46 @@ def candidate_ranges(app: App, round_code: str) -> list[tuple[int, int]]:
     return batch.id_ranges(ids, size=BATCH_SIZE)
 
 
-@task(cache_policy=NO_CACHE, retries=2, retry_delay_seconds=30, retry_condition_fn=transient)
-def recheck_batch(
-    app: App, *, first_id: int, last_id: int, round_code: str, outcomes: str, actor: str
+#: A batch's automated checks may sample a site's reachability for minutes
+#: (``check_reach_window_seconds``): a task of up to ten batches gets hours; the whole run,
+#: over a million cases, a day.
+GROUP_TIMEOUT_SECONDS = 6 * 3600
+RUN_TIMEOUT_SECONDS = 24 * 3600
+
+
+@task(
+    cache_policy=NO_CACHE,
+    retries=2,
+    retry_delay_seconds=30,
+    retry_condition_fn=transient,
+    timeout_seconds=GROUP_TIMEOUT_SECONDS,
+)
+def recheck_batches(
+    *,
+    ranges: list[tuple[int, int]],
+    round_code: str,
+    outcomes: str,
+    actor: str,
+    as_of: date | None = None,
 ) -> rechecks.RecheckSummary:
-    """Recheck one batch of cases (checks over the network) and act on it in one commit."""
+    """Recheck a group of batches (checks over the network), each acted on in its own commit;
+    in whichever worker process runs it, with that process's App."""
     provider = provider_named(outcomes, run_ref=str(flow_run.get_id() or actor))
-    with app.uow() as uow:
-        return rechecks.recheck_range(
-            uow,
-            round_code=round_code,
-            first_id=first_id,
-            last_id=last_id,
-            provider=provider,
-            actor=actor,
-        )
+    app = worker_app(as_of)
+    summary = rechecks.RecheckSummary(round_code=round_code)
+    for first_id, last_id in ranges:
+        with app.uow() as uow:
+            summary.merge(
+                rechecks.recheck_range(
+                    uow,
+                    round_code=round_code,
+                    first_id=first_id,
+                    last_id=last_id,
+                    provider=provider,
+                    actor=actor,
+                )
+            )
+    return summary
 
 
 def summary_markdown(summary: rechecks.RecheckSummary) -> str:
@@ -77,8 +103,21 @@ def summary_markdown(summary: rechecks.RecheckSummary) -> str:
     return "\n".join(lines) + "\n"
 
 
-@flow(name="quarterly-recheck", task_runner=ThreadPoolTaskRunner(max_workers=4))
-async def quarterly_recheck(
+def _count_from_events(summary: rechecks.RecheckSummary, effects: RunEffects) -> None:
+    """The run's verified, linked and escalated cases as its events record them: exact even
+    when a batch ran twice because its worker died after the commit (the rerun says 0)."""
+    summary.verified = effects.count("verify")
+    summary.linked = effects.count("created")
+    summary.escalated = effects.count("escalate")
+    for counts in summary.per_unit.values():
+        counts.pop("escalated", None)
+    for unit, triggers in effects.per_unit.items():
+        if triggers.get("escalate"):
+            summary.per_unit.setdefault(unit, {})["escalated"] = triggers["escalate"]
+
+
+@flow(name="quarterly-recheck", task_runner=BatchTaskRunner(), timeout_seconds=RUN_TIMEOUT_SECONDS)
+def quarterly_recheck(
     round_code: str | None = None, as_of: date | None = None, outcomes: str = "checks"
 ) -> dict:
     """Recheck open and lately verified cases in batches; report per outcome and per unit."""
@@ -89,23 +128,39 @@ async def quarterly_recheck(
             with app.uow() as uow:
                 round_code = current_round_code(uow)
         ranges = candidate_ranges(quote(app), round_code)
-        log.info("%s 季度复查：共 %d 批（每批至多 %d 件）", round_code, len(ranges), BATCH_SIZE)
-        summary = rechecks.RecheckSummary(round_code=round_code)
-        for number, part in in_waves(
-            recheck_batch, ranges, app=app, round_code=round_code, outcomes=outcomes, actor=actor
-        ):
-            summary.merge(part)
-            log.info(
-                "第 %d/%d 批：已整改 %d，仍存在 %d，无法自动判断 %d；重新立案 %d，升级督办 %d",
-                number,
-                len(ranges),
-                part.outcomes["fixed"],
-                part.outcomes["present"],
-                part.outcomes["unknown"],
-                part.linked,
-                part.escalated,
-            )
-    await create_markdown_artifact(
+        with app.uow() as uow:
+            before = last_event_id(uow)
+    groups = task_groups(ranges)
+    log.info(
+        "%s 季度复查：共 %d 批（每批至多 %d 件），分 %d 组交给工作进程",
+        round_code,
+        len(ranges),
+        BATCH_SIZE,
+        len(groups),
+    )
+    summary = rechecks.RecheckSummary(round_code=round_code)
+    futures = [
+        recheck_batches.submit(
+            ranges=group, round_code=round_code, outcomes=outcomes, actor=actor, as_of=as_of
+        )
+        for group in groups
+    ]
+    for number, future in enumerate(futures, 1):
+        part = future.result()
+        summary.merge(part)
+        log.info(
+            "第 %d/%d 组：已整改 %d，仍存在 %d，无法自动判断 %d；重新立案 %d，升级督办 %d",
+            number,
+            len(groups),
+            part.outcomes["fixed"],
+            part.outcomes["present"],
+            part.outcomes["unknown"],
+            part.linked,
+            part.escalated,
+        )
+    with run_app(as_of) as app, app.uow() as uow:
+        _count_from_events(summary, run_effects(uow, actor=actor, after_event_id=before))
+    create_markdown_artifact(
         key="quarterly-recheck-summary",
         markdown=summary_markdown(summary),
         description=f"{round_code} 季度复查结果",

@@ -29,7 +29,7 @@ def _cases_of(app, round_code: str) -> list:
 async def test_publishing_2021q2_notifies_every_found_case_and_mails_each_unit_once(demo):
     found = [c for c in _cases_of(demo, "2021Q2") if c.state == "found"]
     assert len(found) == 9  # the demo's 2021Q2 cases, all found
-    summary = await publish_round("2021Q2", as_of=NOTICE_DAY)
+    summary = publish_round("2021Q2", as_of=NOTICE_DAY)
     assert summary["notified"] == 9
     after = {c.id: c for c in _cases_of(demo, "2021Q2")}
     assert {after[c.id].state for c in found} == {"notified"}
@@ -40,13 +40,13 @@ async def test_publishing_2021q2_notifies_every_found_case_and_mails_each_unit_o
         ).all()
         assert sorted(m.unit_id for m in notices) == sorted({c.unit_id for c in found})
         assert count(demo, OutboxMessage, OutboxMessage.template == "case_notice") == 0
-    again = await publish_round("2021Q2", as_of=NOTICE_DAY)
+    again = publish_round("2021Q2", as_of=NOTICE_DAY)
     assert again["notified"] == 0
     assert count(demo, OutboxMessage) == len(notices)
 
 
 async def test_a_recheck_at_2021q3_escalates_the_park_at_once_and_verifies_fixed_cases(demo):
-    await publish_round("2021Q2", as_of=NOTICE_DAY)
+    publish_round("2021Q2", as_of=NOTICE_DAY)
     with demo.uow() as uow:
         a_round(uow, "2021Q3")
         q2 = dict(
@@ -62,10 +62,10 @@ async def test_a_recheck_at_2021q3_escalates_the_park_at_once_and_verifies_fixed
         park = (park.id, park.escalation_level)
         fixed = [case.id for case in fixed]
         uow.commit()
-    state = await quarterly_recheck(
+    state = quarterly_recheck(
         "2021Q3", as_of=date(2021, 10, 1), outcomes="marks", return_state=True
     )
-    summary = await state.result()
+    summary = await state.aresult()
     assert (summary["linked"], summary["escalated"]) == (1, 1)
     assert summary["per_unit"]["gyyq"]["escalated"] == 1
     async with get_client() as client:
@@ -92,7 +92,7 @@ async def test_a_recheck_at_2021q3_escalates_the_park_at_once_and_verifies_fixed
 
 async def test_the_sweep_on_2021_07_30_escalates_exactly_the_overdue_cases_once(demo):
     q2 = {c.id for c in _cases_of(demo, "2021Q2")}
-    await publish_round("2021Q2", as_of=NOTICE_DAY)
+    publish_round("2021Q2", as_of=NOTICE_DAY)
     # Worked out from the demo, not from the application's overdue list: the publication
     # notifies the nine 2021Q2 cases with the deadline 2021-07-29; the earlier rounds' cases
     # are verified or escalated already. On 2021-07-30 exactly those nine are overdue.
@@ -103,7 +103,7 @@ async def test_the_sweep_on_2021_07_30_escalates_exactly_the_overdue_cases_once(
     with at(demo, date(2021, 7, 30)).uow() as uow:
         listed = {row.id for row in list_cases(uow, CaseFilters(overdue=True))}
     assert listed == overdue  # the list the supervisors see agrees
-    summary = await overdue_sweep(as_of=date(2021, 7, 30))
+    summary = overdue_sweep(as_of=date(2021, 7, 30))
     assert summary["escalated"] == 9
     with demo.uow() as uow:
         escalated_now = set(
@@ -115,7 +115,7 @@ async def test_the_sweep_on_2021_07_30_escalates_exactly_the_overdue_cases_once(
         )
     assert escalated_now == overdue
     before = (count(demo, CaseEvent), count(demo, OutboxMessage))
-    again = await overdue_sweep(as_of=date(2021, 7, 30))
+    again = overdue_sweep(as_of=date(2021, 7, 30))
     assert (again["escalated"], again["units_reminded"]) == (0, 0)
     assert (count(demo, CaseEvent), count(demo, OutboxMessage)) == before
 
@@ -124,7 +124,7 @@ async def test_the_dispatch_flow_delivers_each_units_notice_once(demo, monkeypat
     server = MailServer().start()
     monkeypatch.setenv("RECTIFY_SMTP_PORT", str(server.port))
     try:
-        await publish_round("2021Q2", as_of=NOTICE_DAY)
+        publish_round("2021Q2", as_of=NOTICE_DAY)
         with demo.uow() as uow:
             pending = uow.session.scalars(
                 select(OutboxMessage).where(OutboxMessage.status == "pending")
