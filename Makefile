@@ -10,7 +10,7 @@ export RECTIFY_TEST_PG_URL
 # `make run` replays the demo as of its notice day: `rectify demo` stores that day in the database
 # and every process (web, worker, flow runs, later commands) runs on it; see `rectify clock`.
 
-.PHONY: setup test test-sqlite test-pg lint run demo bench mutation clean migration-initial
+.PHONY: setup test test-sqlite test-pg test-topology lint run demo bench mutation clean migration-initial
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -39,6 +39,11 @@ test-sqlite: setup
 test-pg: setup
 	$(BIN)/python -m pytest -q --db=postgres
 
+# The whole system on this machine as on several (PostgreSQL, a Prefect server, workers, two web
+# processes; a worker killed mid-recheck): tests/topology, which `make test` does not collect.
+test-topology: setup
+	RECTIFY_TOPOLOGY=1 $(BIN)/python -m pytest -q -s -p no:cacheprovider tests/topology
+
 run: setup
 	$(BIN)/rectify db upgrade
 	$(BIN)/rectify demo --if-empty
@@ -53,7 +58,8 @@ mutation: setup
 	$(BIN)/python -m bench.mutation
 
 clean:
-	rm -rf $(VENV) var *.egg-info
+	# The data directory (RECTIFY_DATA_DIR, ~/.local/share/rectify) is outside the tree: kept.
+	rm -rf $(VENV) *.egg-info
 
 # Until the first release the schema is one initial migration, regenerated from the models.
 # After the first release: `alembic revision --autogenerate` a new file instead.
