@@ -9,6 +9,8 @@ from pathlib import Path
 import typer
 
 from cli.context import STATE, console, handled_errors, open_app, print_json, refuse
+from cli.progress import progress_bar
+from services.core import progress
 from services.rounds import published
 from services.rounds.outcomes import PROVIDERS, provider_named
 from services.rounds.rounds import get_round
@@ -68,7 +70,11 @@ def recheck(
         provider_named(outcomes, run_ref="")
         if round_code is not None:
             _require_round(round_code)
-        summary = _run("quarterly-recheck", round_code, as_of=STATE.as_of, outcomes=outcomes)
+        with (
+            progress_bar("季度复查（批，每批至多 1000 件）") as advance,
+            progress.reporting(advance),
+        ):
+            summary = _run("quarterly-recheck", round_code, as_of=STATE.as_of, outcomes=outcomes)
     if as_json:
         print_json(summary)
         return
@@ -89,7 +95,8 @@ def recheck(
 def sweep(as_json: bool = typer.Option(False, "--json", help="输出 JSON")) -> None:
     """Run the overdue sweep now (a flow run): escalate overdue cases, queue reminders."""
     with handled_errors():
-        summary = _run("overdue-sweep", as_of=STATE.as_of)
+        with progress_bar("逾期巡查（批）") as advance, progress.reporting(advance):
+            summary = _run("overdue-sweep", as_of=STATE.as_of)
     if as_json:
         print_json(summary)
         return

@@ -15,6 +15,7 @@ from flows.common import BATCH_SIZE, run_actor, run_app, task_groups, transient
 from flows.distributed import BatchTaskRunner, worker_app
 from services.bootstrap import App
 from services.cases import batch
+from services.core import progress
 from services.rounds import rechecks
 from services.rounds.effects import RunEffects, last_event_id, run_effects
 from services.rounds.outcomes import provider_named
@@ -145,9 +146,12 @@ def quarterly_recheck(
         )
         for group in groups
     ]
-    for number, future in enumerate(futures, 1):
+    done = 0
+    for number, (group, future) in enumerate(zip(groups, futures, strict=True), 1):
         part = future.result()
         summary.merge(part)
+        done += len(group)
+        progress.report(done, len(ranges))
         log.info(
             "第 %d/%d 组：已整改 %d，仍存在 %d，无法自动判断 %d；重新立案 %d，升级督办 %d",
             number,

@@ -13,6 +13,7 @@ from flows.common import BATCH_SIZE, run_actor, run_app, task_groups, transient
 from flows.distributed import BatchTaskRunner, worker_app
 from services.bootstrap import App
 from services.cases import batch
+from services.core import progress
 from services.rounds import sweeps
 from services.rounds.effects import last_event_id, run_effects
 
@@ -73,12 +74,15 @@ def overdue_sweep(as_of: date | None = None) -> dict:
         ranges = overdue_ranges(quote(app))
         with app.uow() as uow:
             before = last_event_id(uow)
+        groups = task_groups(ranges)
         futures = [
-            escalate_batches.submit(ranges=group, actor=actor, as_of=as_of)
-            for group in task_groups(ranges)
+            escalate_batches.submit(ranges=group, actor=actor, as_of=as_of) for group in groups
         ]
-        for future in futures:
+        done = 0
+        for group, future in zip(groups, futures, strict=True):
             future.result()
+            done += len(group)
+            progress.report(done, len(ranges))
         # From the events, not the batches' results: a batch run twice (its worker died after
         # the commit) escalates nothing the second time and says 0.
         with app.uow() as uow:

@@ -12,6 +12,7 @@ from flows.publish import publish_round
 from flows.recheck import quarterly_recheck
 from flows.sweep import overdue_sweep
 from services.cases.queries import CaseFilters, list_cases
+from services.core import progress
 from services.db.models import Case, CaseEvent, OutboxMessage, Round, Target
 from tests.builders import a_round
 from tests.support.flowkit import at, count, mark
@@ -62,10 +63,14 @@ async def test_a_recheck_at_2021q3_escalates_the_park_at_once_and_verifies_fixed
         park = (park.id, park.escalation_level)
         fixed = [case.id for case in fixed]
         uow.commit()
-    state = quarterly_recheck(
-        "2021Q3", as_of=date(2021, 10, 1), outcomes="marks", return_state=True
-    )
+    seen: list[tuple[int, int]] = []
+    with progress.reporting(lambda done, total: seen.append((done, total))):
+        state = quarterly_recheck(
+            "2021Q3", as_of=date(2021, 10, 1), outcomes="marks", return_state=True
+        )
     summary = await state.aresult()
+    # `rectify recheck` draws its bar from these: batches done of all, ending complete.
+    assert seen and seen[-1][0] == seen[-1][1] >= 1, seen
     assert (summary["linked"], summary["escalated"]) == (1, 1)
     assert summary["per_unit"]["gyyq"]["escalated"] == 1
     async with get_client() as client:
