@@ -18,6 +18,9 @@ RESULTS = Path(__file__).resolve().parent / "results"
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench")
     parser.add_argument("--scale", type=float, default=1.0, help="multiply the default sizes")
+    parser.add_argument(
+        "--cases", type=int, default=None, help="bench scale only: this many cases (not scaled)"
+    )
     parser.add_argument("names", nargs="*", help="only these benchmarks (e.g. outbox recheck)")
     args = parser.parse_args(argv)
     RESULTS.mkdir(exist_ok=True)
@@ -31,7 +34,8 @@ def main(argv: list[str] | None = None) -> int:
             continue
         print(f"== {short}", flush=True)
         started = time.perf_counter()
-        result = importlib.import_module(f"bench.{name}").run(args.scale)
+        extra = {"cases": args.cases} if args.cases and short == "scale" else {}
+        result = importlib.import_module(f"bench.{name}").run(args.scale, **extra)
         result["seconds"] = round(time.perf_counter() - started, 2)
         (RESULTS / f"{short}.json").write_text(
             json.dumps(result, ensure_ascii=False, indent=2) + "\n"

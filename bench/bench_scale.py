@@ -2,13 +2,14 @@
 
 Measured per database, each run on a fresh copy of one generated database (``bench.generate``):
 
-* the recheck of the current round (every candidate proved fixed) by 1 worker process with the
-  live counters (``services.db.counts``) kept as in production, and without them
-  (``counts.apply`` replaced by a no-op in the worker process; that copy's counters are then
-  recounted, not left wrong), runs alternated (with, without, limit, limit, without, with),
-  the best of each kept; by 2 worker processes sharing the job through claims
-  (``services.rounds.shared_runs``). Every run checks that no case was verified twice and,
-  after it, that the counters equal a recount (``counts.mismatches``);
+* the recheck of the current round (every candidate proved fixed) through the scheduled
+  deployment's code path: the ``quarterly-recheck`` flow, its batches run by the Dask worker
+  processes of a cluster this bench starts (``RECTIFY_DASK_ADDRESS``, as several machines
+  would), 1, 2 and 3 worker processes, runs alternated (1, 2, 3, off, limit, then backwards),
+  the best of each kept; with 1 worker also without the live counters (``counts.apply`` a
+  no-op in the worker processes; that copy's counters are then recounted, not left wrong).
+  Every run checks that no case was verified twice and, after it, that the counters equal a
+  recount (``counts.mismatches``). SQLite (one writer) runs the 1-worker figures only;
 * the same-run limit: SQLAlchemy Core executemany of the same writes (versioned UPDATE + event
   INSERT per 1,000 cases, one commit each), no domain logic, no counters;
 * the overdue sweep (1% of cases overdue), counters checked after it;
@@ -21,12 +22,10 @@ Measured per database, each run on a fresh copy of one generated database (``ben
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import statistics
 import subprocess
-import sys
 import tempfile
 import time
 import uuid
@@ -37,6 +36,7 @@ from sqlalchemy import bindparam, create_engine, func, insert, select, text, upd
 from sqlalchemy.orm import Session
 
 from bench.generate import AS_OF, RECHECK_ROUND, generate
+from bench.scale_workers import counters_off, worker_report, workers_cluster
 from services.bootstrap import App, build_app
 from services.cases import queries
 from services.core.clock import SHANGHAI
@@ -46,16 +46,17 @@ from services.db.migrate import upgrade
 from services.db.models import Case, CaseEvent, Unit
 from services.registry.catalogue import ensure_seeded
 from services.reports import dashboard
-from services.rounds import rechecks, shared_runs, sweeps
+from services.rounds import rechecks, sweeps
+from services.rounds.effects import last_event_id
 from states import OPEN_STATES
 
 CASES = 1_000_000
 BATCH = 1_000
-#: 1-worker recheck runs with and without counters, and limit runs, alternated.
+#: Recheck runs of each kind (1, 2, 3 workers, counters off, limit), alternated.
 REPEATS = 3
+WORKERS = (1, 2, 3)
 DASHBOARD_RUNS = 40
 PG_URL = os.environ.get("RECTIFY_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
-ACTOR = "quarterly-recheck/bench"
 NOW = datetime(2021, 10, 20, 2, 0, tzinfo=SHANGHAI)
 TARGETS = {
     "postgresql": {
@@ -63,6 +64,7 @@ TARGETS = {
         "share_of_limit": 0.25,
         "sweep_seconds": 5.0,
         "list_p95_ms": 100,
+        "speed_up_2_workers": 1.6,
     },
     "both_databases": {
         "dashboard_live_p95_ms": 150,
@@ -203,34 +205,34 @@ def _counters_checked(url: str, *, kept: bool) -> dict:
 
 
 def _recheck(url: str, workers: int, *, kept: bool = True) -> dict:
-    """The recheck shared by ``workers`` processes; wall time from the first start to the end.
-    ``kept``: the counters maintained (else ``counts.apply`` is a no-op in the workers)."""
+    """The ``quarterly-recheck`` flow on ``url``, its batches on ``workers`` Dask worker
+    processes (started and warmed up first: the run's wall time is the flow's). ``kept``: the
+    counters maintained (else ``counts.apply`` is a no-op in the workers)."""
+    from flows.recheck import quarterly_recheck
+
     app = _app(url)
-    job = shared_runs.recheck_job(RECHECK_ROUND, f"bench-{workers}")
     with app.uow() as uow:
-        shared_runs.plan_recheck(uow, job=job, round_code=RECHECK_ROUND, batch_size=BATCH)
         candidates = len(rechecks.candidate_ids(uow, round_code=RECHECK_ROUND))
-    command = [sys.executable, "-m", "bench.bench_scale", "worker", url, job, "on" * kept or "off"]
-    procs = [
-        subprocess.Popen([*command, f"w{i}"], stdout=subprocess.PIPE, text=True)
-        for i in range(workers)
-    ]
-    reports = [json.loads(p.communicate()[0].strip().splitlines()[-1]) for p in procs]
-    if any(p.returncode for p in procs):
-        raise RuntimeError(f"a recheck worker failed: {[p.returncode for p in procs]}")
+        before = last_event_id(uow)
+    with workers_cluster(url, workers) as client:
+        if not kept:
+            client.run(counters_off)
+        started = time.perf_counter()
+        summary = quarterly_recheck(RECHECK_ROUND, as_of=AS_OF, outcomes="all-fixed")
+        wall = time.perf_counter() - started
+        reports = list(client.run(worker_report).values())
     with app.engine.connect() as conn:
         per_case = (
             select(CaseEvent.case_id, func.count().label("n"))
-            .where(CaseEvent.actor == ACTOR, CaseEvent.trigger == "verify")
+            .where(CaseEvent.id > before, CaseEvent.trigger == "verify")
             .group_by(CaseEvent.case_id)
             .subquery()
         )
         twice = conn.scalar(select(func.count()).where(per_case.c.n > 1))
         verified = conn.scalar(select(func.count()).select_from(per_case))
     app.close()
-    wall = max(r["end"] for r in reports) - min(r["start"] for r in reports)
     assert twice == 0, f"{twice} cases verified twice"
-    assert verified == sum(r["verified"] for r in reports)
+    assert verified == summary["verified"], (verified, summary["verified"])
     apply_seconds = sum(r["apply_seconds"] for r in reports)
     batches = sum(r["batches"] for r in reports)
     return {
@@ -242,44 +244,12 @@ def _recheck(url: str, workers: int, *, kept: bool = True) -> dict:
         "seconds": round(wall, 2),
         "cases_per_second": round(verified / wall),
         "candidates_per_second": round(candidates / wall),
-        "batches_per_worker": [r["batches"] for r in reports],
+        "batches_per_worker": sorted((r["batches"] for r in reports), reverse=True),
         "counts_apply_seconds": round(apply_seconds, 3),
         "counts_apply_ms_per_batch": round(1000 * apply_seconds / max(1, batches), 2),
         "counts_apply_share_of_wall": round(apply_seconds / workers / wall, 3),
         **_counters_checked(url, kept=kept),
     }
-
-
-def _worker(url: str, job: str, counters: str, holder: str) -> None:
-    """One recheck worker process. ``counters`` "on": each call of ``counts.apply`` timed;
-    "off": ``counts.apply`` a no-op, and so are ``counts.key`` and ``counts.moved`` (the
-    batch path's per-case bookkeeping of the deltas); the batch path calls them through the
-    module, so replacing the module's attributes here turns them off in this process only."""
-    spent = [0.0]
-    real = counts.apply
-
-    def timed(session, deltas) -> None:
-        started = time.perf_counter()
-        real(session, deltas)
-        spent[0] += time.perf_counter() - started
-
-    counts.apply = timed
-    if counters == "off":
-        counts.apply = counts.key = counts.moved = lambda *args: None
-    app = _app(url)
-    start = time.time()
-    summary, report = shared_runs.recheck_worker(
-        app,
-        job=job,
-        round_code=RECHECK_ROUND,
-        provider=rechecks.all_fixed,
-        actor=ACTOR,
-        holder=holder,
-    )
-    end = time.time()
-    app.close()
-    done = {"start": start, "end": end, "verified": summary.verified}
-    print(json.dumps({**done, "batches": len(report.done), "apply_seconds": spent[0]}))
 
 
 #: The limit writes the same columns as the project's path, the event's hash-chain link
@@ -451,43 +421,46 @@ def _sweep(url: str) -> dict:
 
 
 def _rechecks(dbs: _Databases) -> dict:
-    """1 worker with and without counters and the limit, alternated; best of each; 2 workers."""
-    order = ("with_counters", "without_counters", "limit")
+    """1, 2, 3 workers (PostgreSQL; SQLite 1), 1 without counters, the limit: alternated;
+    the best of each."""
+    workers = WORKERS if dbs.kind == "pg" else WORKERS[:1]
+    order = (*(f"workers_{n}" for n in workers), "without_counters", "limit")
     runs: dict[str, list[dict]] = {name: [] for name in order}
     for r in range(REPEATS):
         for name in order if r % 2 == 0 else order[::-1]:
-            url = dbs.copy(f"{name[:7]}{r}")
+            url = dbs.copy(f"{name[:9]}{r}")
             if name == "limit":
                 runs[name].append(_limit(url))
+            elif name == "without_counters":
+                runs[name].append(_recheck(url, 1, kept=False))
             else:
-                runs[name].append(_recheck(url, 1, kept=name == "with_counters"))
+                runs[name].append(_recheck(url, int(name.rsplit("_", 1)[1])))
             dbs.drop(url)
-    url = dbs.copy("two")
-    two = _recheck(url, 2)
-    dbs.drop(url)
     best = {name: max(v, key=lambda run: run["cases_per_second"]) for name, v in runs.items()}
-    assert len({run["verified"] for v in runs.values() for run in v} | {two["verified"]}) == 1
+    assert len({run["verified"] for v in runs.values() for run in v}) == 1
+    one = best["workers_1"]["cases_per_second"]
     limit = best["limit"]["cases_per_second"]
-    share = round(best["with_counters"]["cases_per_second"] / limit, 3)
+    share = round(one / limit, 3)
     bare = round(best["without_counters"]["cases_per_second"] / limit, 3)
-    return {
-        "recheck_1_worker": best["with_counters"],
+    out = {
+        "engine": "prefect-dask DaskTaskRunner (flows/distributed.py)",
+        "recheck_1_worker": best["workers_1"],
         "recheck_1_worker_no_counters": best["without_counters"],
-        "recheck_2_workers": two,
         "limit_core_executemany": best["limit"],
         "runs_cases_per_second": {
             name: [run["cases_per_second"] for run in v] for name, v in runs.items()
         },
-        "speed_up_2_workers": round(
-            two["cases_per_second"] / best["with_counters"]["cases_per_second"], 2
-        ),
         "share_of_limit": share,
         "share_of_limit_no_counters": bare,
         "share_change_from_counters": round(share - bare, 3),
         "counter_mismatches": max(
-            run["counter_mismatches"] for run in [*runs["with_counters"], two]
+            run["counter_mismatches"] for name in order[:-2] for run in runs[name]
         ),
     }
+    for n in workers[1:]:
+        out[f"recheck_{n}_workers"] = best[f"workers_{n}"]
+        out[f"speed_up_{n}_workers"] = round(best[f"workers_{n}"]["cases_per_second"] / one, 2)
+    return out
 
 
 def _one_database(kind: str, n: int, runs: int) -> dict:
@@ -519,6 +492,10 @@ def _checks(result: dict) -> dict[str, bool]:
         "postgresql_share_of_limit": pg["share_of_limit"] >= target["share_of_limit"],
         "postgresql_sweep_seconds": pg["sweep"]["seconds"] < target["sweep_seconds"],
         "postgresql_list_p95_ms": pg["reads"]["list_p95_ms"] < target["list_p95_ms"],
+        "postgresql_speed_up_2_workers": pg["speed_up_2_workers"] >= target["speed_up_2_workers"],
+        "postgresql_cases_verified_twice": all(
+            pg[f"recheck_{n}_workers"]["cases_verified_twice"] == 0 for n in WORKERS[1:]
+        ),
     }
     for db in ("postgresql", "sqlite"):
         out = result[db]
@@ -540,8 +517,8 @@ def _commit() -> str:
     return head.stdout.strip() + (" + uncommitted changes" if dirty.stdout.strip() else "")
 
 
-def run(scale: float = 1.0) -> dict:
-    n = max(10_000, int(CASES * scale))
+def run(scale: float = 1.0, cases: int | None = None) -> dict:
+    n = cases or max(10_000, int(CASES * scale))
     runs = 100
     result = {"cases": n, "cpus": os.cpu_count(), "commit": _commit()}
     result["started"] = datetime.now(SHANGHAI).isoformat(timespec="seconds")
@@ -559,8 +536,3 @@ def run(scale: float = 1.0) -> dict:
     result["checks"] = _checks(result)
     result["targets_met"] = all(result["checks"].values())
     return result
-
-
-if __name__ == "__main__":
-    if sys.argv[1] == "worker":
-        _worker(*sys.argv[2:6])
