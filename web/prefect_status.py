@@ -78,15 +78,20 @@ async def _import_prefect() -> None:
     await anyio.to_thread.run_sync(__import__, "prefect.client.orchestration")
 
 
-async def _healthcheck() -> Exception | None:
-    from prefect.client.orchestration import get_client
+def _client():
+    """A client of the configured API itself: never a server another part of this process
+    set in Prefect's settings context (a test harness, a temporary server)."""
+    from prefect.client.orchestration import PrefectClient
 
-    async with get_client() as client:
+    return PrefectClient(api=api_url())
+
+
+async def _healthcheck() -> Exception | None:
+    async with _client() as client:
         return await client.api_healthcheck()
 
 
 async def _count_failures() -> dict[str, int]:
-    from prefect.client.orchestration import get_client
     from prefect.client.schemas import filters as f
     from prefect.client.schemas.objects import StateType
 
@@ -97,7 +102,7 @@ async def _count_failures() -> dict[str, int]:
         ),
         expected_start_time=f.FlowRunFilterExpectedStartTime(after_=since),
     )
-    async with get_client() as client:
+    async with _client() as client:
         deployments = await client.read_deployments(
             deployment_filter=f.DeploymentFilter(tags=f.DeploymentFilterTags(all_=[TAG]))
         )

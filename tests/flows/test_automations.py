@@ -17,6 +17,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from prefect.blocks.notifications import SlackWebhook
 from prefect.client.orchestration import get_client
+from prefect.events.worker import EventsWorker
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
@@ -154,6 +155,9 @@ async def test_a_failing_dispatch_and_a_backlog_reach_the_operators(
         waiting = uow.session.scalar(select(func.count()).select_from(OutboxMessage))
     assert waiting > 3
 
+    # The backlog event leaves this process through Prefect's events worker: a fresh one, not
+    # one an earlier test in the session may have left on a closed connection.
+    await asyncio.to_thread(EventsWorker.drain_all, timeout=10)
     state = await dispatch.dispatch_outbox(return_state=True)
     assert state.is_failed()
 

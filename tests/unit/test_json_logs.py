@@ -14,14 +14,27 @@ from services.core import logs
 @pytest.fixture
 def stream():
     """Logging as the test found it, restored after (handlers, levels, propagation)."""
-    names = ("", *logs.UVICORN_LOGGERS)
-    saved = {n: (logging.getLogger(n).handlers[:], logging.getLogger(n).propagate) for n in names}
-    level = logging.getLogger().level
+    names = ("", "web", "services", *logs.UVICORN_LOGGERS)
+    saved = {
+        n: (logging.getLogger(n).handlers[:], logging.getLogger(n).propagate)
+        for n in ("", *logs.UVICORN_LOGGERS)
+    }
+    levels = {n: (logging.getLogger(n).level, logging.getLogger(n).disabled) for n in names}
+    # An earlier test in the process may have run uvicorn with another log level, or attached
+    # Prefect's handlers to ``services`` (a flow command run in-process): start from defaults.
+    services_handlers = logging.getLogger("services").handlers[:]
+    logging.getLogger("services").handlers = []
+    for name in names[1:]:
+        logging.getLogger(name).setLevel(logging.NOTSET)
+        logging.getLogger(name).disabled = False
     yield io.StringIO()
     for name, (handlers, propagate) in saved.items():
         logging.getLogger(name).handlers = handlers
         logging.getLogger(name).propagate = propagate
-    logging.getLogger().setLevel(level)
+    for name, (level, disabled) in levels.items():
+        logging.getLogger(name).setLevel(level)
+        logging.getLogger(name).disabled = disabled
+    logging.getLogger("services").handlers = services_handlers
 
 
 def lines(stream: io.StringIO) -> list[dict]:
