@@ -34,9 +34,9 @@ AS_OF = date(2021, 10, 20)
 
 
 @pytest.fixture
-def two_copies(request):
-    if "postgres" not in (request.config.getoption("--db") or []):
-        pytest.skip("worker processes share a PostgreSQL database (SQLite runs one in-process)")
+def two_copies():
+    """Worker processes share a PostgreSQL database (SQLite runs one worker in-process), so
+    this test always runs on PostgreSQL, whatever ``--db`` says."""
     admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
     base = f"rectify_kill_{uuid.uuid4().hex[:8]}"
     names = [base, f"{base}_a", f"{base}_b"]
@@ -134,6 +134,7 @@ def _verified_since(url: str, since: int) -> int:
     return n
 
 
+@pytest.mark.postgres
 @pytest.mark.usefixtures("prefect_server")
 def test_a_worker_killed_mid_recheck_loses_nothing_and_verifies_nothing_twice(
     two_copies, monkeypatch, tmp_path

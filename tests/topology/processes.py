@@ -164,16 +164,17 @@ class Topology:
     ) -> float:
         """Poll ``check`` until true; Failed after ``timeout`` or when ``child`` dies first."""
         started = time.monotonic()
+        last_error = ""
         while time.monotonic() - started < timeout:
             if child is not None and not child.alive():
                 raise Failed(f"{child.name} exited ({child.process.returncode}) before {what}")
             try:
                 if check():
                     return time.monotonic() - started
-            except (httpx.HTTPError, OSError):
-                pass
+            except (httpx.HTTPError, OSError) as exc:  # not up yet: polled again
+                last_error = f"; last error: {type(exc).__name__}: {exc}"
             time.sleep(0.25)
-        raise Failed(f"timed out after {timeout:.0f} s waiting for {what}")
+        raise Failed(f"timed out after {timeout:.0f} s waiting for {what}{last_error}")
 
     def wait_http(self, child: Child, url: str, *, timeout: float, ok=(200,)) -> float:
         """Wait until ``url`` answers one of ``ok`` (the child must stay alive meanwhile)."""
