@@ -1,0 +1,107 @@
+"""A national quarter's shared state: the plan, a fresh PostgreSQL database, the fixtures.
+
+Stages (``bench/national/*.py``) take a ``Quarter`` and return ``Done`` (what they did);
+the orchestrator (``bench/bench_national.py``) measures each with ``measure.Meter``.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from bench.national import fixtures
+from bench.national.plan import Plan
+from services.bootstrap import App, build_app
+from services.core.settings import Settings
+from services.db.migrate import upgrade
+
+DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+
+
+@dataclass
+class Done:
+    """What a stage did: how many items of which unit, and anything worth reporting."""
+
+    items: int
+    unit: str
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Quarter:
+    plan: Plan
+    workdir: Path
+    database_url: str
+    fixtures: fixtures.Fixtures
+    env: dict[str, str] = field(default_factory=dict)  # for child processes (rectify …)
+    facts: dict[str, Any] = field(default_factory=dict)  # stages leave results for later ones
+
+    def settings(self, **overrides: Any) -> Settings:
+        """Settings of every process of the quarter: this database, the loopback DNS."""
+        return Settings(
+            database_url=self.database_url,
+            data_dir=self.workdir / "data",
+            check_dns_nameservers=["127.0.0.1"],
+            check_dns_port=self.fixtures.dns_port,
+            **overrides,
+        )
+
+    def app(self, as_of: date | None = None, **overrides: Any) -> App:
+        return build_app(self.settings(**overrides), as_of=as_of)
+
+    @property
+    def excluded_pids(self) -> set[int]:
+        """Processes standing in for the outside world: not the system's cost."""
+        return {self.fixtures.process.pid, *self.facts.get("outside_pids", ())}
+
+
+def _admin_url(url: str) -> str:
+    return make_url(url).set(database="postgres").render_as_string(hide_password=False)
+
+
+@contextmanager
+def fresh_database(base_url: str | None = None) -> Iterator[str]:
+    """A new, migrated PostgreSQL database; dropped afterwards."""
+    base = base_url or os.environ.get("RECTIFY_TEST_PG_URL", DEFAULT_PG)
+    name = f"rectify_national_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(_admin_url(base), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = make_url(base).set(database=name).render_as_string(hide_password=False)
+    try:
+        app = build_app(Settings(database_url=url))
+        upgrade(app.engine)
+        app.close()
+        yield url
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@contextmanager
+def open_quarter(scale: float, workdir: Path, *, base_url: str | None = None) -> Iterator[Quarter]:
+    plan = Plan(scale)
+    workdir.mkdir(parents=True, exist_ok=True)
+    with fresh_database(base_url) as url:
+        served = fixtures.start(plan)
+        try:
+            quarter = Quarter(plan=plan, workdir=workdir, database_url=url, fixtures=served)
+            quarter.env = {
+                "RECTIFY_DATABASE_URL": url,
+                "RECTIFY_DATA_DIR": str(workdir / "data"),
+                "RECTIFY_CHECK_DNS_NAMESERVERS": '["127.0.0.1"]',
+                "RECTIFY_CHECK_DNS_PORT": str(served.dns_port),
+            }
+            yield quarter
+        finally:
+            served.stop()
