@@ -6,7 +6,10 @@ site. Both servers run in a child process so the checks' process is measured alo
 Measured: ``services.checks.run_checks`` over all pages with the project's default limits
 (overall and per host), twice (the best run counts: the machine is shared; every run is
 reported with its CPU per page). Baseline in the same run: the same check run sequentially,
-one page at a time on one shared client (a sample of pages, extrapolated to a rate).
+one page at a time on one shared client (a sample of pages, extrapolated to a rate). Limit in
+the same run: ``bench.national.raw_fetch`` (the same pages, same concurrency, fetched and
+dropped); ``share_of_raw_pages_per_cpu_second`` is the checks' pages per client CPU second
+(best run) over the limit's.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ import time
 from collections import Counter
 from datetime import date
 
+from bench.national.raw_fetch import raw_fetch_limit
 from services.checks import CheckRequest, run_checks
 from services.checks.fetch import Fetcher
 from services.checks.model import CheckContext
@@ -122,6 +126,16 @@ def _concurrent(requests: list[CheckRequest], settings: Settings) -> dict:
     }
 
 
+class _Settings:
+    """What ``raw_fetch_limit`` asks of a quarter: only its settings."""
+
+    def __init__(self, settings: Settings):
+        self._settings = settings
+
+    def settings(self) -> Settings:
+        return self._settings
+
+
 def run(scale: float = 1.0) -> dict:
     pages, sites = max(10, int(PAGES * scale)), max(1, int(SITES * scale))
     load_before = os.getloadavg()[0]
@@ -133,6 +147,9 @@ def run(scale: float = 1.0) -> dict:
         settings = Settings(check_dns_nameservers=["127.0.0.1"], check_dns_port=dns_port)
         requests = _requests(pages, sites, web_port)
         runs = [_concurrent(requests, settings) for _ in range(CONCURRENT_RUNS)]
+        raw = raw_fetch_limit(
+            _Settings(settings), [r.url or "" for r in requests], settings.check_max_concurrency
+        )
         sample = _requests(SEQUENTIAL_SAMPLE, sites, web_port)
         started = time.perf_counter()
         sequential = asyncio.run(_sequential(sample, settings))
@@ -145,6 +162,7 @@ def run(scale: float = 1.0) -> dict:
             server.terminate()
     best = max(runs, key=lambda r: r["pages_per_second"])
     rate = best["pages_per_second"]
+    leanest = max(r["pages_per_client_cpu_second"] for r in runs)
     sequential_rate = len(sample) / sequential_seconds
     result = {
         "pages": pages,
@@ -168,6 +186,9 @@ def run(scale: float = 1.0) -> dict:
         "server_cpu_seconds": seen["cpu_seconds"],
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
         "load_average_1m": [round(load_before, 2), round(os.getloadavg()[0], 2)],
+        # The same pages at the same concurrency, fetched and dropped (no parsing, no checks).
+        "raw_fetch_limit": raw,
+        "share_of_raw_pages_per_cpu_second": round(leanest / raw["pages_per_cpu_second"], 2),
         "targets": TARGETS,
     }
     result["targets_met"] = (

@@ -12,6 +12,7 @@ import functools
 import importlib
 import pkgutil
 from collections.abc import Awaitable, Callable
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
@@ -110,12 +111,28 @@ def answer(request: CheckRequest, outcome: Outcome, summary: str, **details: Any
     )
 
 
+#: Pages visited by the checks of one address (the runner runs them one after another):
+#: column_fresh and column_blank of one column page fetch and read it once.
+VISITED: ContextVar[dict[str, Page | FetchFailed] | None] = ContextVar("visited", default=None)
+
+
 async def page_of(request: CheckRequest, context: CheckContext) -> Page:
     """Fetch the request's page, or raise CannotTell saying why it could not be read."""
     if not request.url:
         raise CannotTell("监测对象未登记网址，无法自动检查")
+    visited = VISITED.get()
     try:
-        page = await context.fetcher.get(request.url)
+        found = visited.get(request.url) if visited is not None else None
+        if found is None:
+            try:
+                found = await context.fetcher.get(request.url)
+            except FetchFailed as exc:
+                found = exc
+            if visited is not None:
+                visited[request.url] = found
+        if isinstance(found, FetchFailed):
+            raise found
+        page = found
     except FetchFailed as exc:
         raise CannotTell(
             f"页面无法打开（{exc}），无法判断", error=str(exc), kind=exc.kind

@@ -10,11 +10,13 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
-import httpx
+import aiohttp
+import yarl
 
 from services.checks.charset import decode_page
+from services.checks.pages import PageReading, read_page
 from services.checks.resolve import Lookup, lookup, make_resolver
-from services.checks.transport import PerOriginTransport
+from services.checks.transport import MAX_REDIRECTS, NoAddress, PerOriginPools
 
 KEPT_HEADERS = frozenset(
     {"content-type", "content-length", "server", "last-modified", "date", "location"}
@@ -46,9 +48,17 @@ class Page:
     charset: str
     seconds: float
     sha256: str = field(init=False)
+    #: The page read as ``read_page`` reads it, by ``links``: checks of one page share it.
+    _readings: dict[bool, PageReading] = field(init=False, default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         self.sha256 = hashlib.sha256(self.body).hexdigest()
+
+    def reading(self, *, links: bool = True) -> PageReading:
+        """The page's entries and links (read once per page however many checks ask)."""
+        if links not in self._readings:
+            self._readings[links] = read_page(self.text, links=links)
+        return self._readings[links]
 
     @property
     def ok(self) -> bool:
@@ -71,7 +81,7 @@ class Page:
 
 
 class Fetcher:
-    """Shared by all checks of a run: connection pool, DNS cache and concurrency limits."""
+    """Shared by all checks of a run: connection pools, DNS cache and concurrency limits."""
 
     def __init__(self, settings: Any):
         self.settings = settings
@@ -87,25 +97,18 @@ class Fetcher:
         self._hosts: defaultdict[str, asyncio.Semaphore] = defaultdict(
             lambda: asyncio.Semaphore(per_host)
         )
-        transport = PerOriginTransport(
+        self._pools = PerOriginPools(
             lookup=self.lookup,
             per_origin=per_host,
             max_pools=settings.check_max_concurrency * POOLS_PER_REQUEST_SLOT,
-        )
-        self.client = httpx.AsyncClient(
-            transport=transport,
-            # Header values are bytes on the wire: the Chinese part of the name goes as UTF-8.
-            headers={"User-Agent": settings.check_user_agent.encode("utf-8")},
-            timeout=httpx.Timeout(self.timeout),
-            follow_redirects=True,
-            max_redirects=5,
+            headers={"User-Agent": settings.check_user_agent},
         )
 
     async def __aenter__(self) -> Fetcher:
         return self
 
     async def __aexit__(self, *exc_info) -> None:
-        await self.client.aclose()
+        await self._pools.aclose()
 
     async def lookup(self, host: str) -> Lookup:
         """Resolve a host once per run (concurrent callers share the answer)."""
@@ -116,44 +119,61 @@ class Fetcher:
 
     async def get(self, url: str, *, read_body: bool = True, timeout: float | None = None) -> Page:
         """Visit ``url`` within the limits; raise FetchFailed when no HTTP answer came."""
-        host = (urlsplit(url).hostname or "").lower()
+        seconds = timeout or self.timeout
+        try:
+            parts = urlsplit(url)
+            host, scheme, port = (parts.hostname or "").lower(), parts.scheme.lower(), parts.port
+            target = yarl.URL(url)
+        except ValueError as exc:
+            raise FetchFailed("protocol", f"InvalidURL: {exc}") from None
+        if scheme not in ("http", "https") or not host:
+            raise FetchFailed("protocol", f"UnsupportedProtocol: {url}")
+        origin = (scheme, host, port)
         async with self._hosts[host], self._overall:
             started = time.perf_counter()
+            pool, closing = self._pools.acquire(origin)
             try:
-                async with asyncio.timeout(timeout or self.timeout):
-                    return await self._visit(url, read_body=read_body, started=started)
+                for stale in closing:
+                    await stale.close()
+                async with asyncio.timeout(seconds):
+                    return await self._visit(pool, url, target, read_body, started)
             except TimeoutError:
-                raise FetchFailed("timeout", f"{timeout or self.timeout:g} 秒内未打开") from None
-            except httpx.TimeoutException:
-                raise FetchFailed("timeout", f"{timeout or self.timeout:g} 秒内未打开") from None
-            except httpx.TooManyRedirects:
+                raise FetchFailed("timeout", f"{seconds:g} 秒内未打开") from None
+            except aiohttp.TooManyRedirects:
                 raise FetchFailed("protocol", "重定向次数过多") from None
-            except httpx.ConnectError as exc:
-                kind = "dns" if str(exc).startswith("域名无法解析") else "connect"
-                raise FetchFailed(kind, str(exc) or "无法连接") from None
-            except (httpx.HTTPError, httpx.InvalidURL) as exc:
+            except aiohttp.ClientConnectorError as exc:
+                if isinstance(exc.os_error, NoAddress):
+                    raise FetchFailed("dns", str(exc.os_error)) from None
+                raise FetchFailed("connect", str(exc.os_error) or "无法连接") from None
+            except (aiohttp.ClientError, ValueError) as exc:
                 raise FetchFailed("protocol", f"{type(exc).__name__}: {exc}") from None
+            finally:
+                self._pools.release(origin)
 
-    async def _visit(self, url: str, *, read_body: bool, started: float) -> Page:
-        async with self.client.stream("GET", url) as response:
+    async def _visit(
+        self, pool, url: str, target: yarl.URL, read_body: bool, started: float
+    ) -> Page:
+        async with pool.get(target, max_redirects=MAX_REDIRECTS) as response:
             body = b""
             if read_body:
                 chunks: list[bytes] = []
                 size = 0
-                async for chunk in response.aiter_bytes():
+                async for chunk in response.content.iter_any():
                     chunks.append(chunk)
                     size += len(chunk)
                     if size >= MAX_BODY:
                         break
                 body = b"".join(chunks)
-            content_type = response.headers.get("content-type")
+            content_type = response.headers.get("Content-Type")
             text, charset = decode_page(body, content_type) if body else ("", "")
             return Page(
                 url=url,
                 final_url=str(response.url),
-                status=response.status_code,
-                headers={k: v for k, v in response.headers.items() if k in KEPT_HEADERS},
-                redirects=[str(r.headers.get("location", "")) for r in response.history],
+                status=response.status,
+                headers={
+                    k.lower(): v for k, v in response.headers.items() if k.lower() in KEPT_HEADERS
+                },
+                redirects=[r.headers.get("Location", "") for r in response.history],
                 body=body,
                 text=text,
                 charset=charset,

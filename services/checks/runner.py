@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from services.checks.base import answer, find
+from services.checks.base import VISITED, answer, find
 from services.checks.fetch import Fetcher
 from services.checks.model import MANUAL, CannotTell, CheckContext, CheckOutcome, CheckRequest
 from services.core.clock import Clock
@@ -19,20 +19,30 @@ CHECKS_PER_REQUEST_SLOT = 10
 async def run_checks(
     requests: list[CheckRequest], *, settings: Settings, clock: Clock
 ) -> list[CheckOutcome]:
-    """Run each request's check; outcomes come back in the order of the requests."""
+    """Run each request's check; outcomes come back in the order of the requests.
+
+    The requests of one address run one after another in one worker, sharing the visit:
+    a page asked about by two checks (column_fresh and column_blank) is fetched once.
+    """
     outcomes: list[CheckOutcome | None] = [None] * len(requests)
-    pending = iter(enumerate(requests))
+    by_url: dict[str | None, list[int]] = {}
+    for index, request in enumerate(requests):
+        by_url.setdefault(request.url, []).append(index)
+    groups = [[i] for i in by_url.pop(None, [])] + list(by_url.values())
+    pending = iter(groups)
     async with Fetcher(settings) as fetcher:
         context = CheckContext(fetcher=fetcher, settings=settings, today=clock.today())
 
         async def worker() -> None:
             # Workers pull from one iterator: memory stays bounded however many requests.
-            for index, request in pending:
-                outcome = await run_one(request, context)
-                outcome.checked_at = clock.now()
-                outcomes[index] = outcome
+            for group in pending:
+                VISITED.set({} if len(group) > 1 else None)
+                for index in group:
+                    outcome = await run_one(requests[index], context)
+                    outcome.checked_at = clock.now()
+                    outcomes[index] = outcome
 
-        workers = min(len(requests), settings.check_max_concurrency * CHECKS_PER_REQUEST_SLOT)
+        workers = min(len(groups), settings.check_max_concurrency * CHECKS_PER_REQUEST_SLOT)
         await asyncio.gather(*(worker() for _ in range(workers)))
     return [o for o in outcomes if o is not None]
 

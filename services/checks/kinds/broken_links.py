@@ -9,7 +9,7 @@ from urllib.parse import urldefrag, urljoin, urlsplit
 from services.checks.base import answer, check, page_of
 from services.checks.fetch import FetchFailed
 from services.checks.model import CheckContext, CheckOutcome, CheckRequest
-from services.checks.pages import Link, read_page
+from services.checks.pages import Link
 
 SKIPPED_SCHEMES = ("javascript:", "mailto:", "tel:", "data:", "#")
 KIND_LABELS = {
@@ -96,7 +96,7 @@ async def broken_links(request: CheckRequest, context: CheckContext) -> CheckOut
     if request.domain:
         site_hosts.add(request.domain.lower())
     site_hosts = {h.lower() for h in site_hosts if h}
-    targets = collect(read_page(page.text).links, base=page.final_url, site_hosts=site_hosts)
+    targets = collect(page.reading().links, base=page.final_url, site_hosts=site_hosts)
     # Same-site links first when the page has more links than one check requests.
     targets.sort(key=lambda t: not t.internal)
     limit = context.settings.check_max_links

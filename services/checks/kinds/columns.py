@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from services.checks.base import answer, check, page_of
 from services.checks.model import CheckContext, CheckOutcome, CheckRequest
-from services.checks.pages import read_page
 from services.core.settings import Settings
 
 NEWEST_KEPT = 5
@@ -22,7 +21,7 @@ def stale_days(request: CheckRequest, settings: Settings) -> int:
 async def column_fresh(request: CheckRequest, context: CheckContext) -> CheckOutcome:
     """Fixed when the newest dated entry is within the column type's threshold."""
     page = await page_of(request, context)
-    reading = read_page(page.text, links=False)
+    reading = page.reading(links=False)
     today = context.today
     dates = sorted({e.dated for e in reading.dated_entries if e.dated}, reverse=True)
     future = [d for d in dates if d > today]
@@ -62,7 +61,7 @@ async def column_fresh(request: CheckRequest, context: CheckContext) -> CheckOut
 async def column_blank(request: CheckRequest, context: CheckContext) -> CheckOutcome:
     """Fixed when the column page lists at least one dated entry."""
     page = await page_of(request, context)
-    reading = read_page(page.text, links=False)
+    reading = page.reading(links=False)
     entries = reading.dated_entries
     evidence = {
         "page": page.evidence(keep_chars=context.settings.check_page_keep_chars),
