@@ -169,7 +169,7 @@ def _parse(
             )
             continue
         defaults = {"round_code": round_code} if round_code else {}
-        parsed = parse_table(table, kind, problems, defaults=defaults)
+        parsed = parse_table(table, kind, problems, defaults=defaults, release=True)
         if round_code and kind.code in round_field_kinds:
             for row in parsed:
                 if row["round_code"] != round_code:

@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from services.core.uow import UnitOfWork
 from services.db.models import Target, Unit
+from services.imports import registry_bulk
 from services.imports.report import ImportReport, outcome_of
 from services.imports.rows import Problems, Row, check_unique
 from services.registry import units as registry
@@ -68,6 +69,8 @@ def _parents_first(
 
 def check_targets(uow: UnitOfWork, rows: list[Row], unit_rows: list[Row], problems: Problems):
     """Validate target rows: unique codes, known units and parent targets; return parents first."""
+    if not rows:  # every stored target's code is a national registry's half a million
+        return []
     check_unique(rows, ("code",), problems, what="对象代码")
     session = uow.session
     units = set(session.scalars(select(Unit.code))) | {r["code"] for r in unit_rows}
@@ -86,26 +89,52 @@ def check_targets(uow: UnitOfWork, rows: list[Row], unit_rows: list[Row], proble
 
 
 def apply_units(uow: UnitOfWork, rows: list[Row], report: ImportReport) -> None:
-    """Upsert units in the given (parents-first) order."""
-    for row in rows:
-        spec = registry.UnitSpec(**{k: row[k] for k in UNIT_FIELDS if row[k] is not None})
+    """Create the new units many at a time (parents first), then upsert the stored ones in
+    the given (parents-first) order. Should a new unit take the name a stored unit of the
+    file gives up, every row is upserted in order instead (as the name moves)."""
+    specs = [
+        registry.UnitSpec(**{k: row[k] for k in UNIT_FIELDS if row[k] is not None}) for row in rows
+    ]
+    stored = dict(uow.session.execute(select(Unit.code, Unit.name)).all())
+    new = [s for s in specs if s.code not in stored]
+    taken = set(stored.values())
+    if any(s.name in taken for s in new):
+        new = []
+    registry_bulk.insert_units(uow, new)
+    if new:
+        report.tick("units", "created", len(new))
+    created = {s.code for s in new}
+    for spec in specs:
+        if spec.code in created:
+            continue
         before = _snapshot(registry.unit_by_code(uow, spec.code), _UNIT_ATTRS)
         unit = registry.upsert_unit(uow, spec)
         report.tick("units", outcome_of(before, _snapshot(unit, _UNIT_ATTRS)))
 
 
 def apply_targets(uow: UnitOfWork, rows: list[Row], report: ImportReport) -> None:
-    """Upsert targets (parent targets first)."""
-    codes = [row["code"] for row in rows]
-    existing = {
-        t.code: t for t in uow.session.scalars(select(Target).where(Target.code.in_(codes)))
-    }
-    for row in rows:
-        values = {k: row[k] for k in TARGET_FIELDS if row[k] is not None}
-        spec = registry.TargetSpec(**values)
+    """Create the new targets many at a time, then upsert the stored ones (parents first)."""
+    stored = set(uow.session.scalars(select(Target.code)))
+    new = [row for row in rows if row["code"] not in stored]
+    registry_bulk.insert_targets(uow, new, _target_spec)  # specs made a batch at a time
+    if new:
+        report.tick("targets", "created", len(new))
+    old = [row for row in rows if row["code"] in stored]
+    existing: dict[str, Target] = {}
+    for start in range(0, len(old), registry_bulk.BATCH):
+        chunk = [row["code"] for row in old[start : start + registry_bulk.BATCH]]
+        existing.update(
+            (t.code, t) for t in uow.session.scalars(select(Target).where(Target.code.in_(chunk)))
+        )
+    for row in old:
+        spec = _target_spec(row)
         before = _snapshot(existing.get(spec.code), _TARGET_ATTRS)
         target = registry.upsert_target(uow, spec)
         report.tick("targets", outcome_of(before, _snapshot(target, _TARGET_ATTRS)))
+
+
+def _target_spec(row: Row) -> registry.TargetSpec:
+    return registry.TargetSpec(**{k: row[k] for k in TARGET_FIELDS if row[k] is not None})
 
 
 def _snapshot(record: object | None, attrs: list[str]) -> dict | None:

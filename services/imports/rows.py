@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from collections.abc import Iterator, Set
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from services.imports.schema import CellError, TableKind
-from services.imports.tables import RawTable, cell_text
+from services.imports.tables import RawRow, RawTable, cell_text
 
 
 @dataclass
@@ -32,15 +33,15 @@ def _place(message: str) -> tuple[str, int]:
     return (message.split("：", 1)[0], int(match[1]) if match else 0)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Row:
     """A parsed data row: its values by field, and how to name its cells in an error."""
 
     table: str  # file label (with sheet)
     number: int
-    values: dict[str, Any]
+    values: dict[str, Any]  # the fields with a value (a missing one reads as None)
     headers: dict[str, str]  # field → header as written in the file
-    refused: set[str] = field(default_factory=set)  # fields whose cell has an error already
+    refused: Set[str] = frozenset()  # fields whose cell has an error already
 
     def __getitem__(self, name: str) -> Any:
         return self.values.get(name)
@@ -58,9 +59,16 @@ class Row:
 
 
 def parse_table(
-    table: RawTable, kind: TableKind, problems: Problems, *, defaults: dict[str, Any] | None = None
+    table: RawTable,
+    kind: TableKind,
+    problems: Problems,
+    *,
+    defaults: dict[str, Any] | None = None,
+    release: bool = False,
 ) -> list[Row]:
-    """Parse every row; bad cells, missing values and unknown columns go to ``problems``."""
+    """Parse every row; bad cells, missing values and unknown columns go to ``problems``.
+    ``release``: the table's raw rows are dropped as they are parsed (it ends with none), so
+    a large sheet is not held twice."""
     before = len(problems.messages)
     mapping, unknown = kind.mapping(table)
     for header in unknown:
@@ -76,7 +84,7 @@ def parse_table(
     if len(problems.messages) > before:
         return []
     rows = []
-    for raw in table.rows:
+    for raw in _taken(table.rows) if release else table.rows:
         values: dict[str, Any] = {}
         row = Row(table=table.label, number=raw.number, values=values, headers=headers)
         for extra in set(raw.cells) - set(table.headers):
@@ -88,7 +96,7 @@ def parse_table(
                 value = column.parse(raw.cells.get(header)) if header else None
             except CellError as exc:
                 problems.add(row.at(column.field), str(exc))
-                row.refused.add(column.field)
+                row = replace(row, refused=row.refused | {column.field})
                 continue
             if isinstance(value, str) and column.max_len and len(value) > column.max_len:
                 problems.add(row.at(column.field), f"长度超过 {column.max_len} 个字符")
@@ -96,9 +104,17 @@ def parse_table(
                 value = defaults.get(column.field)
             if value is None and column.required:
                 problems.add(row.at(column.field), "不能为空")
-            values[column.field] = value
+            if value is not None:
+                values[column.field] = value
         rows.append(row)
     return rows
+
+
+def _taken(rows: list[RawRow]) -> Iterator[RawRow]:
+    """Each row in order, removed from ``rows`` as it is given (``rows`` ends empty)."""
+    rows.reverse()
+    while rows:
+        yield rows.pop()
 
 
 def check_unique(rows: list[Row], key: tuple[str, ...], problems: Problems, *, what: str) -> None:

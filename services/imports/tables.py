@@ -136,6 +136,8 @@ def read_xlsx(path: Path, *, label: str, limits: SheetLimits | None = None) -> l
     its size checked before a cell is read, and its cells counted as they are."""
     from openpyxl import load_workbook
 
+    from services.imports import xlsx_rows  # noqa: F401 (sizes sheets from their head)
+
     limits = limits or sheet_limits.LIMITS
     sheet_limits.check_archive(path, label=label, limits=limits)
     try:
@@ -157,8 +159,10 @@ def read_xlsx(path: Path, *, label: str, limits: SheetLimits | None = None) -> l
 
 def _read_sheet(sheet, label: str, budget: CellBudget) -> RawTable | None:
     """One sheet's rows as written, not padded to its declared size: the budget counts them."""
+    from services.imports import xlsx_rows  # openpyxl: loaded only when a workbook is read
+
     sheet.reset_dimensions()  # a wrong <dimension> neither pads nor cuts the rows read
-    rows = sheet.iter_rows(values_only=True)
+    rows = xlsx_rows.values(sheet)
     header_row = next(rows, None)
     if header_row is None or not any(cell_text(v) for v in header_row):
         return None

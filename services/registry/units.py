@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, fields
 
@@ -77,23 +78,32 @@ def check_text(spec: UnitSpec | TargetSpec, model: type) -> None:
     errors = []
     if not spec.code or re.search(r"[/\s]", spec.code):
         errors.append(f"{what}代码「{spec.code}」不能为空，也不能含有斜杠或空白")
-    for field in fields(spec):
-        value = getattr(spec, field.name)
-        column = model.__table__.c.get(field.name)
-        if not isinstance(value, str) or column is None:
+    for name, limit in _stored_fields(type(spec), model):
+        value = getattr(spec, name)
+        if not isinstance(value, str):
             continue
-        label = f"{what} {spec.code[:64]} 的 {field.name}"
-        limit = getattr(column.type, "length", None)
+        label = f"{what} {spec.code[:64]} 的 {name}"
         if limit and len(value) > limit:
             errors.append(f"{label} 过长（{len(value)} 字，上限 {limit} 字）")
         if where := invisible(value):
             errors.append(f"{label} {where}")
-        if field.name == "url" and OTHER_SCHEME.match(value):
+        if name == "url" and OTHER_SCHEME.match(value):
             errors.append(f"{label}「{value}」只能是 http:// 或 https:// 网址")
-        if field.name in EMAIL_FIELDS and (problem := email_problem(value)):
-            errors.append(f"{what} {spec.code[:64]} 的{EMAIL_FIELDS[field.name]}：{problem}")
+        if name in EMAIL_FIELDS and (problem := email_problem(value)):
+            errors.append(f"{what} {spec.code[:64]} 的{EMAIL_FIELDS[name]}：{problem}")
     if errors:
         raise ValidationFailed(errors)
+
+
+@functools.cache
+def _stored_fields(spec_type: type, model: type) -> tuple[tuple[str, int | None], ...]:
+    """The spec's fields that the model stores, each with its column's length (if any)."""
+    stored = []
+    for field in fields(spec_type):
+        column = model.__table__.c.get(field.name)
+        if column is not None:
+            stored.append((field.name, getattr(column.type, "length", None)))
+    return tuple(stored)
 
 
 def email_problem(value: str | None) -> str | None:

@@ -199,7 +199,7 @@ def upsert_round(uow: UnitOfWork, spec: RoundSpec) -> Round:
     if spec.issuer_code is not None:
         issuer = issuer_by_code(uow, spec.issuer_code)
         if issuer is None:
-            raise ValidationFailed([_unknown_issuer(spec)])
+            raise ValidationFailed([unknown_issuer(spec)])
     round_ = get_round(uow, spec.code, required=False) or Round(code=spec.code, notice_texts={})
     for name, value in vars(spec).items():
         if name != "issuer_code":  # a column of its own; the issuer is named by its unit code
@@ -211,7 +211,7 @@ def upsert_round(uow: UnitOfWork, spec: RoundSpec) -> Round:
     return round_
 
 
-def _unknown_issuer(spec: RoundSpec) -> str:
+def unknown_issuer(spec: RoundSpec) -> str:
     return (
         f"检查轮次 {spec.code[:20]} 的发文机关代码（issuer_code）「{str(spec.issuer_code)[:64]}」"
         "不是已登记的发文机关（请先在发文机关表中登记）"
