@@ -22,6 +22,7 @@ from cli import (
     gen,
     help_words,
     imports,
+    inspect,
     issuers,
     outbox,
     reports,
@@ -91,6 +92,7 @@ web.register(app)
 alerts.register(app)
 access.register(app)
 flows.register(app)
+inspect.register(app)
 round_settings.register(flows.round_app)
 gen.register(app)
 clock.register(app)

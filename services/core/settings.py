@@ -131,6 +131,11 @@ class Settings(BaseSettings):
     check_reach_samples: int = 20  # national rule: ≥ 20 visits a day for a week
     check_reach_window_seconds: float = 600.0  # shortened for rechecks; 604800 = one week
     check_reach_failure_threshold: float = 0.05
+    # The quarterly inspection (services/rounds/inspection.py): a short reachability sample
+    # per site, and check requests per chunk (one run of the checks, one transaction).
+    check_inspection_reach_samples: int = 3
+    check_inspection_reach_window_seconds: float = 0.0
+    check_inspection_batch: int = 2000
     column_stale_days: dict[str, int] = {
         "homepage": 14,  # a website target's own page is its homepage (首页不更新: 2 weeks)
         "news": 14,

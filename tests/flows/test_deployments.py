@@ -85,6 +85,8 @@ def test_dispatch_and_the_sweep_never_pile_up_and_the_deployments_keep_shanghai_
     entries = {e["name"]: e for e in _file()["deployments"]}
     assert set(entries) == {
         "publish-round",
+        "publish-rounds",
+        "quarterly-inspection",
         "quarterly-recheck",
         "overdue-sweep",
         "dispatch-outbox",
@@ -104,6 +106,8 @@ def test_dispatch_and_the_sweep_never_pile_up_and_the_deployments_keep_shanghai_
     }
     assert crons == {
         "publish-round": [],
+        "publish-rounds": [],
+        "quarterly-inspection": [],
         "quarterly-recheck": [("0 2 1 1,4,7,10 *", "Asia/Shanghai")],
         "overdue-sweep": [("30 1 * * *", "Asia/Shanghai")],
     }
