@@ -10,7 +10,7 @@ from prefect.cache_policies import NO_CACHE
 from prefect.task_runners import ThreadPoolTaskRunner
 from prefect.utilities.annotations import quote
 
-from flows.common import BATCH_SIZE, in_waves, run_actor, run_app, transient
+from flows.common import BATCH_SIZE, concurrency, in_waves, run_actor, run_app, transient
 from services.bootstrap import App
 from services.cases import batch
 from services.rounds import publication
@@ -87,3 +87,62 @@ def publish_round(round_code: str, as_of: date | None = None) -> dict:
         summary["units_mailed"],
     )
     return summary
+
+
+#: Rounds one task publishes, one commit each: a county's round is a few dozen cases, so a task
+#: per round would spend more on Prefect's bookkeeping than on the publication.
+ROUNDS_PER_TASK = 50
+
+
+@task(
+    cache_policy=NO_CACHE,
+    retries=2,
+    retry_delay_seconds=5,
+    retry_condition_fn=transient,
+)
+def publish_group(app: App, round_codes: list[str], actor: str) -> list[dict]:
+    """Publish each round of the group in turn (each its own commits); a rerun is harmless.
+    In the task runner's threads like ``notify_batch``: no timeout, the flow's bounds it."""
+    summaries = []
+    for code in round_codes:
+        with app.uow() as uow:
+            summary = publication.publish_round(uow, round_code=code, actor=actor)
+        summaries.append(asdict(summary))
+    return summaries
+
+
+@flow(
+    name="publish-rounds",
+    task_runner=ThreadPoolTaskRunner(max_workers=4),
+    timeout_seconds=FLOW_TIMEOUT_SECONDS,
+)
+def publish_rounds(round_codes: list[str], as_of: date | None = None) -> dict:
+    """Publish many rounds in one run (every county office's round of a quarter): each round
+    as ``publish-round`` would, ``ROUNDS_PER_TASK`` rounds per task."""
+    log = get_run_logger()
+    actor = run_actor("publish-rounds")
+    groups = [
+        round_codes[i : i + ROUNDS_PER_TASK] for i in range(0, len(round_codes), ROUNDS_PER_TASK)
+    ]
+    totals = {"rounds": 0, "notified": 0, "units_mailed": 0, "refused": 0}
+    with run_app(as_of) as app:
+        width = concurrency(app)
+        for start in range(0, len(groups), width):
+            futures = [
+                publish_group.submit(quote(app), group, actor)
+                for group in groups[start : start + width]
+            ]
+            for future in futures:
+                for summary in future.result():
+                    totals["rounds"] += 1
+                    totals["notified"] += summary["notified"]
+                    totals["units_mailed"] += summary["units_mailed"]
+                    totals["refused"] += len(summary["refused"])
+            log.info("已发布 %d/%d 个检查轮次", totals["rounds"], len(round_codes))
+    log.info(
+        "%d 个检查轮次已发布：通知 %d 件，%d 封单位通知邮件",
+        totals["rounds"],
+        totals["notified"],
+        totals["units_mailed"],
+    )
+    return totals

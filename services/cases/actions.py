@@ -12,7 +12,7 @@ from services.cases import transitions
 from services.core.errors import Forbidden, NotFound, ValidationFailed
 from services.core.plaintext import invisible
 from services.core.uow import UnitOfWork
-from services.db.models import Case, CaseEvent, Target
+from services.db.models import Case, CaseEvent, Target, Unit
 from services.mail import dry_run
 from states import InvalidTransition, Trigger
 from states.lifecycle import TRIGGER_LABELS
@@ -182,3 +182,51 @@ def ingest_finding(uow: UnitOfWork, *, user: UserView, finding: transitions.Find
     case, created = transitions.open_case(uow, finding, actor=user.display_name, actor_kind="user")
     uow.commit()
     return Ingested(case.id, created, case.state)
+
+
+#: Findings one batch request may carry (a detector splits larger sets into several requests).
+MAX_BATCH_FINDINGS = 1000
+
+
+def ingest_findings(
+    uow: UnitOfWork, *, user: UserView, findings: list[transitions.Finding]
+) -> list[Ingested]:
+    """A detector's batch: every finding opens or updates its case, in one commit, or none
+    does; a refusal lists every refused finding by its place in the batch (第 N 条), one
+    outside the user's units refuses the batch as forbidden."""
+    user.require_acting()
+    if not findings:
+        raise ValidationFailed(["没有要上报的检测发现"])
+    if len(findings) > MAX_BATCH_FINDINGS:
+        raise ValidationFailed(
+            [f"一次最多上报 {MAX_BATCH_FINDINGS} 条检测发现，本次 {len(findings)} 条，请分批上报"]
+        )
+    codes = {f.target_code for f in findings}
+    query = select(Target.code, Unit.path).join(Target.unit).where(Target.code.in_(codes))
+    paths = dict(uow.session.execute(query).all())
+    outside = [
+        f"第 {number} 条：监测对象 {f.target_code} 不在您的管辖范围内"
+        for number, f in enumerate(findings, start=1)
+        if f.target_code in paths and not user.sees(paths[f.target_code])
+    ]
+    if outside:
+        raise Forbidden(
+            "；".join(outside[:5]) + (f"；等共 {len(outside)} 条" if outside[5:] else "")
+        )
+    done: list[Ingested] = []
+    errors: list[str] = []
+    for number, finding in enumerate(findings, start=1):
+        try:
+            case, created = transitions.open_case(
+                uow, finding, actor=user.display_name, actor_kind="user"
+            )
+        except (ValidationFailed, NotFound, Forbidden) as exc:
+            problems = exc.errors if isinstance(exc, ValidationFailed) else [str(exc)]
+            errors += [f"第 {number} 条：{problem}" for problem in problems]
+            continue
+        done.append(Ingested(case.id, created, case.state))
+    if errors:
+        uow.session.rollback()
+        raise ValidationFailed(errors)
+    uow.commit()
+    return done

@@ -102,6 +102,7 @@ ACCESS: dict[str, tuple] = {
     "GET /api/v1/cases/{case_id}/submissions": (401, 401, 401, 200, 403, 200, 200),
     "POST /api/v1/cases/{case_id}/transitions": (401, 401, 401, 403, 403, 200, 200),
     "POST /api/v1/findings": (401, 401, 401, 403, 403, 201, 201),
+    "POST /api/v1/findings/batch": (401, 401, 401, 403, 403, 200, 200),
     "GET /api/v1/units": (401, 401, 401, 200, 200, 200, 200),
     "GET /api/v1/targets": (401, 401, 401, 200, 200, 200, 200),
     "GET /api/v1/rounds": (401, 401, 401, 200, 200, 200, 200),
@@ -221,6 +222,9 @@ def request_for(key: str, actor: str, world: World, csrf: str) -> tuple[str, str
         options["json"] = {"trigger": "start"}
     if key == "POST /api/v1/findings":
         options["json"] = {"round": "2021Q2", "target": own.target, "category": "column_stale"}
+    if key == "POST /api/v1/findings/batch":
+        finding = {"round": "2021Q2", "target": own.target, "category": "column_stale"}
+        options["json"] = {"findings": [finding]}
     return method, url, options
 
 

@@ -83,6 +83,18 @@ class IngestOut(BaseModel):
     state: str
 
 
+class FindingsIn(BaseModel):
+    findings: list[FindingIn] = Field(
+        description=f"检测发现，一次至多 {actions.MAX_BATCH_FINDINGS} 条",
+    )
+
+
+class BatchOut(BaseModel):
+    """One result per finding, in the order sent."""
+
+    items: list[IngestOut]
+
+
 @router.get("/cases", response_model=CasePageOut, summary="案件列表（筛选、排序、键集分页）")
 def list_cases(
     uow: Uow, user: ApiUser, filters: Filters, limit: Annotated[int, Query(ge=1, le=500)] = 100
@@ -144,6 +156,32 @@ def ingest(body: FindingIn, uow: Uow, user: ApiUser):
     )
     out = IngestOut(case_id=result.case_id, created=result.created, state=result.state)
     return JSONResponse(out.model_dump(), status_code=201 if result.created else 200)
+
+
+def _finding(body: FindingIn) -> transitions.Finding:
+    return transitions.Finding(
+        round_code=body.round,
+        target_code=body.target,
+        category_code=body.category,
+        description=body.description,
+        severity=body.severity,
+        source=body.source,
+        evidence=body.evidence,
+    )
+
+
+@router.post(
+    "/findings/batch",
+    response_model=BatchOut,
+    summary="批量上报检测发现（全部有效才写入；任一条无效则整批不写入并列出每条问题）",
+)
+def ingest_batch(body: FindingsIn, uow: Uow, user: ApiUser) -> BatchOut:
+    results = actions.ingest_findings(
+        uow, user=user, findings=[_finding(item) for item in body.findings]
+    )
+    return BatchOut(
+        items=[IngestOut(case_id=r.case_id, created=r.created, state=r.state) for r in results]
+    )
 
 
 @router.get("/units", summary="单位")
