@@ -19,13 +19,13 @@ from services.core import progress
 from services.rounds import rechecks
 from services.rounds.effects import RunEffects, last_event_id, run_effects
 from services.rounds.outcomes import provider_named
-from services.rounds.rechecks import current_round_code
+from services.rounds.rechecks import current_round_code, current_round_codes
 
 OUTCOME_LABELS = {"fixed": "已整改", "present": "仍存在", "unknown": "无法自动判断"}
 
 
 @task(cache_policy=NO_CACHE, timeout_seconds=600)
-def candidate_ranges(app: App, round_code: str) -> list[tuple[int, int]]:
+def candidate_ranges(app: App, round_code: str | list[str]) -> list[tuple[int, int]]:
     """Id ranges of the cases this recheck looks at."""
     with app.uow() as uow:
         ids = rechecks.candidate_ids(uow, round_code=round_code)
@@ -49,7 +49,7 @@ RUN_TIMEOUT_SECONDS = 24 * 3600
 def recheck_batches(
     *,
     ranges: list[tuple[int, int]],
-    round_code: str,
+    round_code: str | list[str],
     outcomes: str,
     actor: str,
     as_of: date | None = None,
@@ -58,7 +58,7 @@ def recheck_batches(
     in whichever worker process runs it, with that process's App."""
     provider = provider_named(outcomes, run_ref=str(flow_run.get_id() or actor))
     app = worker_app(as_of)
-    summary = rechecks.RecheckSummary(round_code=round_code)
+    summary = rechecks.RecheckSummary(round_code="")
     for first_id, last_id in ranges:
         with app.uow() as uow:
             summary.merge(
@@ -119,27 +119,37 @@ def _count_from_events(summary: rechecks.RecheckSummary, effects: RunEffects) ->
 
 @flow(name="quarterly-recheck", task_runner=BatchTaskRunner(), timeout_seconds=RUN_TIMEOUT_SECONDS)
 def quarterly_recheck(
-    round_code: str | None = None, as_of: date | None = None, outcomes: str = "checks"
+    round_code: str | None = None,
+    as_of: date | None = None,
+    outcomes: str = "checks",
+    every_office: bool = False,
 ) -> dict:
-    """Recheck open and lately verified cases in batches; report per outcome and per unit."""
+    """Recheck open and lately verified cases in batches; report per outcome and per unit.
+
+    ``every_office``: every issuing office's round of the current period in this one run
+    (batches cut across the rounds), instead of one round."""
     log = get_run_logger()
     actor = run_actor("quarterly-recheck")
     with run_app(as_of) as app:
-        if round_code is None:
+        if every_office:
+            with app.uow() as uow:
+                round_code = current_round_codes(uow)
+        elif round_code is None:
             with app.uow() as uow:
                 round_code = current_round_code(uow)
         ranges = candidate_ranges(quote(app), round_code)
         with app.uow() as uow:
             before = last_event_id(uow)
     groups = task_groups(ranges)
+    label = rechecks.round_label(round_code)
     log.info(
         "%s 季度复查：共 %d 批（每批至多 %d 件），分 %d 组交给工作进程",
-        round_code,
+        label,
         len(ranges),
         BATCH_SIZE,
         len(groups),
     )
-    summary = rechecks.RecheckSummary(round_code=round_code)
+    summary = rechecks.RecheckSummary(round_code=label)
     futures = [
         recheck_batches.submit(
             ranges=group, round_code=round_code, outcomes=outcomes, actor=actor, as_of=as_of
@@ -150,6 +160,7 @@ def quarterly_recheck(
     for number, (group, future) in enumerate(zip(groups, futures, strict=True), 1):
         part = future.result()
         summary.merge(part)
+        summary.round_code = label
         done += len(group)
         progress.report(done, len(ranges))
         log.info(
@@ -167,7 +178,7 @@ def quarterly_recheck(
     create_markdown_artifact(
         key="quarterly-recheck-summary",
         markdown=summary_markdown(summary),
-        description=f"{round_code} 季度复查结果",
+        description=f"{label} 季度复查结果",
     )
     if summary.needs_supervisor:
         log.warning("%d 件无法自动判断，请督查人员人工核实", len(summary.needs_supervisor))

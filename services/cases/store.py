@@ -94,15 +94,25 @@ class CoreSink:
         self.uow = uow
         self.notices: list[dict[str, Any]] = []
         self.reviews: list[dict[str, Any]] = []
-        latest = (
-            select(SUBMISSIONS.c.case_id, func.max(SUBMISSIONS.c.id))
-            .where(
-                bulk.ids_in(uow.session, SUBMISSIONS.c.case_id, case_ids),
-                SUBMISSIONS.c.review_result.is_(None),
+        self._case_ids = case_ids
+        self._pending: dict[int, int] | None = None
+
+    @property
+    def pending(self) -> dict[int, int]:
+        """Each case's latest unreviewed submission, read at the first move that needs it (a
+        batch of escalations never does)."""
+        if self._pending is None:
+            latest = (
+                select(SUBMISSIONS.c.case_id, func.max(SUBMISSIONS.c.id))
+                .where(
+                    bulk.ids_in(self.uow.session, SUBMISSIONS.c.case_id, self._case_ids),
+                    SUBMISSIONS.c.review_result.is_(None),
+                )
+                .group_by(SUBMISSIONS.c.case_id)
             )
-            .group_by(SUBMISSIONS.c.case_id)
-        )
-        self.pending = dict(uow.session.execute(latest).all()) if case_ids else {}
+            found = self.uow.session.execute(latest).all() if self._case_ids else []
+            self._pending = dict(found)
+        return self._pending
 
     def add_notice(self, case, *, level, issuer, notified_on, reference) -> None:
         self.notices.append(

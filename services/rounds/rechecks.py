@@ -1,31 +1,33 @@
 """The quarterly recheck: is each open (or lately verified) problem fixed or still present?
 
-``round_code`` names the round the recheck belongs to (the quarter being inspected now).
-It looks at every open case of that round or earlier ones that no later case continues,
-and at every case verified in the round before. Fixed → verified (proven by the recheck);
-still present in a case of an earlier round → a new case in this round linked to the old
-one, notified (notice count + 1) and, for a repeat offender, escalated at once. An outcome
-nobody can check automatically is listed for a supervisor. Re-running changes nothing more:
-verified cases stay verified, continued cases are no longer candidates, and the cases this
-recheck opened are not rechecked by it.
+``round_code`` names the round the recheck belongs to (the quarter being inspected now), or
+several rounds of different issuing offices at once (every office's round of a quarter: one
+run, batches across them). A round of an office looks at every open case of that office's
+rounds up to it that no later case continues, and at every case verified in the office's round
+before; a round without an office looks at the open cases of every round up to it. Fixed →
+verified (proven by the recheck); still present in a case of an earlier round → a new case in
+this round linked to the old one, notified (notice count + 1) and, for a repeat offender,
+escalated at once. An outcome nobody can check automatically is listed for a supervisor.
+Re-running changes nothing more: verified cases stay verified, continued cases are no longer
+candidates, and the cases this recheck opened are not rechecked by it.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
-from sqlalchemy import and_, func, not_, select
+from sqlalchemy import and_, func, not_, select, true
+from sqlalchemy.orm import aliased
 
 from services.cases import batch, store, transitions
 from services.cases.queries import codes_by_id
-from services.core.errors import NotFound
+from services.core.errors import NotFound, ValidationFailed
 from services.core.uow import UnitOfWork
 from services.db import bulk
 from services.db.models import Case, CheckResult, Round, Target, Unit
-from services.rounds.rounds import get_round, previous_round
 from states import (
     OPEN_STATES,
     CaseState,
@@ -96,36 +98,97 @@ class RecheckSummary:
         return self
 
 
-def _candidates(uow: UnitOfWork, round_: Round):
-    previous = previous_round(uow, round_)
+#: The round a candidate is rechecked for, and the round it belongs to.
+_CURRENT, _OWN = aliased(Round, name="rechecked"), aliased(Round, name="own")
+
+
+def _office(round_) -> object:
+    """A round's office for finding the round before it: rounds without one form an office
+    of their own (``rounds.previous_round``)."""
+    return func.coalesce(round_.issuer_id, 0)
+
+
+def rounds_named(uow: UnitOfWork, codes: str | Sequence[str]) -> dict[int, Any]:
+    """The rounds a recheck runs for (id, code, issuer_id, period_start), by id: one per
+    issuing office (else a case would be rechecked for two of them)."""
+    codes = [codes] if isinstance(codes, str) else list(dict.fromkeys(codes))
+    columns = (Round.id, Round.code, Round.issuer_id, Round.period_start)
+    rounds = uow.session.execute(select(*columns).where(Round.code.in_(codes))).all()
+    missing = set(codes) - {r.code for r in rounds}
+    if missing:
+        raise NotFound(f"检查轮次 {'、'.join(sorted(missing)[:5])} 不存在")
+    offices = Counter(r.issuer_id for r in rounds)
+    twice = [r.code for r in rounds if offices[r.issuer_id] > 1]
+    if twice:
+        raise ValidationFailed([f"一次复查中同一发文机关只能有一个轮次：{'、'.join(twice[:5])}"])
+    if None in offices and len(rounds) > 1:
+        alone = next(r.code for r in rounds if r.issuer_id is None)
+        raise ValidationFailed([f"检查轮次 {alone} 未指定发文机关，复查其全部案件，只能单独复查"])
+    return {r.id: r for r in rounds}
+
+
+def _previous_ids(uow: UnitOfWork, rounds: dict[int, Any]) -> list[int]:
+    """Each round's office's round before it (``rounds.previous_round`` for all at once)."""
+    offices = {r.issuer_id or 0 for r in rounds.values()}
+    rows = uow.session.execute(
+        select(Round.id, _office(Round), Round.period_start).where(
+            bulk.ids_in(uow.session, _office(Round), offices)
+        )
+    ).all()
+    starts: dict[int, list[tuple]] = {}
+    for round_id, office, start in rows:
+        starts.setdefault(office, []).append((start, round_id))
+    best: dict[int, tuple] = {}
+    for current in rounds.values():
+        earlier = [s for s in starts.get(current.issuer_id or 0, []) if s[0] < current.period_start]
+        if earlier:
+            best[current.id] = max(earlier)
+    return [round_id for _, round_id in best.values()]
+
+
+def _candidates(uow: UnitOfWork, rounds: dict[int, Any]):
+    """Candidates with the id of the round each is rechecked for (``rechecked_id``): the cases
+    of its office's rounds; a round without an office (the only one rechecked then) looks at
+    the cases of every round up to it."""
+    office_less = any(r.issuer_id is None for r in rounds.values())
+    same_office = true() if office_less else _CURRENT.issuer_id == _OWN.issuer_id
     open_here = and_(
         Case.state.in_([str(s) for s in OPEN_STATES]),
-        Round.period_start <= round_.period_start,
-        not_(and_(Case.round_id == round_.id, Case.source == RECHECK_SOURCE)),
+        _OWN.period_start <= _CURRENT.period_start,
+        not_(and_(Case.round_id == _CURRENT.id, Case.source == RECHECK_SOURCE)),
     )
     condition = open_here
-    if previous is not None:
-        verified_before = and_(Case.round_id == previous.id, Case.state == CaseState.VERIFIED)
+    previous = _previous_ids(uow, rounds)
+    if previous:
+        verified_before = and_(
+            bulk.ids_in(uow.session, Case.round_id, previous), Case.state == CaseState.VERIFIED
+        )
         condition = open_here | verified_before
     return (
-        select(*store.ROW_COLUMNS, Case.target_id)
-        .join(Round, Round.id == Case.round_id)
+        select(*store.ROW_COLUMNS, Case.target_id, _CURRENT.id.label("rechecked_id"))
+        .join(_OWN, _OWN.id == Case.round_id)
+        .join(_CURRENT, and_(bulk.ids_in(uow.session, _CURRENT.id, rounds), same_office))
         .where(condition)
         .order_by(Case.id)
     )
 
 
-def candidate_ids(uow: UnitOfWork, *, round_code: str) -> list[int]:
-    """Ids of the cases this round's recheck looks at, ascending."""
-    round_ = get_round(uow, round_code)
-    query = _candidates(uow, round_).with_only_columns(Case.id, maintain_column_froms=True)
+def candidate_ids(uow: UnitOfWork, *, round_code: str | Sequence[str]) -> list[int]:
+    """Ids of the cases this round's (or these rounds') recheck looks at, ascending."""
+    rounds = rounds_named(uow, round_code)
+    query = _candidates(uow, rounds).with_only_columns(Case.id, maintain_column_froms=True)
     return list(uow.session.scalars(query))
+
+
+def round_label(codes: str | Sequence[str]) -> str:
+    codes = [codes] if isinstance(codes, str) else list(codes)
+    return codes[0] if len(codes) == 1 else f"{codes[0]} 等 {len(codes)} 个轮次"
 
 
 def recheck_range(
     uow: UnitOfWork,
     *,
-    round_code: str,
+    round_code: str | Sequence[str],
     first_id: int,
     last_id: int,
     provider: OutcomeProvider,
@@ -136,13 +199,14 @@ def recheck_range(
 
     ``seal(uow)`` runs just before the commit (a shared batch marks itself done there).
     """
-    round_ = get_round(uow, round_code)
 
     def work() -> RecheckSummary:
-        query = _candidates(uow, round_).where(Case.id.between(first_id, last_id))
+        rounds = rounds_named(uow, round_code)
+        query = _candidates(uow, rounds).where(Case.id.between(first_id, last_id))
         rows = uow.session.execute(query).all()
         outcomes = provider(uow, [row.id for row in rows])
-        summary = _act(uow, round_, rows, outcomes, actor=actor)
+        summary = _act(uow, rounds, rows, outcomes, actor=actor)
+        summary.round_code = round_label(round_code)
         if seal is not None:
             seal(uow)
         return summary
@@ -150,13 +214,16 @@ def recheck_range(
     return batch.retrying(uow, work)
 
 
-def _act(uow: UnitOfWork, round_: Round, rows, outcomes: dict, *, actor: str) -> RecheckSummary:
-    summary = RecheckSummary(round_code=round_.code)
+def _act(
+    uow: UnitOfWork, rounds: dict[int, Any], rows, outcomes: dict, *, actor: str
+) -> RecheckSummary:
+    summary = RecheckSummary(round_code="")
     threshold = uow.settings.repeat_offender_threshold
     moves: list[batch.Move] = []
     unit_of: dict[int, str] = {}
     unit_codes = codes_by_id(uow, Unit, {row.unit_id for row in rows})
     for row in rows:
+        round_ = rounds[row.rechecked_id]
         case_id, state, round_id, unit_code = (
             row.id,
             row.state,
@@ -213,14 +280,14 @@ def _count(summary: RecheckSummary, unit_code: str, key: str) -> None:
 def recheck(
     uow: UnitOfWork,
     *,
-    round_code: str,
+    round_code: str | Sequence[str],
     provider: OutcomeProvider,
     actor: str,
     batch_size: int = 1000,
     after_batch: Callable[[RecheckSummary], None] | None = None,
 ) -> RecheckSummary:
     """The whole recheck in one call (what the flow does, without Prefect)."""
-    summary = RecheckSummary(round_code=round_code)
+    summary = RecheckSummary(round_code=round_label(round_code))
     ids = candidate_ids(uow, round_code=round_code)
     for first_id, last_id in batch.id_ranges(ids, size=batch_size):
         part = recheck_range(
@@ -248,3 +315,16 @@ def current_round_code(uow: UnitOfWork) -> str:
     if code is None:
         raise NotFound(f"截至 {uow.clock.today()} 没有已开始的检查轮次，无法复查")
     return code
+
+
+def current_round_codes(uow: UnitOfWork) -> list[str]:
+    """Every issuing office's round of the latest period started by today (one run rechecks
+    them all)."""
+    start = uow.session.scalar(
+        select(Round.period_start).where(Round.code == current_round_code(uow))
+    )
+    return list(
+        uow.session.scalars(
+            select(Round.code).where(Round.period_start == start).order_by(Round.id)
+        )
+    )
