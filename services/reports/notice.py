@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 from datetime import date
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -92,7 +93,10 @@ class Notice:
         return "\n".join(block.full_text for block in self.blocks)
 
 
+@cache
 def _environment(template_dir: Path) -> Environment:
+    """One environment per template folder: its templates compiled once, recompiled when
+    their file changes (Jinja's auto_reload), so an office's edit applies without a restart."""
     return Environment(
         loader=FileSystemLoader(template_dir),
         undefined=StrictUndefined,
@@ -164,7 +168,7 @@ def build_notice(
     rounds.check_stored(round_)  # a round stored with bad settings is named, not a crash
     notice_day = round_.notice_date or uow.clock.today()
     deadline = notice_deadline(uow, round_, notice_day=notice_day)
-    stats = round_stats(uow, round_code, rates=rates)
+    stats = round_stats(uow, round_code, rates=rates, round_=round_)
     settings, sections, follow, views = _composed(uow, round_, notice_day, template_dir)
     template_dir = template_dir or TEMPLATES
     env = _environment(template_dir)

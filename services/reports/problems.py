@@ -11,10 +11,11 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from jinja2 import Environment, StrictUndefined
+from jinja2 import Environment, StrictUndefined, Template
 from sqlalchemy import select
 
 from services.core.uow import UnitOfWork
@@ -32,6 +33,12 @@ from services.reports.wording import cn_times
 from states import NOTICE_LEVELS
 
 _ENV = Environment(undefined=StrictUndefined, autoescape=False, keep_trailing_newline=False)
+
+
+@lru_cache(maxsize=4096)
+def _compiled(template: str) -> Template:
+    """A wording template compiled once (every round's notice renders the same few)."""
+    return _ENV.from_string(template)
 
 
 @dataclass(frozen=True)
@@ -195,7 +202,7 @@ def _section(
     summarised = composition.summary.applies(len(items))
     texts = _summary(targets, composition, heading) if summarised else [i.text for i in items]
     template = (words.get("summary_section") if summarised else None) or words["section"]
-    text = _ENV.from_string(template).render(
+    text = _compiled(template).render(
         heading=heading, elaboration=elaboration, items=texts, quarter=quarter
     )
     codes = tuple(dict.fromkeys(r.category.code for rows in targets for r in rows))
@@ -273,9 +280,7 @@ def _item(
     description = "；".join(_unique((r.case.description or "").strip() for r in rows))
     shown = description if composition.description == "after_target" else ""
     template = first.words["item"]
-    text = _ENV.from_string(template).render(
-        **fields, phrases=phrases, history=history, description=shown
-    )
+    text = _compiled(template).render(**fields, phrases=phrases, history=history, description=shown)
     if shown and "description" not in template:  # an office's own item without the field
         text = f"{text}（{shown}）"
     return ProblemItem(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import cache
 from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
@@ -12,7 +13,9 @@ from services.reports.stats import RATED_KINDS
 from services.reports.trends import TrendRow, trend_svg
 
 
+@cache
 def _environment(template_dir: Path) -> Environment:
+    """Compiled once per folder; a template edited on disk is recompiled (auto_reload)."""
     return Environment(
         loader=FileSystemLoader(template_dir),
         undefined=StrictUndefined,

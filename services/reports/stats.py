@@ -162,11 +162,16 @@ def previous_stats(uow: UnitOfWork, round_: Round) -> PreviousStats | None:
 
 
 def round_stats(
-    uow: UnitOfWork, round_code: str, *, rates: RateSettings | None = None
+    uow: UnitOfWork,
+    round_code: str,
+    *,
+    rates: RateSettings | None = None,
+    round_: Round | None = None,
 ) -> RoundStats:
     """Every figure of a round's notice, computed from the database (``rates`` replaces the
-    pass-rate options the round and its issuer hold)."""
-    round_ = rounds.get_round(uow, round_code)
+    pass-rate options the round and its issuer hold; ``round_``: the round, already read)."""
+    if round_ is None or round_.code != round_code:
+        round_ = rounds.get_round(uow, round_code)
     options = notice_options(round_)
     check_options(options)
     return RoundStats(

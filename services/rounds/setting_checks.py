@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from functools import lru_cache
 from typing import Any
 
-from jinja2 import StrictUndefined, TemplateSyntaxError, UndefinedError
+from jinja2 import StrictUndefined, Template, TemplateSyntaxError, UndefinedError
 from jinja2.exceptions import SecurityError
 from jinja2.sandbox import SandboxedEnvironment
 
@@ -34,7 +35,13 @@ _TEXTS = SandboxedEnvironment(undefined=StrictUndefined, autoescape=False)
 def render_text(text: str, words: dict[str, str]) -> str:
     """An editable text with its words filled in: the one way a notice and a check render it
     (sandboxed: a text is data an office typed). Raises what Jinja raises; see template_error."""
-    return _TEXTS.from_string(str(text)).render(**words)
+    return _compiled(str(text)).render(**words)
+
+
+@lru_cache(maxsize=4096)
+def _compiled(text: str) -> Template:
+    """A text compiled once (a notice renders the same few texts for every round)."""
+    return _TEXTS.from_string(text)
 
 
 def template_problem(text: str) -> str | None:
