@@ -10,7 +10,7 @@ export RECTIFY_TEST_PG_URL
 # `make run` replays the demo as of its notice day: `rectify demo` stores that day in the database
 # and every process (web, worker, flow runs, later commands) runs on it; see `rectify clock`.
 
-.PHONY: setup test test-sqlite test-pg test-topology lint run demo bench mutation clean migration-initial
+.PHONY: setup test test-sqlite test-pg test-topology lint run demo bench bench-national mutation clean migration-initial
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -31,7 +31,9 @@ test: setup lint
 	(command -v soffice >/dev/null && command -v pdftotext >/dev/null) || (apt-get update && apt-get install -y --no-install-recommends libreoffice-writer-nogui poppler-utils)
 	# -rsx lists every skipped and xfailed test with its reason; a skip not in tests/conftest.py's
 	# ALLOWED_SKIPS fails the run.
-	$(BIN)/python -m pytest -q -rsx -p no:cacheprovider --db=sqlite --db=postgres --strict-skips
+	# -n 2: two pytest worker processes (pytest-xdist), one per core; each has its own databases
+	# and Prefect test server; worksteal: a worker that runs dry takes tests from the other's queue.
+	$(BIN)/python -m pytest -q -rsx -p no:cacheprovider --db=sqlite --db=postgres --strict-skips -n 2 --dist worksteal
 
 test-sqlite: setup
 	$(BIN)/python -m pytest -q --db=sqlite
@@ -51,6 +53,11 @@ run: setup
 
 bench: setup
 	$(BIN)/python -m bench $(if $(SCALE),--scale $(SCALE),)
+
+# One national quarter at full size (3,000 offices, 434,000 pages; about 15 minutes or more):
+# bench/results/national.json. `make bench` runs it at 0.05 of that (national-quick.json).
+bench-national: setup
+	$(BIN)/python -m bench --national-scale $(or $(NATIONAL_SCALE),1) national
 
 # Mutation testing of the rules a person sees (states/, deadlines, pass rates and statistics,
 # the notice's problem section) on a copy of the tree, SQLite only; not part of `make test`.

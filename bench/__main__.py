@@ -21,6 +21,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--cases", type=int, default=None, help="bench scale only: this many cases (not scaled)"
     )
+    parser.add_argument(
+        "--national-scale",
+        type=float,
+        default=None,
+        help="bench national only: share of the national size (1 = full; default 0.05 × --scale)",
+    )
     parser.add_argument("names", nargs="*", help="only these benchmarks (e.g. outbox recheck)")
     args = parser.parse_args(argv)
     RESULTS.mkdir(exist_ok=True)
@@ -35,9 +41,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"== {short}", flush=True)
         started = time.perf_counter()
         extra = {"cases": args.cases} if args.cases and short == "scale" else {}
+        if short == "national" and args.national_scale is not None:
+            extra = {"national_scale": args.national_scale}
         result = importlib.import_module(f"bench.{name}").run(args.scale, **extra)
         result["seconds"] = round(time.perf_counter() - started, 2)
-        (RESULTS / f"{short}.json").write_text(
+        (RESULTS / f"{result.get('result_name', short)}.json").write_text(
             json.dumps(result, ensure_ascii=False, indent=2) + "\n"
         )
         print(json.dumps(result, ensure_ascii=False, indent=2), flush=True)

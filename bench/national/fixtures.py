@@ -1,7 +1,8 @@
 """The outside world of a national quarter: every website's pages and its DNS, on loopback.
 
 One child process runs a DNS server (every ``*.gov.test`` name → 127.0.0.1, the closed
-sites' names included: their domains were never deregistered) and one HTTP server answering
+sites' names included: their domains were not deregistered; at the recheck the fixed ones are
+NXDOMAIN) and one HTTP server answering
 each request after ``LATENCY`` seconds, like a remote site, with the page the plan says:
 
 * homepage ``/``: a menu of links to its 30 columns and 5 articles, dated rows; a ``broken``
@@ -22,12 +23,14 @@ import multiprocessing
 import resource
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import lru_cache
 
 from bench.national.plan import GONE_LINKS, HOST_SUFFIX, INSPECTION_DAY, Plan
 
 LATENCY = 0.05
 
 
+@lru_cache(maxsize=256)
 def _rows(day: date, *, age_days: int, count: int = 20) -> str:
     return "".join(
         f"<li><a href='/art/{i}.html' title='关于做好第{i}项工作的通知'>关于做好第{i}项工作的通知</a>"
@@ -36,6 +39,18 @@ def _rows(day: date, *, age_days: int, count: int = 20) -> str:
     )
 
 
+@lru_cache(maxsize=256)
+def _menu(columns: int, broken: bool) -> str:
+    menu = "".join(f"<li><a href='/col/{c:02d}/'>栏目{c}</a></li>" for c in range(columns))
+    menu += "".join(f"<li><a href='/art/{i}.html'>要闻{i}</a></li>" for i in range(5))
+    if broken:
+        menu += "".join(
+            f"<li><a href='/gone/{i}.html'>旧链接{i}</a></li>" for i in range(GONE_LINKS)
+        )
+    return menu
+
+
+@lru_cache(maxsize=1024)
 def _page(title: str, menu: str, rows: str) -> str:
     """A page of a typical size (about 12 KB): styles, a script, a menu, rows, a footer."""
     script = "<script>var nav = {" + ",".join(f"'k{i}': {i}" for i in range(300)) + "};</script>"
@@ -62,6 +77,14 @@ class Pages:
             return problem
         return problem if self.plan.still_present(*key) else None
 
+    def resolves(self, name: str) -> bool:
+        """Every site's name resolves; a closed site's stops once it is fixed (deregistered)."""
+        if not name.endswith(HOST_SUFFIX) or not name.startswith("s"):
+            return False
+        site = int(name[1 : -len(HOST_SUFFIX)])
+        problem = self.plan.site_problem(site)
+        return problem != "closed" or self._present(problem, site) is not None
+
     def answer(self, host: str, path: str) -> tuple[int, str]:
         if not host.endswith(HOST_SUFFIX) or not host.startswith("s"):
             return 404, "not found"
@@ -70,14 +93,7 @@ class Pages:
         if problem == "unreachable":
             return 500, "<html><body>Internal Server Error</body></html>"
         if path == "/":
-            menu = "".join(
-                f"<li><a href='/col/{c:02d}/'>栏目{c}</a></li>" for c in range(self.columns)
-            )
-            menu += "".join(f"<li><a href='/art/{i}.html'>要闻{i}</a></li>" for i in range(5))
-            if problem == "broken":
-                menu += "".join(
-                    f"<li><a href='/gone/{i}.html'>旧链接{i}</a></li>" for i in range(GONE_LINKS)
-                )
+            menu = _menu(self.columns, problem == "broken")
             return 200, _page("首页", menu, _rows(self.day, age_days=1))
         if path.startswith("/col/"):
             column = int(path[5:7])
@@ -97,13 +113,20 @@ def _serve(plan_args: tuple, conn) -> None:
 
     scale, seed = plan_args
     pages = Pages(Plan(scale, seed=seed))
-    dns = FixtureDns()
-    dns.suffixes[HOST_SUFFIX] = ["127.0.0.1"]
+
+    class Dns(FixtureDns):
+        def addresses_of(self, name: str) -> list[str] | None:
+            return ["127.0.0.1"] if pages.resolves(name) else None
+
+    dns = Dns()
     dns.start()
 
+    @lru_cache(maxsize=1024)
+    def encoded(status: int, body: str) -> Reply:
+        return Reply(body.encode(), status=status, delay=LATENCY)
+
     def reply(host: str, path: str) -> Reply:
-        status, body = pages.answer(host.split(":")[0].lower(), path)
-        return Reply(body, status=status, delay=LATENCY)
+        return encoded(*pages.answer(host.split(":")[0].lower(), path))
 
     web = FixtureWeb()
     web.default = reply  # type: ignore[assignment]  # a callable default: every host and path

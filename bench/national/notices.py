@@ -1,0 +1,162 @@
+"""Stage: every office's quarterly notice (Markdown and DOCX) and its ledger, written to files.
+
+What ``rectify notice ROUND --format md|docx -o …`` and ``rectify ledger ROUND -o ….csv`` do,
+through the same services (``services.reports.exports``), in this process or a pool of
+worker processes (each with its own App) over the rounds. The limit: the same rendering from
+notice data read once beforehand, no database reads while timed.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import re
+import zipfile
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from io import BytesIO
+from pathlib import Path
+from typing import Any
+
+from bench.national.measure import timed
+from bench.national.plan import NOTICE_DAY, Plan
+from bench.national.quarter import Done, Quarter
+from services.bootstrap import App, build_app
+from services.core.settings import Settings
+from services.reports.docx import render_docx
+from services.reports.exports import ledger_download
+from services.reports.notice import Notice, build_notice
+from services.reports.render import render_markdown
+
+KINDS = ("md", "docx", "ledger")
+#: Worker processes over the rounds (one per core measured best); 1 renders in this process.
+WORKERS = int(os.environ.get("BENCH_NOTICE_WORKERS", "2"))
+
+
+@dataclass(frozen=True)
+class Job:
+    """One office's round: its code, the office's name (the file must name it), the outputs."""
+
+    round_code: str
+    office: str
+    outdir: Path
+
+
+def jobs_of(q: Quarter) -> list[Job]:
+    outdir = q.workdir / "notices"
+    return [Job(Plan.round_code(o.code), o.name, outdir) for o in q.plan.offices]
+
+
+def notices(q: Quarter) -> Done:
+    """Render every office's notice as MD and DOCX and write its ledger (CSV)."""
+    settings = q.settings()
+    return render_all(settings, jobs_of(q), workers=WORKERS)
+
+
+def render_all(settings: Settings, jobs: Sequence[Job], *, workers: int = 1) -> Done:
+    """Write ``<round>通报.md``, ``<round>通报.docx``, ``<round>整改台账.csv`` per job."""
+    for outdir in {job.outdir for job in jobs}:
+        outdir.mkdir(parents=True, exist_ok=True)
+    if workers <= 1 or len(jobs) < 2 * workers:
+        parts = [_render_chunk(settings, list(jobs))]
+    else:
+        chunks = [list(jobs[i::workers]) for i in range(workers)]
+        spawn = multiprocessing.get_context("spawn")  # no fork of a process with threads
+        with ProcessPoolExecutor(workers, mp_context=spawn) as pool:
+            parts = list(pool.map(_render_chunk, [settings] * workers, chunks))
+    counts = {kind: sum(p["counts"][kind] for p in parts) for kind in KINDS}
+    seconds = {kind: round(sum(p["seconds"][kind] for p in parts), 2) for kind in KINDS}
+    problems = [problem for p in parts for problem in p["problems"]]
+    if problems:
+        raise RuntimeError(f"{len(problems)} notice files wrong, e.g. {problems[:3]}")
+    details: dict[str, Any] = {
+        "md": counts["md"],
+        "docx": counts["docx"],
+        "ledger": counts["ledger"],
+        "workers": max(1, min(workers, len(parts))),
+        "seconds_per_kind": seconds,  # summed over workers (CPU-ish: each worker is one core)
+    }
+    return Done(items=counts["docx"], unit="notices", details=details)
+
+
+def _render_chunk(settings: Settings, jobs: list[Job]) -> dict[str, Any]:
+    app = build_app(settings, as_of=NOTICE_DAY)
+    counts = dict.fromkeys(KINDS, 0)
+    seconds = dict.fromkeys(KINDS, 0.0)
+    problems: list[str] = []
+    try:
+        for job in jobs:
+            for kind, (path, content, spent) in _render_one(app, job).items():
+                path.write_bytes(content)
+                counts[kind] += 1
+                seconds[kind] += spent
+                problems += _problems(path, content, job.office, kind)
+    finally:
+        app.close()
+    return {"counts": counts, "seconds": seconds, "problems": problems}
+
+
+def _render_one(app: App, job: Job) -> dict[str, tuple[Path, bytes, float]]:
+    """The notice built once (as ``notice_download`` builds it) and rendered as MD and DOCX;
+    the ledger as ``ledger_download`` writes it; wall seconds of each (the build is counted
+    with the Markdown)."""
+    out = job.outdir
+    with app.uow() as uow:
+        (notice, md), md_s, _ = timed(lambda: _markdown(uow, job.round_code))
+        docx, docx_s, _ = timed(render_docx, notice)
+        ledger, ledger_s, _ = timed(lambda: ledger_download(uow, job.round_code, fmt="csv"))
+    return {
+        "md": (out / f"{job.round_code}通报.md", md, md_s),
+        "docx": (out / f"{job.round_code}通报.docx", docx, docx_s),
+        "ledger": (out / ledger.filename, ledger.content, ledger_s),
+    }
+
+
+def _markdown(uow, round_code: str) -> tuple[Notice, bytes]:
+    notice = build_notice(uow, round_code)
+    return notice, render_markdown(notice).encode("utf-8")
+
+
+def _problems(path: Path, content: bytes, office: str, kind: str) -> list[str]:
+    if not content:
+        return [f"{path.name}: empty"]
+    if kind == "docx":
+        text = docx_text(content)
+    else:
+        text = content.decode("utf-8-sig")
+    return [] if office in text else [f"{path.name}: does not name {office}"]
+
+
+def docx_text(content: bytes) -> str:
+    """The text of a DOCX's body (its paragraphs' runs), without python-docx."""
+    with zipfile.ZipFile(BytesIO(content)) as archive:
+        xml = archive.read("word/document.xml").decode("utf-8")
+    return "\n".join(re.findall(r"<w:t(?: [^>]*)?>([^<]*)</w:t>", xml))
+
+
+def render_limit(q: Quarter) -> dict[str, Any]:
+    """Rendering the same notices (MD + DOCX) from data read once beforehand: no database."""
+    return limit_of(q.settings(), jobs_of(q))
+
+
+def limit_of(settings: Settings, jobs: Sequence[Job]) -> dict[str, Any]:
+    app = build_app(settings, as_of=NOTICE_DAY)
+    try:
+        with app.uow() as uow:  # untimed: every round's notice data, once
+            built = [build_notice(uow, job.round_code) for job in jobs]
+    finally:
+        app.close()
+    if built:  # templates compiled, DOCX skeleton laid out: once per process, not timed
+        render_markdown(built[0]), render_docx(built[0])
+    render: Callable[[], int] = lambda: sum(  # noqa: E731
+        len(render_markdown(n)) + len(render_docx(n)) > 0 for n in built
+    )
+    items, seconds, cpu = timed(render)
+    return {
+        "items": items,
+        "seconds": round(seconds, 2),
+        "cpu_seconds": round(cpu, 2),
+        "per_second": round(items / seconds, 1) if seconds else 0.0,
+        "what": "MD + DOCX of every round's notice from notice data read beforehand, one process",
+    }
