@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import importlib
 import os
+import resource
 import subprocess
 import tempfile
 from datetime import datetime
@@ -153,8 +154,16 @@ def _checks(result: dict) -> dict[str, bool]:
     return checks
 
 
+def _open_files_limit() -> None:
+    """As many open files as the machine allows: thousands of sites' connections at once."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard == resource.RLIM_INFINITY or soft < hard:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+
+
 def run(scale: float = 1.0, national_scale: float | None = None) -> dict:
     size = national_scale if national_scale is not None else QUICK * scale
+    _open_files_limit()
     result: dict[str, Any] = {"scale": size, "cpus": os.cpu_count(), "commit": _commit()}
     result["started"] = datetime.now(SHANGHAI).isoformat(timespec="seconds")
     result["load_before"] = [round(x, 2) for x in os.getloadavg()]

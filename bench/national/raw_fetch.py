@@ -148,16 +148,19 @@ LIMIT_SAMPLE = 20_000
 
 
 def column_urls(q) -> list[str]:
-    """An even sample of the quarter's operating column pages, as the registry stores them."""
-    port = q.fixtures.port
-    urls = [
-        f"http://{site.host}:{port}{site.column_path(column)}"
-        for site in q.plan.websites
-        if q.plan.site_problem(site.index) not in ("closed", "unreachable")
-        for column in range(q.plan.sizes.columns)
+    """The column pages of an even sample of the quarter's operating sites (every column of
+    a sampled site, as the inspection visits a site's pages together), as the registry
+    stores them: at most ``LIMIT_SAMPLE`` pages."""
+    port, columns = q.fixtures.port, q.plan.sizes.columns
+    sites = [
+        s for s in q.plan.websites if q.plan.site_problem(s.index) not in ("closed", "unreachable")
     ]
-    step = max(1, len(urls) // LIMIT_SAMPLE)
-    return urls[::step][:LIMIT_SAMPLE]
+    step = max(1, len(sites) * columns // LIMIT_SAMPLE)
+    return [
+        f"http://{site.host}:{port}{site.column_path(column)}"
+        for site in sites[::step][: max(1, LIMIT_SAMPLE // columns)]
+        for column in range(columns)
+    ]
 
 
 def checks_alone(q, urls: list[str]) -> dict:
