@@ -134,7 +134,9 @@ def open_case(
             [f"问题类别「{category.name}」（{category.code}）已停用，不能用于新发现的问题"]
         )
 
-    previous = session.get(Case, finding.previous_case_id) if finding.previous_case_id else None
+    named = session.get(Case, finding.previous_case_id) if finding.previous_case_id else None
+    earlier = _open_before(uow, named, round_=round_)
+    previous = earlier[-1] if earlier else named
     case = Case(
         round=round_,
         target=target,
@@ -167,8 +169,35 @@ def open_case(
         note=None,
         data={"source": finding.source, "previous_case_id": finding.previous_case_id},
     )
-    _carry_over(uow, previous.id if previous is not None else None, successor=case)
+    # Every open case of the problem in an earlier round ends continued by this one, now:
+    # whichever of them a recheck's batches reach first, the others are no longer open when
+    # their own batch comes, so the outcome does not depend on the order.
+    for predecessor in earlier or ([named] if named is not None else []):
+        _carry_over(uow, predecessor.id, successor=case)
     return case, True
+
+
+def _open_before(uow: UnitOfWork, named: Case | None, *, round_: Round) -> list[Case]:
+    """When the finding names an open case: the open cases of the same problem in earlier
+    rounds (the named one among them), oldest first. The new case continues the latest and
+    takes its notice counts."""
+    if named is None or named.state not in OPEN_STATES:
+        return []
+    found = list(
+        uow.session.scalars(
+            select(Case)
+            .join(Round, Round.id == Case.round_id)
+            .where(
+                Case.target_id == named.target_id,
+                Case.category_code == named.category_code,
+                Case.state.in_([str(s) for s in OPEN_STATES]),
+                Case.round_id != round_.id,
+                Round.period_start < round_.period_start,
+            )
+            .order_by(Round.period_start, Case.id)
+        )
+    )
+    return found if named in found else [*found, named]
 
 
 def _carry_over(uow: UnitOfWork, previous_id: int | None, *, successor: Case) -> None:

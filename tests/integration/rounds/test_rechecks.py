@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, time, timedelta
 
+import pytest
 from sqlalchemy import select
 
 from services.cases import queries, transitions
@@ -178,3 +179,18 @@ def test_two_open_cases_of_one_problem_both_continue_whichever_batch_runs_first(
             assert carried.data == {"successor_case_id": successor.id}
         opened = uow.session.scalars(select(Case).where(Case.round.has(code="2021Q4"))).all()
         assert len(opened) == 1
+
+
+@pytest.mark.parametrize("order", ["older first", "newer first"])
+def test_the_new_case_continues_the_latest_open_case_whichever_batch_runs_first(app, order):
+    older, newer = _two_open_predecessors(app)
+    with app.uow() as uow:  # the newer case carries a notice more: its counts must be taken
+        uow.session.get(Case, older).notices_city = 1
+        uow.session.get(Case, newer).notices_city = 2
+        uow.commit()
+    _recheck_batches(app, [older, newer] if order == "older first" else [newer, older])
+    with app.uow() as uow:
+        [successor] = uow.session.scalars(select(Case).where(Case.round.has(code="2021Q4")))
+        assert successor.previous_case_id == newer
+        assert successor.notices_city >= 2
+        assert {uow.session.get(Case, c).state for c in (older, newer)} == {"continued"}
