@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from services.cases import effects
 from services.cases.orm_sink import OrmSink
+from services.cases.repeat_chain import open_before
 from services.core.errors import ConcurrencyConflict, NotFound, ValidationFailed
 from services.core.uow import UnitOfWork
 from services.db import counts, event_chain
@@ -111,22 +112,15 @@ def open_case(
     session = uow.session
     round_, target, category, severity = _resolved(uow, finding)
 
-    existing = session.scalar(
-        select(Case).where(
-            Case.round_id == round_.id,
-            Case.target_id == target.id,
-            Case.category_code == category.code,
-        )
-    )
+    same = (Case.round_id == round_.id, Case.target_id == target.id)
+    existing = session.scalar(select(Case).where(*same, Case.category_code == category.code))
     now = uow.clock.now()
     if existing is not None:
         existing.description = finding.description or existing.description
         existing.evidence = finding.evidence or existing.evidence
         existing.severity = severity
         existing.updated_at = now
-        # A second open predecessor of the same problem (two rounds' cases left open) is
-        # carried over to the case that already follows it: whichever the recheck's batches
-        # reach first, both end continued.
+        # An open predecessor still left (see open_before) is carried over to it.
         _carry_over(uow, finding.previous_case_id, successor=existing)
         return existing, False
     if category.retired:
@@ -135,7 +129,7 @@ def open_case(
         )
 
     named = session.get(Case, finding.previous_case_id) if finding.previous_case_id else None
-    earlier = _open_before(uow, named, round_=round_)
+    earlier = open_before(uow, named, round_=round_)
     previous = earlier[-1] if earlier else named
     case = Case(
         round=round_,
@@ -169,35 +163,10 @@ def open_case(
         note=None,
         data={"source": finding.source, "previous_case_id": finding.previous_case_id},
     )
-    # Every open case of the problem in an earlier round ends continued by this one, now:
-    # whichever of them a recheck's batches reach first, the others are no longer open when
-    # their own batch comes, so the outcome does not depend on the order.
+    # Every open earlier case of the problem is continued by this one now (any batch order).
     for predecessor in earlier or ([named] if named is not None else []):
         _carry_over(uow, predecessor.id, successor=case)
     return case, True
-
-
-def _open_before(uow: UnitOfWork, named: Case | None, *, round_: Round) -> list[Case]:
-    """When the finding names an open case: the open cases of the same problem in earlier
-    rounds (the named one among them), oldest first. The new case continues the latest and
-    takes its notice counts."""
-    if named is None or named.state not in OPEN_STATES:
-        return []
-    found = list(
-        uow.session.scalars(
-            select(Case)
-            .join(Round, Round.id == Case.round_id)
-            .where(
-                Case.target_id == named.target_id,
-                Case.category_code == named.category_code,
-                Case.state.in_([str(s) for s in OPEN_STATES]),
-                Case.round_id != round_.id,
-                Round.period_start < round_.period_start,
-            )
-            .order_by(Round.period_start, Case.id)
-        )
-    )
-    return found if named in found else [*found, named]
 
 
 def _carry_over(uow: UnitOfWork, previous_id: int | None, *, successor: Case) -> None:

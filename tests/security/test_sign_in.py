@@ -155,6 +155,8 @@ async def test_a_burst_of_guesses_at_once_gets_no_more_password_checks_than_the_
         answers = list(pool.map(guess, range(12)))
 
     checked = slow.verified
-    assert 1 <= len(checked) <= app.settings.login_max_failures
+    # At most the limit's passwords are checked (when every attempt writes its failure before
+    # any is counted, none is: all twelve are refused as locked).
+    assert len(checked) <= app.settings.login_max_failures
     assert answers.count("用户名或密码错误") == len(checked)
     assert answers.count(LOCKED) == 12 - len(checked)
