@@ -161,7 +161,7 @@ def open_case(
         actor=actor,
         actor_kind=actor_kind,
         note=None,
-        data={"source": finding.source, "previous_case_id": finding.previous_case_id},
+        data={"source": finding.source, "previous_case_id": previous.id if previous else None},
     )
     # Every open earlier case of the problem is continued by this one now (any batch order).
     for predecessor in earlier or ([named] if named is not None else []):
