@@ -45,7 +45,7 @@ def publish(
             state = published.of_round(uow, get_round(uow, round_code))
         if state.published:
             refuse(f"{round_code} {state.text}，不再发布；之后新增的案件请逐件或批量通知")
-        summary = _run("publish-round", round_code, as_of=STATE.as_of)
+        summary = run_deployment("publish-round", round_code, as_of=STATE.as_of)
     if as_json:
         print_json(summary)
         return
@@ -74,7 +74,9 @@ def recheck(
             progress_bar("季度复查（批，每批至多 1000 件）") as advance,
             progress.reporting(advance),
         ):
-            summary = _run("quarterly-recheck", round_code, as_of=STATE.as_of, outcomes=outcomes)
+            summary = run_deployment(
+                "quarterly-recheck", round_code, as_of=STATE.as_of, outcomes=outcomes
+            )
     if as_json:
         print_json(summary)
         return
@@ -96,7 +98,7 @@ def sweep(as_json: bool = typer.Option(False, "--json", help="输出 JSON")) -> 
     """Run the overdue sweep now (a flow run): escalate overdue cases, queue reminders."""
     with handled_errors():
         with progress_bar("逾期巡查（批）") as advance, progress.reporting(advance):
-            summary = _run("overdue-sweep", as_of=STATE.as_of)
+            summary = run_deployment("overdue-sweep", as_of=STATE.as_of)
     if as_json:
         print_json(summary)
         return
@@ -108,7 +110,7 @@ def sweep(as_json: bool = typer.Option(False, "--json", help="输出 JSON")) -> 
     )
 
 
-def _run(deployment: str, *args, **kwargs):
+def run_deployment(deployment: str, *args, **kwargs):
     """Run the flow a deployment of prefect.yaml runs, here and now (Prefect is imported only
     when a flow runs); a sync flow returns its result, an async one is awaited."""
     from cli.deployments import deployed_flow, prefect_defaults

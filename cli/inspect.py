@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from cli.context import STATE, console, handled_errors, open_app, print_json
+from cli.flows import run_deployment
 from cli.progress import progress_bar
 from services.core import progress
 from services.registry.catalogue import list_categories
@@ -33,7 +34,12 @@ def inspect(
             progress_bar("季度检查（批，每批为若干整站）") as advance,
             progress.reporting(advance),
         ):
-            summary = _run(round_codes)
+            summary = run_deployment(
+                "quarterly-inspection",
+                round_codes[0],
+                as_of=STATE.as_of,
+                round_codes=round_codes[1:],
+            )
     if as_json:
         print_json(summary)
         return
@@ -47,13 +53,3 @@ def inspect(
     )
     for example in summary["unknown_examples"][:5]:
         console.print(f"  无法判断：{example}", highlight=False)
-
-
-def _run(round_codes: list[str]) -> dict:
-    """Run the quarterly-inspection deployment's flow here and now (Prefect imported only now)."""
-    from cli.deployments import deployed_flow, prefect_defaults
-
-    prefect_defaults()
-    return deployed_flow("quarterly-inspection")(
-        round_codes[0], as_of=STATE.as_of, round_codes=round_codes[1:]
-    )

@@ -14,40 +14,13 @@ Every website page is checked: an operating site's homepage (reachability sample
 
 from __future__ import annotations
 
-import os
 from collections import Counter
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 from sqlalchemy import create_engine, select
 
 from bench.national.plan import INSPECTION_DAY, Plan
 from bench.national.quarter import Done, Quarter
 from services.db.models import Case, Round, Target
-
-#: Prefect without a server: its temporary one, given time to start on a busy machine.
-PREFECT_ENV = {
-    "DO_NOT_TRACK": "1",
-    "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
-    "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "180",
-}
-
-
-@contextmanager
-def _env(q: Quarter) -> Iterator[None]:
-    """The quarter's ``RECTIFY_*`` for the flow run (it builds its app from the environment)."""
-    env = {**q.env}
-    env.setdefault("RECTIFY_SECRET_KEY", "bench-national")
-    saved = {k: os.environ.get(k) for k in env}
-    os.environ.update(env)
-    try:
-        yield
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
 
 
 def round_codes(plan: Plan) -> list[str]:
@@ -72,16 +45,11 @@ def filed(q: Quarter) -> Counter:
 
 def inspect(q: Quarter) -> Done:
     """Every office's round inspected in one ``quarterly-inspection`` flow run."""
-    for name, value in PREFECT_ENV.items():
-        os.environ.setdefault(name, value)
-    os.environ.setdefault("PREFECT_HOME", str(q.workdir / "prefect"))
-    from cli.deployments import prefect_defaults
     from flows.inspect import quarterly_inspection
 
-    prefect_defaults()
     q.fixtures.phase(INSPECTION_DAY, recheck=False)
     codes = round_codes(q.plan)
-    with _env(q):
+    with q.flow_env():
         summary = quarterly_inspection(round_codes=codes, as_of=INSPECTION_DAY)
     found = filed(q)
     expected = q.plan.expected_findings()

@@ -41,12 +41,6 @@ DETECTOR = "nm-detector"
 SENDER = "rectify@national.test"
 CONNECTIONS = bench_outbox.CONNECTIONS
 ROOT = Path(__file__).resolve().parents[2]
-#: Prefect without a server: its temporary one, given time to start on a busy machine.
-PREFECT_ENV = {
-    "DO_NOT_TRACK": "1",
-    "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
-    "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "180",
-}
 
 
 # -- the web server and the detector ------------------------------------------------------------
@@ -169,16 +163,11 @@ def nm_findings(q: Quarter) -> Done:
 # -- publication --------------------------------------------------------------------------------
 def publish(q: Quarter) -> Done:
     """Every office's round published on the notice day: one ``publish-rounds`` flow run."""
-    for name, value in PREFECT_ENV.items():
-        os.environ.setdefault(name, value)
-    os.environ.setdefault("PREFECT_HOME", str(q.workdir / "prefect"))
-    from cli.deployments import prefect_defaults
     from flows.publish import publish_rounds
 
-    prefect_defaults()
-    os.environ.update(q.env)  # the flow builds its app from the environment, as a worker does
     codes = [Plan.round_code(office.code) for office in q.plan.offices]
-    summary = publish_rounds(codes, as_of=NOTICE_DAY)
+    with q.flow_env():
+        summary = publish_rounds(codes, as_of=NOTICE_DAY)
     app = q.app(as_of=NOTICE_DAY)
     try:
         with app.uow() as uow:

@@ -65,6 +65,22 @@ class Quarter:
     def app(self, as_of: date | None = None, **overrides: Any) -> App:
         return build_app(self.settings(**overrides), as_of=as_of)
 
+    @contextmanager
+    def flow_env(self, **extra: str) -> Iterator[None]:
+        """The quarter's ``RECTIFY_*`` (and ``extra``) in this process's environment while a
+        flow runs here: it builds its App from the environment, as a worker does, and so do
+        the Dask worker processes it starts. Restored afterwards."""
+        from cli.deployments import prefect_defaults
+
+        prefect_defaults()
+        env = {"RECTIFY_SECRET_KEY": "bench-national", **self.env, **extra}
+        saved = {k: os.environ.get(k) for k in env}
+        os.environ.update(env)
+        try:
+            yield
+        finally:
+            _restore(saved)
+
     @property
     def excluded_pids(self) -> set[int]:
         """Processes standing in for the outside world: not the system's cost. The set itself
@@ -72,6 +88,14 @@ class Quarter:
         outside = self.facts.setdefault("outside_pids", set())
         outside.add(self.fixtures.process.pid)
         return outside
+
+
+def _restore(saved: dict[str, str | None]) -> None:
+    for key, value in saved.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
 
 
 def drain_prefect(timeout: float = 60) -> None:
@@ -141,8 +165,4 @@ def open_quarter(scale: float, workdir: Path, *, base_url: str | None = None) ->
         finally:
             served.stop()
             drain_prefect()
-            for key, value in saved.items():
-                if value is None:
-                    os.environ.pop(key, None)
-                else:
-                    os.environ[key] = value
+            _restore(saved)

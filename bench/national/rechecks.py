@@ -24,14 +24,7 @@ import os
 import re
 import tempfile
 import uuid
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-
-if not os.environ.get("PREFECT_API_URL"):  # a temporary Prefect server of this process's own
-    os.environ.setdefault("PREFECT_HOME", tempfile.mkdtemp(prefix="rectify-national-prefect-"))
-    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
-    os.environ.setdefault("DO_NOT_TRACK", "1")
-    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
+from collections.abc import Callable
 
 from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.engine import make_url
@@ -50,23 +43,6 @@ _SITE = re.compile(r"^w(\d+)$")
 
 
 # -- the stages ------------------------------------------------------------------------------
-@contextmanager
-def _flow_env(q: Quarter) -> Iterator[None]:
-    """The quarter's ``RECTIFY_*`` for the flow and its Dask workers (they read the env)."""
-    env = {**q.env, "RECTIFY_BATCH_WORKERS": os.environ.get("RECTIFY_BATCH_WORKERS", WORKERS)}
-    env.setdefault("RECTIFY_SECRET_KEY", "bench-national")
-    saved = {k: os.environ.get(k) for k in env}
-    os.environ.update(env)
-    try:
-        yield
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
-
-
 def _count(q: Quarter, query) -> int:
     engine = create_engine(q.database_url)
     try:
@@ -88,7 +64,7 @@ def sweep(q: Quarter) -> Done:
     taken = _snapshot_in_stage(q, "sweep")
     before = _count(q, select(func.coalesce(func.max(CaseEvent.id), 0)))
     outbox = _count(q, select(func.count()).select_from(OutboxMessage))
-    with _flow_env(q):
+    with q.flow_env(RECTIFY_BATCH_WORKERS=os.environ.get("RECTIFY_BATCH_WORKERS", WORKERS)):
         summary = overdue_sweep(as_of=SWEEP_DAY)
     events = _events_after(q, before, "escalate")
     queued = _count(q, select(func.count()).select_from(OutboxMessage)) - outbox
@@ -141,7 +117,7 @@ def recheck(q: Quarter, *, outcomes: str = "checks") -> Done:
         before = last_event_id(uow)
     app.close()
     planted = _planted(q, candidates)
-    with _flow_env(q):
+    with q.flow_env(RECTIFY_BATCH_WORKERS=os.environ.get("RECTIFY_BATCH_WORKERS", WORKERS)):
         summary = quarterly_recheck(as_of=RECHECK_DAY, outcomes=outcomes, every_office=True)
     verify_events = _events_after(q, before, "verify")
     done = summary["outcomes"]

@@ -12,9 +12,9 @@ from services.db.models import Case, CaseEvent
 
 
 @pytest.fixture
-def quarter(request, tmp_path, monkeypatch):
-    if "postgres" not in (request.config.getoption("--db") or []):
-        pytest.skip("bench national runs on PostgreSQL (--db=postgres)")
+def quarter(tmp_path, monkeypatch):
+    """A quarter on a PostgreSQL database of its own (the national bench's database), whatever
+    ``--db`` says, as the pipeline test."""
     monkeypatch.setenv("RECTIFY_BATCH_WORKERS", "1")
     with open_quarter(0.001, tmp_path) as q:
         rechecks._generated(q, 3_000)  # open cases in rounds, some overdue by the sweep's day

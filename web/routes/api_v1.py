@@ -141,19 +141,7 @@ def transition(
     responses={200: {"description": "已更新原有案件"}},
 )
 def ingest(body: FindingIn, uow: Uow, user: ApiUser):
-    result = actions.ingest_finding(
-        uow,
-        user=user,
-        finding=transitions.Finding(
-            round_code=body.round,
-            target_code=body.target,
-            category_code=body.category,
-            description=body.description,
-            severity=body.severity,
-            source=body.source,
-            evidence=body.evidence,
-        ),
-    )
+    result = actions.ingest_finding(uow, user=user, finding=_finding(body))
     out = IngestOut(case_id=result.case_id, created=result.created, state=result.state)
     return JSONResponse(out.model_dump(), status_code=201 if result.created else 200)
 
