@@ -6,8 +6,8 @@ lookup per host through the quarter's loopback DNS, connections kept alive per h
 
 * ``streams``: asyncio streams — open a connection to the address, write a GET, read the
   head and ``Content-Length`` bytes of body; nothing parsed beyond that;
-* ``client``: the HTTP client and pools the checks use (aiohttp, ``PerOriginPools``), each
-  body read to the end and dropped.
+* ``client``: the HTTP transport the checks use (``transport.Connections``: httptools on
+  asyncio protocols, kept-alive connections per origin), each body read and dropped.
 
 The limit is the variant with the lower client CPU per page (both are reported).
 """
@@ -21,9 +21,9 @@ from concurrent.futures import ProcessPoolExecutor
 from urllib.parse import urlsplit
 
 from bench.national.measure import timed
-from services.checks.fetch import POOLS_PER_REQUEST_SLOT
+from services.checks.fetch import IDLE_PER_REQUEST_SLOT
 from services.checks.resolve import Lookup, lookup, make_resolver
-from services.checks.transport import PerOriginPools
+from services.checks.transport import Connections
 
 
 def _figures(items: int, seconds: float, cpu: float, what: str) -> dict:
@@ -98,34 +98,27 @@ async def _streams(urls: list[str], settings, concurrency: int) -> int:
 
 async def _client(urls: list[str], settings, concurrency: int) -> int:
     limits = _Limits(settings, concurrency)
-    pools = PerOriginPools(
-        lookup=limits.lookup,
-        per_origin=settings.check_per_host_concurrency,
-        max_pools=concurrency * POOLS_PER_REQUEST_SLOT,
-    )
+    connections = Connections(lookup=limits.lookup, max_idle=concurrency * IDLE_PER_REQUEST_SLOT)
 
     async def get(url: str) -> int:
         parts = urlsplit(url)
-        origin = (parts.scheme, parts.hostname or "", parts.port)
-        async with limits.hosts[origin[1]], limits.overall:
-            pool, closing = pools.acquire(origin)
-            try:
-                for stale in closing:
-                    await stale.close()
-                async with pool.get(url) as response:
-                    return len(await response.read())
-            finally:
-                pools.release(origin)
+        host = parts.hostname or ""
+        async with limits.hosts[host], limits.overall:
+            response = await connections.get(("http", host, parts.port or 80), parts.path or "/")
+            return len(response.body)
 
     try:
         return sum(await asyncio.gather(*(get(url) for url in urls)))
     finally:
-        await pools.aclose()
+        connections.close()
 
 
 VARIANTS = {
     "streams": (_streams, "asyncio streams: GET, read head + Content-Length body, keep-alive"),
-    "client": (_client, "the checks' HTTP client (aiohttp, a pool per origin), body dropped"),
+    "client": (
+        _client,
+        "the checks' HTTP transport (httptools, kept-alive connections), body dropped",
+    ),
 }
 
 
@@ -164,9 +157,10 @@ def column_urls(q) -> list[str]:
 
 
 def checks_alone(q, urls: list[str]) -> dict:
-    """``run_checks`` on the same pages (freshness and blankness, as the inspection asks a
-    column page), nothing stored: the checks' own client CPU per page. In a process of its
-    own, so that the outcomes it holds (each with its evidence) leave no weight in this one."""
+    """``run_checks`` on the same pages as the inspection asks a column page (freshness; then
+    blankness where no dated entry was found), nothing stored: the checks' own client CPU per
+    page. In a process of its own, so that the outcomes it holds (each with its evidence)
+    leave no weight in this one."""
     spawn = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(1, mp_context=spawn) as pool:
         return pool.submit(_checks_alone, q.settings(), urls).result()
@@ -176,17 +170,26 @@ def _checks_alone(settings, urls: list[str]) -> dict:
     from services.checks import CheckRequest, run_checks
     from services.core.clock import Clock
 
-    requests = [
-        CheckRequest(check=check, target_code=f"p{i}", url=url, column_type="news")
-        for i, url in enumerate(urls)
-        for check in ("column_fresh", "column_blank")
-    ]
     clock = Clock(_inspection_day())
-    outcomes, seconds, cpu = timed(
-        asyncio.run, run_checks(requests, settings=settings, clock=clock)
+
+    async def inspect() -> list:
+        fresh = [
+            CheckRequest(check="column_fresh", target_code=f"p{i}", url=url, column_type="news")
+            for i, url in enumerate(urls)
+        ]
+        outcomes = await run_checks(fresh, settings=settings, clock=clock)
+        blank = [
+            CheckRequest(check="column_blank", target_code=r.target_code, url=r.url)
+            for r, o in zip(fresh, outcomes, strict=True)
+            if o.outcome == "present" and o.details.get("dated_entries") == 0
+        ]
+        return outcomes + await run_checks(blank, settings=settings, clock=clock)
+
+    outcomes, seconds, cpu = timed(asyncio.run, inspect())
+    figures = _figures(
+        len(urls), seconds, cpu, "run_checks: column_fresh, then column_blank where undated"
     )
-    figures = _figures(len(urls), seconds, cpu, "run_checks: column_fresh + column_blank")
-    figures["outcomes"] = dict(Counter(o.outcome for o in outcomes))
+    figures["outcomes"] = dict(Counter(f"{o.check}:{o.outcome}" for o in outcomes))
     return figures
 
 

@@ -6,24 +6,29 @@ import asyncio
 import hashlib
 import time
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
-from urllib.parse import urlsplit
-
-import aiohttp
-import yarl
+from urllib.parse import quote, urljoin, urlsplit
 
 from services.checks.charset import decode_page
 from services.checks.pages import PageReading, read_page
 from services.checks.resolve import Lookup, lookup, make_resolver
-from services.checks.transport import MAX_REDIRECTS, NoAddress, PerOriginPools
+from services.checks.transport import (
+    CannotConnect,
+    Connections,
+    NoAddress,
+    Origin,
+    ProtocolError,
+    Response,
+)
 
 KEPT_HEADERS = frozenset(
     {"content-type", "content-length", "server", "last-modified", "date", "location"}
 )
-MAX_BODY = 5 * 1024 * 1024
-#: Origins whose connections are kept open, per overall request slot (bounds open sockets).
-POOLS_PER_REQUEST_SLOT = 5
+MAX_REDIRECTS = 5
+REDIRECTS = frozenset({301, 302, 303, 307, 308})
+#: Idle connections kept open, per overall request slot (bounds open sockets).
+IDLE_PER_REQUEST_SLOT = 5
 
 
 class FetchFailed(Exception):
@@ -81,7 +86,7 @@ class Page:
 
 
 class Fetcher:
-    """Shared by all checks of a run: connection pools, DNS cache and concurrency limits."""
+    """Shared by all checks of a run: connections, DNS cache and concurrency limits."""
 
     def __init__(self, settings: Any):
         self.settings = settings
@@ -97,10 +102,13 @@ class Fetcher:
         self._hosts: defaultdict[str, asyncio.Semaphore] = defaultdict(
             lambda: asyncio.Semaphore(per_host)
         )
-        self._pools = PerOriginPools(
+        #: What each address answered in this run (status, headers; no body), settled when
+        #: its first visit ends: a link probe of an address already visited (or being
+        #: visited) by a check takes that answer instead of a request of its own.
+        self._answers: dict[str, asyncio.Future[Page | FetchFailed]] = {}
+        self.connections = Connections(
             lookup=self.lookup,
-            per_origin=per_host,
-            max_pools=settings.check_max_concurrency * POOLS_PER_REQUEST_SLOT,
+            max_idle=settings.check_max_concurrency * IDLE_PER_REQUEST_SLOT,
             headers={"User-Agent": settings.check_user_agent},
         )
 
@@ -108,7 +116,7 @@ class Fetcher:
         return self
 
     async def __aexit__(self, *exc_info) -> None:
-        await self._pools.aclose()
+        self.connections.close()
 
     async def lookup(self, host: str) -> Lookup:
         """Resolve a host once per run (concurrent callers share the answer)."""
@@ -118,64 +126,100 @@ class Fetcher:
         return await asyncio.shield(self._lookups[key])
 
     async def get(self, url: str, *, read_body: bool = True, timeout: float | None = None) -> Page:
-        """Visit ``url`` within the limits; raise FetchFailed when no HTTP answer came."""
-        seconds = timeout or self.timeout
+        """Visit ``url`` within the limits; raise FetchFailed when no HTTP answer came.
+
+        Without ``read_body`` (a link probe) an address visited earlier in the run is not
+        visited again: its answer then is the answer (the body is not kept)."""
+        known = self._answers.get(url)
+        if not read_body and known is not None:
+            answered = await asyncio.shield(known)
+            if isinstance(answered, FetchFailed):
+                raise answered
+            return answered
+        mine = None
+        if known is None:
+            mine = self._answers[url] = asyncio.get_running_loop().create_future()
         try:
-            parts = urlsplit(url)
-            host, scheme, port = (parts.hostname or "").lower(), parts.scheme.lower(), parts.port
-            target = yarl.URL(url)
-        except ValueError as exc:
-            raise FetchFailed("protocol", f"InvalidURL: {exc}") from None
-        if scheme not in ("http", "https") or not host:
-            raise FetchFailed("protocol", f"UnsupportedProtocol: {url}")
-        origin = (scheme, host, port)
-        async with self._hosts[host], self._overall:
+            page = await self._get(url, read_body, timeout)
+        except FetchFailed as exc:
+            if mine is not None:
+                mine.set_result(exc)
+            raise
+        except BaseException:  # cancelled: a later visit of the address goes itself
+            if mine is not None:
+                del self._answers[url]
+                mine.cancel()
+            raise
+        if mine is not None:
+            mine.set_result(replace(page, body=b"", text="") if page.body else page)
+        return page
+
+    async def _get(self, url: str, read_body: bool, timeout: float | None) -> Page:
+        seconds = timeout or self.timeout
+        first = _origin_and_target(url)
+        async with self._hosts[first[0][1]], self._overall:
             started = time.perf_counter()
-            pool, closing = self._pools.acquire(origin)
             try:
-                for stale in closing:
-                    await stale.close()
                 async with asyncio.timeout(seconds):
-                    return await self._visit(pool, url, target, read_body, started)
+                    return await self._visit(url, first, read_body, started)
             except TimeoutError:
                 raise FetchFailed("timeout", f"{seconds:g} 秒内未打开") from None
-            except aiohttp.TooManyRedirects:
-                raise FetchFailed("protocol", "重定向次数过多") from None
-            except aiohttp.ClientConnectorError as exc:
-                if isinstance(exc.os_error, NoAddress):
-                    raise FetchFailed("dns", str(exc.os_error)) from None
-                raise FetchFailed("connect", str(exc.os_error) or "无法连接") from None
-            except (aiohttp.ClientError, ValueError) as exc:
+            except NoAddress as exc:
+                raise FetchFailed("dns", str(exc)) from None
+            except CannotConnect as exc:
+                raise FetchFailed("connect", str(exc) or "无法连接") from None
+            except (ProtocolError, OSError) as exc:
                 raise FetchFailed("protocol", f"{type(exc).__name__}: {exc}") from None
-            finally:
-                self._pools.release(origin)
 
     async def _visit(
-        self, pool, url: str, target: yarl.URL, read_body: bool, started: float
+        self, url: str, first: tuple[Origin, str], read_body: bool, started: float
     ) -> Page:
-        async with pool.get(target, max_redirects=MAX_REDIRECTS) as response:
-            body = b""
-            if read_body:
-                chunks: list[bytes] = []
-                size = 0
-                async for chunk in response.content.iter_any():
-                    chunks.append(chunk)
-                    size += len(chunk)
-                    if size >= MAX_BODY:
-                        break
-                body = b"".join(chunks)
-            content_type = response.headers.get("Content-Type")
-            text, charset = decode_page(body, content_type) if body else ("", "")
-            return Page(
-                url=url,
-                final_url=str(response.url),
-                status=response.status,
-                headers={
-                    k.lower(): v for k, v in response.headers.items() if k.lower() in KEPT_HEADERS
-                },
-                redirects=[r.headers.get("Location", "") for r in response.history],
-                body=body,
-                text=text,
-                charset=charset,
-                seconds=time.perf_counter() - started,
-            )
+        """GET ``url`` (``first``: its origin and target), following redirects (at most
+        ``MAX_REDIRECTS``)."""
+        redirects: list[str] = []
+        current, (origin, target) = url, first
+        while True:
+            response = await self.connections.get(origin, target, read_body=read_body)
+            location = response.headers.get("location")
+            if response.status not in REDIRECTS or not location:
+                return _page(url, current, response, redirects, started)
+            if len(redirects) == MAX_REDIRECTS:
+                raise FetchFailed("protocol", "重定向次数过多")
+            redirects.append(location)
+            current = urljoin(current, location)
+            origin, target = _origin_and_target(current)
+
+
+def _origin_and_target(url: str) -> tuple[Origin, str]:
+    """(scheme, host, port) and the request target of an http(s) URL; FetchFailed if none."""
+    try:
+        parts = urlsplit(url)
+        host, scheme, port = (parts.hostname or "").lower(), parts.scheme.lower(), parts.port
+    except ValueError as exc:
+        raise FetchFailed("protocol", f"InvalidURL: {exc}") from None
+    if scheme not in ("http", "https") or not host:
+        raise FetchFailed("protocol", f"UnsupportedProtocol: {url}")
+    target = parts.path or "/"
+    if parts.query:
+        target += "?" + parts.query
+    if not target.isascii() or " " in target:
+        target = quote(target, safe="/?&=%:@!$'()*+,;~-._")
+    default = 443 if scheme == "https" else 80
+    return (scheme, host if ":" not in host else f"[{host}]", port or default), target
+
+
+def _page(url: str, final: str, response: Response, redirects: list[str], started: float) -> Page:
+    body = response.body
+    content_type = response.headers.get("content-type")
+    text, charset = decode_page(body, content_type) if body else ("", "")
+    return Page(
+        url=url,
+        final_url=final,
+        status=response.status,
+        headers={k: v for k, v in response.headers.items() if k in KEPT_HEADERS},
+        redirects=redirects,
+        body=body,
+        text=text,
+        charset=charset,
+        seconds=time.perf_counter() - started,
+    )
