@@ -25,6 +25,8 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import lru_cache
 
+import httptools
+
 from bench.national.plan import GONE_LINKS, HOST_SUFFIX, INSPECTION_DAY, Plan
 
 LATENCY = 0.05
@@ -107,9 +109,76 @@ class Pages:
         return 200, "<html><body><h1>文章</h1><p>正文</p></body></html>"
 
 
+class _Site(asyncio.Protocol):
+    """One connection of the sites' server: each request answered after ``LATENCY``.
+
+    An asyncio protocol writing whole canned answers (head and body encoded once per page):
+    the sites stand in for machines elsewhere, so what they cost this machine's cores is
+    kept as small as serving can be."""
+
+    def __init__(self, server: _Sites):
+        self.server = server
+        self.parser = httptools.HttpRequestParser(self)
+        self.transport: asyncio.Transport | None = None
+        self.url = b""
+        self.host = b""
+
+    def connection_made(self, transport) -> None:
+        self.transport = transport
+        self.server.connections += 1
+
+    def data_received(self, data: bytes) -> None:
+        try:
+            self.parser.feed_data(data)
+        except httptools.HttpParserError:
+            self.transport.close()
+
+    def on_url(self, url: bytes) -> None:
+        self.url += url
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        if name.lower() == b"host":
+            self.host = value
+
+    def on_message_complete(self) -> None:
+        host = self.host.decode("latin-1").split(":")[0].lower()
+        answer = self.server.answer(host, self.url.decode("latin-1"))
+        self.url = self.host = b""
+        self.server.in_flight += 1
+        self.server.peak_in_flight = max(self.server.peak_in_flight, self.server.in_flight)
+        asyncio.get_running_loop().call_later(LATENCY, self._send, answer)
+
+    def _send(self, answer: bytes) -> None:
+        self.server.in_flight -= 1
+        if not self.transport.is_closing():
+            self.transport.write(answer)
+
+
+class _Sites:
+    """Every site's pages, one port: what each (host, path) answers, as HTTP bytes."""
+
+    def __init__(self, pages: Pages):
+        self.pages = pages
+        self.connections = 0
+        self.in_flight = 0
+        self.peak_in_flight = 0
+
+    @lru_cache(maxsize=1024)  # noqa: B019  # one server per process, pages few and small
+    def encoded(self, status: int, body: str) -> bytes:
+        data = body.encode()
+        reason = {200: "OK", 404: "Not Found", 500: "Internal Server Error"}[status]
+        return (
+            f"HTTP/1.1 {status} {reason}\r\nContent-Type: text/html; charset=utf-8\r\n"
+            f"Content-Length: {len(data)}\r\nServer: national-fixtures\r\n\r\n"
+        ).encode() + data
+
+    def answer(self, host: str, path: str) -> bytes:
+        return self.encoded(*self.pages.answer(host, path))
+
+
 def _serve(plan_args: tuple, conn) -> None:
     """The child process: DNS and HTTP until told to stop; phase changes through ``conn``."""
-    from tests.support.servers import FixtureDns, FixtureWeb, Reply
+    from tests.support.servers import FixtureDns
 
     scale, seed = plan_args
     pages = Pages(Plan(scale, seed=seed))
@@ -120,35 +189,25 @@ def _serve(plan_args: tuple, conn) -> None:
 
     dns = Dns()
     dns.start()
-
-    @lru_cache(maxsize=1024)
-    def encoded(status: int, body: str) -> Reply:
-        return Reply(body.encode(), status=status, delay=LATENCY)
-
-    def reply(host: str, path: str) -> Reply:
-        return encoded(*pages.answer(host.split(":")[0].lower(), path))
-
-    web = FixtureWeb()
-    web.default = reply  # type: ignore[assignment]  # a callable default: every host and path
+    sites = _Sites(pages)
 
     async def main() -> None:
         loop = asyncio.get_running_loop()
-        server = asyncio.ensure_future(
-            web.serve_forever(on_port=lambda port: conn.send((port, dns.port)))
-        )
+        server = await loop.create_server(lambda: _Site(sites), "127.0.0.1", 0, backlog=4096)
+        conn.send((server.sockets[0].getsockname()[1], dns.port))
         while True:
             message = await loop.run_in_executor(None, conn.recv)
             if message[0] == "phase":
                 pages.day, pages.recheck = message[1], message[2]
-                web.requests.clear()
+                sites.encoded.cache_clear()
                 conn.send("ok")
             elif message[0] == "stats":
                 usage = resource.getrusage(resource.RUSAGE_SELF)
-                conn.send({"connections": web.connections, "peak_in_flight": web.peak_total,
+                conn.send({"connections": sites.connections, "peak_in_flight": sites.peak_in_flight,
                            "cpu_seconds": round(usage.ru_utime + usage.ru_stime, 2)})  # fmt: skip
             else:
                 break
-        server.cancel()
+        server.close()
 
     asyncio.run(main())
     dns.stop()
