@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from services.access.users import UserView
 from services.cases import transitions
+from services.cases.finding_refs import Known
 from services.core.errors import Forbidden, NotFound, ValidationFailed
 from services.core.plaintext import invisible
 from services.core.uow import UnitOfWork
@@ -215,10 +216,11 @@ def ingest_findings(
         )
     done: list[Ingested] = []
     errors: list[str] = []
+    known = Known.load(uow, findings)
     for number, finding in enumerate(findings, start=1):
         try:
             case, created = transitions.open_case(
-                uow, finding, actor=user.display_name, actor_kind="user"
+                uow, finding, actor=user.display_name, actor_kind="user", known=known
             )
         except (ValidationFailed, NotFound, Forbidden) as exc:
             problems = exc.errors if isinstance(exc, ValidationFailed) else [str(exc)]

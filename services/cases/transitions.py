@@ -10,14 +10,14 @@ from typing import Any
 from sqlalchemy import select
 
 from services.cases import effects
+from services.cases.finding_refs import Known, resolved
 from services.cases.orm_sink import OrmSink
 from services.cases.repeat_chain import open_before
 from services.core.errors import ConcurrencyConflict, NotFound, ValidationFailed
 from services.core.uow import UnitOfWork
 from services.db import counts, event_chain
-from services.db.models import Case, CaseEvent, CaseNotice, Category, Round, Target
+from services.db.models import Case, CaseEvent, CaseNotice
 from services.mail import case_mail
-from services.registry import catalogue
 from states import (
     NOTICE_COUNTS,
     NOTICE_LEVELS,
@@ -67,53 +67,23 @@ def get_case(uow: UnitOfWork, case_id: int) -> Case:
     return case
 
 
-def _outside(round_: Round, target: Target) -> str | None:
-    """Why a round's issuer may not name this target (outside its unit subtree), or None."""
-    issuer = round_.issuer
-    if issuer is None or target.unit.path.startswith(issuer.unit.path):
-        return None
-    return (
-        f"监测对象 {target.code}（{target.unit.name}）不在发文机关{issuer.name}的管辖范围内，"
-        f"不能列入其检查轮次 {round_.code}"
-    )
-
-
-def _resolved(uow: UnitOfWork, finding: Finding) -> tuple[Round, Target, Category, str]:
-    """The finding's round, target, category and severity; every problem refused at once."""
-    round_ = uow.session.scalar(select(Round).where(Round.code == finding.round_code))
-    target = uow.session.scalar(select(Target).where(Target.code == finding.target_code))
-    errors = []
-    if round_ is None:
-        errors.append(f"检查轮次 {finding.round_code} 不存在")
-    if target is None:
-        errors.append(f"监测对象 {finding.target_code} 不存在")
-    category: Category | None = None
-    try:
-        category = catalogue.resolve(uow, finding.category_code)
-    except ValidationFailed as exc:
-        errors += exc.errors
-    severity = finding.severity or (category.severity if category else None)
-    if severity not in ("veto", "deduction") and (category or finding.severity):
-        errors.append(f"严重程度 {severity} 无效（应为 veto 或 deduction）")
-    if round_ is not None and target is not None and (outside := _outside(round_, target)):
-        errors.append(outside)
-    if errors:
-        raise ValidationFailed(errors)
-    return round_, target, category, severity
-
-
 def open_case(
-    uow: UnitOfWork, finding: Finding, *, actor: str, actor_kind: str = "user"
+    uow: UnitOfWork,
+    finding: Finding,
+    *,
+    actor: str,
+    actor_kind: str = "user",
+    known: Known | None = None,
 ) -> tuple[Case, bool]:
     """Open a case for a finding, or update the existing one (same round, target, category).
 
     The category is named by its code or its Chinese name; an unknown one is refused with the
-    catalogue listed."""
+    catalogue listed. A batch passes what its findings name, loaded at once (``Known.load``)."""
     session = uow.session
-    round_, target, category, severity = _resolved(uow, finding)
+    known = known or Known()
+    round_, target, category, severity = resolved(uow, finding, known)
 
-    same = (Case.round_id == round_.id, Case.target_id == target.id)
-    existing = session.scalar(select(Case).where(*same, Case.category_code == category.code))
+    existing = known.case(uow, (round_.id, target.id, category.code))
     now = uow.clock.now()
     if existing is not None:
         existing.description = finding.description or existing.description
@@ -152,6 +122,7 @@ def open_case(
     )
     session.add(case)
     uow.flush()
+    known.opened(case)
     counts.apply(session, {_count_key(case): 1})
     _add_event(
         uow,

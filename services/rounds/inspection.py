@@ -37,6 +37,7 @@ from typing import Any
 from sqlalchemy import select
 
 from services.cases import transitions
+from services.cases.finding_refs import Known
 from services.checks import CheckOutcome, CheckRequest, run_checks, save_outcomes
 from services.checks.store import request_for
 from services.core.errors import ValidationFailed
@@ -313,8 +314,8 @@ def _unknown(tally: Tally, asked: _Asked, why: str) -> None:
 
 def _file(uow: UnitOfWork, findings: list[Pair], tally: Tally, *, actor: str) -> None:
     """Open (or update) a case per finding through the findings' path; keep the outcomes."""
-    for asked, outcome in findings:
-        finding = transitions.Finding(
+    filed = [
+        transitions.Finding(
             round_code=asked.round_code,
             target_code=asked.target.code,
             category_code=asked.request.category_code,
@@ -322,7 +323,13 @@ def _file(uow: UnitOfWork, findings: list[Pair], tally: Tally, *, actor: str) ->
             source=SOURCE,
             evidence={"check": outcome.check, **outcome.details},
         )
-        case, created = transitions.open_case(uow, finding, actor=actor, actor_kind="system")
+        for asked, outcome in findings
+    ]
+    known = Known.load(uow, filed)
+    for finding, (_, outcome) in zip(filed, findings, strict=True):
+        case, created = transitions.open_case(
+            uow, finding, actor=actor, actor_kind="system", known=known
+        )
         tally.filed[finding.category_code] += 1
         if created:
             tally.created += 1
