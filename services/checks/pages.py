@@ -8,8 +8,9 @@ a column check's CPU time).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
+from functools import cached_property
 from html import unescape
 
 #: 2021-06-30, 2021/6/30, 2021.06.30, 2021年6月30日 (the separators of Chinese column lists).
@@ -70,6 +71,19 @@ class Link:
     section: str  # the nearest heading or landmark before it
 
 
+class _Block:
+    """A closed block element: its text in order (strings, and its child blocks where they
+    sit), whether an ``<a href>`` tag opened in it; read into an item only when asked."""
+
+    __slots__ = ("parts", "linked", "text", "done")
+
+    def __init__(self) -> None:
+        self.parts: list[str | _Block] = []
+        self.linked = False
+        self.text = ""
+        self.done = False  # it, or a block inside it, became an item
+
+
 @dataclass(frozen=True)
 class PageReading:
     """What a page holds: title, list entries (with dates) and links."""
@@ -77,12 +91,34 @@ class PageReading:
     title: str
     entries: list[Entry]
     links: list[Link]
-    items: list[Entry]  # innermost blocks holding a link and a date
+    #: The page's blocks in closing order (children before parents), for ``items``.
+    blocks: list[_Block] = field(default_factory=list, repr=False, compare=False)
+    links_read: bool = field(default=True, repr=False, compare=False)
 
     @property
     def dated_entries(self) -> list[Entry]:
         """Dated list items and table rows; failing those, dated blocks with a link."""
         return [e for e in self.entries if e.dated is not None] or self.items
+
+    @cached_property
+    def items(self) -> list[Entry]:
+        """The innermost blocks holding a link and a date (lists built of blocks:
+        ``<div class="item"><a>…</a><span>2021-07-01</span></div>``). Read only when asked:
+        a page whose rows carry dates never needs them."""
+        items = []
+        for block in self.blocks:  # every child block is read before its parent
+            raw = " ".join(p if isinstance(p, str) else p.text for p in block.parts)
+            children = [p for p in block.parts if not isinstance(p, str)]
+            linked = block.linked or any(c.linked for c in children)
+            if not self.links_read:  # <a> was not tokenized: look for it in the raw text
+                linked = linked or A_HREF.search(raw) is not None
+            text = _clean_raw(raw)
+            done = any(c.done for c in children)
+            if not done and linked and not CALENDAR.search(text) and (dates := find_dates(text)):
+                items.append(Entry(text=text[:200], dated=max(dates)))
+                done = True
+            block.text, block.linked, block.done = text, linked, done
+        return items
 
 
 def _clean(parts: list[str]) -> str:
@@ -113,9 +149,8 @@ class _Reader:
         self.heading: list[str] | None = None
         self.section = ""
         self.in_title = False
-        self.items: list[Entry] = []
-        self.blocks: list[list[str]] = []
-        self.block_flags: list[list[bool]] = []  # [holds a link, a descendant became an item]
+        self.blocks: list[_Block] = []  # open blocks, innermost last
+        self.closed_blocks: list[_Block] = []
 
     def listening(self) -> bool:
         """Does any open element collect text?"""
@@ -127,7 +162,7 @@ class _Reader:
         if self.rows:
             self.rows[-1].append(data)
         if self.blocks:
-            self.blocks[-1].append(data)
+            self.blocks[-1].parts.append(data)
         if self.link:
             self.link[2].append(data)
         if self.heading is not None:
@@ -148,14 +183,13 @@ class _Reader:
         elif tag in LISTS:
             self.depth += 1
         elif tag in BLOCKS:
-            self.blocks.append([])
-            self.block_flags.append([False, False])
+            self.blocks.append(_Block())
         elif tag == "a":
             match = HREF.search(attrs)
             href = unescape(next(g for g in match.groups() if g is not None)) if match else ""
             self.link = (href, line, []) if href and self.want_links else None
             if href and self.blocks:
-                self.block_flags[-1][0] = True
+                self.blocks[-1].linked = True
         elif tag in HEADINGS:
             self.heading = []
         elif tag == "title":
@@ -174,18 +208,10 @@ class _Reader:
             self.entries.append(Entry(text=text[:200], dated=max(dates) if dates else None))
 
     def close_block(self) -> None:
-        raw = " ".join(self.blocks.pop())
-        linked, done = self.block_flags.pop()
-        if not self.want_links:  # <a> was not tokenized: look for it in the raw text
-            linked = linked or A_HREF.search(raw) is not None
-        text = _clean_raw(raw)
-        if not done and linked and not CALENDAR.search(text) and (dates := find_dates(text)):
-            self.items.append(Entry(text=text[:200], dated=max(dates)))
-            done = True
+        block = self.blocks.pop()
+        self.closed_blocks.append(block)
         if self.blocks:  # the parent holds this block's text, links and items too
-            self.blocks[-1].append(text)
-            flags = self.block_flags[-1]
-            flags[0], flags[1] = flags[0] or linked, flags[1] or done
+            self.blocks[-1].parts.append(block)
 
     def end(self, tag: str) -> None:
         if tag in ROWS and self.rows:
@@ -244,5 +270,9 @@ def read_page(html: str, *, links: bool = True) -> PageReading:
     while reader.blocks:
         reader.close_block()
     return PageReading(
-        title=_clean(reader.title), entries=reader.entries, links=reader.links, items=reader.items
+        title=_clean(reader.title),
+        entries=reader.entries,
+        links=reader.links,
+        blocks=reader.closed_blocks,
+        links_read=links,
     )
