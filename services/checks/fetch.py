@@ -105,7 +105,7 @@ class Fetcher:
         #: What each address answered in this run (status, headers; no body), settled when
         #: its first visit ends: a link probe of an address already visited (or being
         #: visited) by a check takes that answer instead of a request of its own.
-        self._answers: dict[str, asyncio.Future[Page | FetchFailed]] = {}
+        self._answers: dict[str, asyncio.Future[Page | FetchFailed | None]] = {}
         self.connections = Connections(
             lookup=self.lookup,
             max_idle=settings.check_max_concurrency * IDLE_PER_REQUEST_SLOT,
@@ -134,8 +134,10 @@ class Fetcher:
         if not read_body and known is not None:
             answered = await asyncio.shield(known)
             if isinstance(answered, FetchFailed):
-                raise answered
-            return answered
+                raise FetchFailed(answered.kind, str(answered))
+            if answered is not None:
+                return answered
+            known = self._answers.get(url)  # that visit was interrupted: visit it here
         mine = None
         if known is None:
             mine = self._answers[url] = asyncio.get_running_loop().create_future()
@@ -145,10 +147,10 @@ class Fetcher:
             if mine is not None:
                 mine.set_result(exc)
             raise
-        except BaseException:  # cancelled: a later visit of the address goes itself
+        except BaseException:  # cancelled: whoever waits for this visit goes itself
             if mine is not None:
                 del self._answers[url]
-                mine.cancel()
+                mine.set_result(None)
             raise
         if mine is not None:
             mine.set_result(replace(page, body=b"", text="") if page.body else page)

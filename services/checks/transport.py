@@ -50,9 +50,21 @@ class ProtocolError(Exception):
     """The server's answer was not HTTP, or the connection ended in the middle of it."""
 
 
+#: The answer's headers a visit reads or keeps as evidence (cookies, caching and the like
+#: are not decoded at all).
+READ_HEADERS = {
+    name.encode(): name
+    for name in (
+        "content-type", "content-length", "content-encoding", "transfer-encoding", "location",
+        "server", "last-modified", "date",
+    )
+}  # fmt: skip
+
+
 @dataclass(frozen=True)
 class Response:
-    """One HTTP answer: status, headers (names lower-case, last one wins), body."""
+    """One HTTP answer: status, the headers of ``READ_HEADERS`` (names lower-case, the last
+    one wins), body."""
 
     status: int
     headers: dict[str, str]
@@ -116,7 +128,9 @@ class _Connection(asyncio.Protocol):
 
     # -- httptools callbacks --------------------------------------------------------------
     def on_header(self, name: bytes, value: bytes) -> None:
-        self._headers[_decoded(name).lower()] = _decoded(value)
+        name = name.lower()
+        if name in READ_HEADERS:
+            self._headers[READ_HEADERS[name]] = _decoded(value)
 
     def on_headers_complete(self) -> None:
         self._head_done = True

@@ -89,6 +89,9 @@ class RawServer:
                 path = head.split(b" ")[1].decode()
                 self.requests.append(path)
                 answer, close = ANSWERS.get(path, (_head(404, "Content-Length: 0"), False))
+                if path == "/slow":
+                    await asyncio.sleep(0.3)
+                    answer = ANSWERS["/plain"][0]
                 writer.write(answer)
                 await writer.drain()
                 if close or self.close_idle:
@@ -158,3 +161,14 @@ async def test_a_link_probe_of_a_page_visited_in_the_run_sends_no_second_request
     assert (page.status, probe.status, missing.status, again.status) == (200, 200, 404, 404)
     assert reread.body == page.body  # a check that reads the page still visits it
     assert server.requests == ["/plain", "/nowhere", "/plain"]
+
+
+async def test_a_link_probe_waiting_for_a_visit_that_is_interrupted_visits_itself(server):
+    async with Fetcher(check_settings(53)) as fetcher:
+        visit = asyncio.ensure_future(fetcher.get(server.url("/slow")))
+        await asyncio.sleep(0.05)
+        probe = asyncio.ensure_future(fetcher.get(server.url("/slow"), read_body=False))
+        await asyncio.sleep(0.05)
+        visit.cancel()
+        assert (await probe).status == 200
+    assert server.requests == ["/slow", "/slow"]
