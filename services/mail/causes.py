@@ -16,6 +16,7 @@ robot (``services.mail.robots.with_robots``) gets no email row: its robots carry
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
@@ -35,6 +36,8 @@ from services.registry.units import EMAIL_FIELDS
 from states import SUBMITTABLE_STATES
 
 REMINDER_KINDS = ("before", "due", "after")
+#: Keys or units per IN list when a round's notices are queued together.
+CHUNK = 1000
 NO_PARENT = "没有上级单位，无法确定督办邮件的收件人"
 #: The columns ``outbox_row`` fills (the rest keep their defaults).
 OUTBOX_COLUMNS = (
@@ -56,6 +59,16 @@ OUTBOX_COLUMNS = (
 )
 
 
+@dataclass(frozen=True)
+class RoundNotice:
+    """A unit's round notice to queue: the cases the publication notifies (the email's portal
+    link is for them) and {case id: day (ISO)} of its cases of the round notified before."""
+
+    unit_id: int
+    case_ids: list[int]
+    earlier: dict[int, str] = field(default_factory=dict)
+
+
 def queue_round_notice(
     uow: UnitOfWork,
     *,
@@ -71,27 +84,57 @@ def queue_round_notice(
     before, on their own: listed apart with that day, not notified again, no link of their
     own; an email listing only those carries no link at all.
     """
+    notice = RoundNotice(unit_id, case_ids, earlier or {})
+    return queue_round_notices(uow, round_id=round_id, notices=[notice]).get(unit_id)
+
+
+def queue_round_notices(
+    uow: UnitOfWork, *, round_id: int, notices: list[RoundNotice]
+) -> dict[int, OutboxMessage]:
+    """Each unit's notice of a round (as ``queue_round_notice``), read and written for all of
+    them at once: a round notifies dozens of units, a quarter's publication thousands. The
+    row queued for each unit that had none (the email, or its first robot's row), by unit."""
     round_ = _get(uow, Round, round_id, "检查轮次")
-    unit = _get(uow, Unit, unit_id, "单位")
-    key = f"round-notice:{round_.code}:{unit.code}"
-    if _exists(uow, key) or _told_by_robots(uow, key, unit):
-        return None
-    earlier = {i: day for i, day in (earlier or {}).items() if i not in set(case_ids)}
-    listed = _cases(uow, [*case_ids, *earlier], unit_id=unit.id)
-    context = {
-        "unit_name": unit.name,
-        # The round's issuing office signs its notice (none: the installation's sender name).
-        "office": round_.issuer.name if round_.issuer else uow.settings.mail_from_name,
-        "round": {"code": round_.code, "title": round_.title, "doc_number": round_.doc_number},
-        "cases": [c.summary() for c in listed if c.id not in earlier],
-        "earlier": [
-            c.summary() | {"notified_on": earlier[c.id]} for c in listed if c.id in earlier
-        ],
-        **(_portal(uow, unit, round_id=round_.id) if case_ids else {}),
+    units = _units(uow, [n.unit_id for n in notices])
+    keys = {n.unit_id: f"round-notice:{round_.code}:{units[n.unit_id].code}" for n in notices}
+    queued = set()
+    for chunk in _chunks(list(keys.values())):
+        found = select(OutboxMessage.key).where(OutboxMessage.key.in_(chunk))
+        queued.update(uow.session.scalars(found))
+    todo = [
+        n
+        for n in notices
+        if keys[n.unit_id] not in queued
+        and not _told_by_robots(uow, keys[n.unit_id], units[n.unit_id])
+    ]
+    earlier = {
+        n.unit_id: {i: day for i, day in n.earlier.items() if i not in set(n.case_ids)}
+        for n in todo
     }
-    return _queue(
-        uow, key=key, template="round_notice", context=context, to=unit, round_id=round_.id
-    )
+    views = case_views(uow, [i for n in todo for i in (*n.case_ids, *earlier[n.unit_id])])
+    linked = [n.unit_id for n in todo if n.case_ids]
+    portals = dict(zip(linked, portal_contexts(uow, [(u, round_.id) for u in linked]), strict=True))
+    # The round's issuing office signs its notice (none: the installation's sender name).
+    office = round_.issuer.name if round_.issuer else uow.settings.mail_from_name
+    rows = []
+    for notice in todo:
+        unit, before = units[notice.unit_id], earlier[notice.unit_id]
+        listed = _listed(views, [*notice.case_ids, *before], unit_id=unit.id)
+        context = {
+            "unit_name": unit.name,
+            "office": office,
+            "round": {"code": round_.code, "title": round_.title, "doc_number": round_.doc_number},
+            "cases": [c.summary() for c in listed if c.id not in before],
+            "earlier": [
+                c.summary() | {"notified_on": before[c.id]} for c in listed if c.id in before
+            ],
+            **portals.get(unit.id, {}),
+        }
+        rows.append(
+            _row(uow, key=keys[unit.id], template="round_notice", context=context, to=unit,
+                 round_id=round_.id)
+        )  # fmt: skip
+    return _write(uow, rows)
 
 
 def queue_reminder_digest(
@@ -211,8 +254,21 @@ def _queue(
 ) -> OutboxMessage | None:
     """Add a unit's row (and its robots' rows), its key checked by the caller; a concurrent
     run's stops at the key."""
+    row = _row(uow, key=key, template=template, context=context, to=to, round_id=round_id)
+    return _write(uow, [row]).get(to.id)
+
+
+def _row(
+    uow: UnitOfWork,
+    *,
+    key: str,
+    template: str,
+    context: dict[str, Any],
+    to: Unit,
+    round_id: int | None,
+) -> dict[str, Any]:
     addresses_, problem = recipients_of(to)
-    values = outbox_row(
+    return outbox_row(
         key=key,
         template=template,
         context=context,
@@ -224,15 +280,37 @@ def _queue(
         round_id=round_id,
         now=uow.clock.now(),
     )
-    rows = [OutboxMessage(**row) for row in with_robots(uow, [values], unaddressed=unaddressed)]
-    if not rows:
-        return None  # the unit's robots were told by an earlier run
+
+
+def _write(uow: UnitOfWork, emails: list[dict[str, Any]]) -> dict[int, OutboxMessage]:
+    """Write unit emails and their robots' rows (``with_robots``), all in one savepoint; when
+    a concurrent run of the same cause wrote some meanwhile (the key's unique constraint),
+    unit by unit, skipping those. The first row written for each unit (the email, or a unit
+    without an address its first robot's), by unit."""
+    rows = with_robots(uow, emails, unaddressed=unaddressed)
+    by_unit: dict[int, list[OutboxMessage]] = {}
+    for row in rows:
+        by_unit.setdefault(row["unit_id"], []).append(OutboxMessage(**row))
     try:
         with uow.session.begin_nested():
-            uow.session.add_all(rows)
+            uow.session.add_all([m for messages in by_unit.values() for m in messages])
     except IntegrityError:
-        return None  # written meanwhile by a concurrent run of the same cause
-    return rows[0]  # the email, or (a unit without an address) its first robot's row
+        if len(by_unit) == 1:
+            return {}  # written meanwhile by a concurrent run of the same cause
+        written = {}
+        for unit_id, messages in by_unit.items():
+            try:
+                with uow.session.begin_nested():
+                    uow.session.add_all([OutboxMessage(**_values(m)) for m in messages])
+            except IntegrityError:
+                continue
+            written[unit_id] = messages[0]
+        return written
+    return {unit_id: messages[0] for unit_id, messages in by_unit.items()}
+
+
+def _values(message: OutboxMessage) -> dict[str, Any]:
+    return {column: getattr(message, column) for column in OUTBOX_COLUMNS}
 
 
 def _exists(uow: UnitOfWork, key: str) -> bool:
@@ -258,13 +336,34 @@ def _get(uow: UnitOfWork, model: type, id_: int, label: str):
 
 def _cases(uow: UnitOfWork, case_ids: list[int], *, unit_id: int) -> list[CaseMailView]:
     """The unit's cases in the order its emails list them; refused if any is not its own."""
+    return _listed(case_views(uow, case_ids), case_ids, unit_id=unit_id)
+
+
+def _listed(
+    found: dict[int, CaseMailView], case_ids: list[int], *, unit_id: int
+) -> list[CaseMailView]:
+    """``case_ids`` of ``found`` in listing order; refused if any is missing or not the unit's."""
     ids = list(dict.fromkeys(case_ids))
-    found = case_views(uow, ids)
     errors = [f"案件 {i} 不存在" for i in ids if i not in found]
-    errors += [f"案件 {c.id} 不属于该单位" for c in found.values() if c.unit_id != unit_id]
+    errors += [f"案件 {i} 不属于该单位" for i in ids if i in found and found[i].unit_id != unit_id]
     if errors:
         raise ValidationFailed(errors)
-    return sorted(found.values(), key=CaseMailView.listing_order)
+    return sorted((found[i] for i in ids), key=CaseMailView.listing_order)
+
+
+def _units(uow: UnitOfWork, unit_ids: list[int]) -> dict[int, Unit]:
+    """The units by id, in a query per thousand; NotFound naming the first missing one."""
+    units: dict[int, Unit] = {}
+    for chunk in _chunks(sorted(set(unit_ids))):
+        units.update((u.id, u) for u in uow.session.scalars(select(Unit).where(Unit.id.in_(chunk))))
+    for unit_id in unit_ids:
+        if unit_id not in units:
+            raise NotFound(f"单位 {unit_id} 不存在")
+    return units
+
+
+def _chunks(items: list) -> list[list]:
+    return [items[i : i + CHUNK] for i in range(0, len(items), CHUNK)]
 
 
 def _portal(uow: UnitOfWork, unit: Unit, *, round_id: int | None) -> dict[str, Any]:

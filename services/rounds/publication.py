@@ -169,14 +169,8 @@ def notify_range(
 
 def queue_unit_notices(uow: UnitOfWork, round_: Round, notices: list[UnitNotice]) -> None:
     """Queue each unit's round email (``unit_notices``): its key makes a re-run write none."""
-    for notice in notices:
-        causes.queue_round_notice(
-            uow,
-            round_id=round_.id,
-            unit_id=notice.unit_id,
-            case_ids=list(notice.new),
-            earlier=dict(notice.earlier),
-        )
+    wanted = [causes.RoundNotice(n.unit_id, list(n.new), dict(n.earlier)) for n in notices]
+    causes.queue_round_notices(uow, round_id=round_.id, notices=wanted)
 
 
 def mark_published(uow: UnitOfWork, round_: Round) -> None:
