@@ -9,7 +9,6 @@ from datetime import date
 
 from sqlalchemy import select
 
-from services.cases import transitions
 from services.core.clock import Clock
 from services.core.uow import UnitOfWork
 from services.db.models import (
@@ -194,6 +193,8 @@ def apply_finding(
     uow: UnitOfWork, row: Row, report: ImportReport, *, by_key: dict[Key, Case]
 ) -> None:
     """Open a case, or update it when its description or severity changed."""
+    from services.cases import transitions  # and the mail it causes: not for a registry import
+
     previous = by_key.get((row["previous_round"], row["target_code"], row["category_code"]))
     finding = transitions.Finding(
         round_code=row["round_code"],
@@ -223,6 +224,8 @@ def apply_history(
     uow: UnitOfWork, rows: list[Row], report: ImportReport, *, by_key: dict[Key, Case]
 ) -> None:
     """Fire the steps a case has not recorded yet, each as of its own day."""
+    from services.cases import transitions  # and the mail it causes: not for a registry import
+
     by_case = _by_case(rows)
     done = _recorded_triggers(uow, {by_key[k].id for k in by_case})
     for key, steps in by_case.items():
@@ -248,6 +251,8 @@ def apply_notices(
     uow: UnitOfWork, rows: list[Row], report: ImportReport, *, by_key: dict[Key, Case]
 ) -> None:
     """Record earlier notices (city or province) once: a notice already on file is skipped."""
+    from services.cases import transitions  # and the mail it causes: not for a registry import
+
     for row in rows:
         case = by_key[key_of(row)]
         seen = uow.session.scalar(

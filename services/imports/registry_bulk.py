@@ -3,9 +3,12 @@
 A national registry is 40,000 units and over half a million targets; one upsert per row (a
 few queries and a flush each) would take hours of round trips. The rows an import creates,
 already checked, are inserted here in waves — every row whose parent is stored or in an
-earlier wave — each wave one ``INSERT … SELECT FROM unnest`` per thousands of rows
+earlier wave — each wave one ``COPY`` on PostgreSQL (the server's own bulk load: no
+statement to parse, no arrays to build), ``executemany`` per thousands of rows elsewhere
 (``services.db.bulk``), with each row's values checked as the per-row upsert checks them
 (``registry.check_text``). Rows that update a stored record still go through the upserts.
+A NUL character, which PostgreSQL cannot store, never reaches a ``COPY``: every text cell
+of an import is refused with one (``schema.text``), and so is every value here.
 
 The new rows' ids are reserved first, in the file's order, so that they are numbered as the
 row-by-row import numbered them (lists ordered by id, such as the notice's message boards,
@@ -15,9 +18,11 @@ keep the order of the import file), whatever wave a row is written in.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from itertools import islice
 from typing import Any
 
-from sqlalchemy import func, select, text
+from sqlalchemy import String, any_, bindparam, func, select, text
+from sqlalchemy.dialects.postgresql import ARRAY
 
 from services.core.errors import ValidationFailed
 from services.core.uow import UnitOfWork
@@ -56,18 +61,38 @@ def waves(
     return grouped
 
 
-def _insert(uow: UnitOfWork, table, columns: list[str], rows: list[dict]) -> None:
-    for start in range(0, len(rows), BATCH):
-        bulk.insert_rows(uow.session, table, tuple(columns), rows[start : start + BATCH])
+def _insert(uow: UnitOfWork, table, columns: list[str], rows: Iterable[tuple]) -> None:
+    """Insert ``rows``, tuples of the ``columns``' values, in their order. On PostgreSQL they
+    stream to the server as they are made: it stores some while the next are checked."""
+    session = uow.session
+    if session.get_bind().dialect.name == "postgresql":
+        session.flush()  # the records upserted so far come first, as their ids do
+        driver = session.connection().connection.driver_connection
+        statement = f"COPY {table.name} ({', '.join(columns)}) FROM STDIN"
+        with driver.cursor() as cursor, cursor.copy(statement) as copy:
+            for row in rows:
+                copy.write_row(row)
+        return
+    rows = iter(rows)
+    while batch := [dict(zip(columns, row, strict=True)) for row in islice(rows, BATCH)]:
+        bulk.insert_rows(session, table, tuple(columns), batch)
 
 
 def _by_code(uow: UnitOfWork, model, codes: Iterable[str], *columns) -> list[tuple]:
     """(code, *columns) of the stored records with these codes."""
     wanted = sorted(set(codes))
     found: list[tuple] = []
+    postgresql = uow.session.get_bind().dialect.name == "postgresql"
     for start in range(0, len(wanted), BATCH):
-        query = select(model.code, *columns).where(model.code.in_(wanted[start : start + BATCH]))
-        found.extend(tuple(row) for row in uow.session.execute(query))
+        chunk = wanted[start : start + BATCH]
+        named = (  # one array parameter, not thousands of bound ones
+            model.code == any_(bindparam(None, chunk, type_=ARRAY(String)))
+            if postgresql
+            else model.code.in_(chunk)
+        )
+        found.extend(
+            tuple(row) for row in uow.session.execute(select(model.code, *columns).where(named))
+        )
     return found
 
 
@@ -85,11 +110,14 @@ def reserve_ids(uow: UnitOfWork, model, count: int) -> list[int]:
         sequence = session.scalar(
             text("SELECT pg_get_serial_sequence(:table, 'id')"), {"table": model.__tablename__}
         )
-        reserved = session.scalars(
-            text("SELECT nextval(:sequence) FROM generate_series(1, :count)"),
+        reserved = session.scalar(  # one array, not a result row per id
+            text(
+                "SELECT array_agg(id ORDER BY id) FROM "
+                "(SELECT nextval(:sequence) AS id FROM generate_series(1, :count)) AS ids"
+            ),
             {"sequence": sequence, "count": count},
         )
-        return sorted(reserved)
+        return list(reserved)
     start = (session.scalar(select(func.max(model.id))) or 0) + 1
     return list(range(start, start + count))
 
@@ -109,12 +137,13 @@ def insert_units(uow: UnitOfWork, specs: list[registry.UnitSpec]) -> None:
     ids.update(zip((s.code for s in specs), reserve_ids(uow, Unit, len(specs)), strict=True))
     for group in waves(specs, lambda s: s.parent_code):
         rows = [
-            {
-                **{f: getattr(s, f) for f in UNIT_COLUMNS if f not in ("parent_id", "path")},
-                "id": ids[s.code],
-                "parent_id": ids[s.parent_code] if s.parent_code else None,
-                "path": paths[s.code],
-            }
+            (
+                ids[s.code],
+                *(getattr(s, f) for f in UNIT_COLUMNS[:3]),
+                ids[s.parent_code] if s.parent_code else None,
+                paths[s.code],
+                *(getattr(s, f) for f in UNIT_COLUMNS[5:]),
+            )
             for s in group
         ]
         _insert(uow, Unit.__table__, ["id", *UNIT_COLUMNS], rows)
@@ -122,33 +151,49 @@ def insert_units(uow: UnitOfWork, specs: list[registry.UnitSpec]) -> None:
 
 def insert_targets(uow: UnitOfWork, rows: list, spec_of: Callable[[Any], registry.TargetSpec]):
     """Create targets that are not stored yet (parent targets first, stored or among them),
-    from rows whose spec ``spec_of`` makes (a batch at a time: half a million specs would
-    weigh hundreds of megabytes)."""
-    unit_ids = _ids(uow, Unit, {row["unit_code"] for row in rows})
-    new = [row["code"] for row in rows]
-    parents = {row["parent_target_code"] for row in rows if row["parent_target_code"]}
+    from rows whose spec ``spec_of`` makes (one at a time: half a million specs would weigh
+    hundreds of megabytes)."""
+    values = [row.values for row in rows]  # a row's fields with a value
+    unit_ids = _ids(uow, Unit, {v.get("unit_code") for v in values})
+    new = [v.get("code") for v in values]
+    parents = {parent for v in values if (parent := v.get("parent_target_code"))}
     ids = _ids(uow, Target, parents - set(new))
     ids.update(zip(new, reserve_ids(uow, Target, len(new)), strict=True))
-    for group in waves(rows, lambda row: row["parent_target_code"], code=lambda row: row["code"]):
-        for start in range(0, len(group), BATCH):
-            batch = [
-                _target_row(uow, spec_of(r), unit_ids, ids) for r in group[start : start + BATCH]
-            ]
-            _insert(uow, Target.__table__, ["id", *TARGET_COLUMNS], batch)
+    parent_of = lambda row: row.values.get("parent_target_code")  # noqa: E731
+    for group in waves(rows, parent_of, code=lambda row: row.values.get("code")):
+        for row in group:  # before the group streams: an upsert's error needs the connection
+            status = row["status"]  # none: the spec's default
+            if row["kind"] not in registry.TARGET_KINDS or (
+                status is not None and status not in registry.TARGET_STATUSES
+            ):
+                registry.upsert_target(uow, spec_of(row))  # raises its own error
+        made = (_target_row(spec_of(row), unit_ids, ids) for row in group)
+        _insert(uow, Target.__table__, ["id", *TARGET_COLUMNS], made)
 
 
-def _target_row(uow: UnitOfWork, spec, unit_ids: dict[str, int], ids: dict[str, int]) -> dict:
-    """The stored values of a new target, checked as ``upsert_target`` checks them."""
+def _target_row(spec, unit_ids: dict[str, int], ids: dict[str, int]) -> tuple:
+    """The stored values of a new target (``id`` and ``TARGET_COLUMNS``), checked as
+    ``upsert_target`` checks them (its kind and status are, before)."""
     registry.check_text(spec, Target)
-    if spec.kind not in registry.TARGET_KINDS or spec.status not in registry.TARGET_STATUSES:
-        registry.upsert_target(uow, spec)  # raises its own error
     if spec.unit_code not in unit_ids:
         raise ValidationFailed([f"监测对象 {spec.code} 的主办单位 {spec.unit_code} 不存在"])
     parent = spec.parent_target_code
     if parent and parent not in ids:
         raise ValidationFailed([f"监测对象 {spec.code} 的上级对象 {parent} 不存在"])
-    row = {f: getattr(spec, f) for f in TARGET_COLUMNS if not f.endswith("_id")}
-    row["id"] = ids[spec.code]
-    row["unit_id"] = unit_ids[spec.unit_code]
-    row["parent_target_id"] = ids[parent] if parent else None
-    return row
+    return (
+        ids[spec.code],
+        spec.code,
+        unit_ids[spec.unit_code],
+        spec.kind,
+        spec.name,
+        spec.url,
+        spec.domain,
+        spec.site_code,
+        ids[parent] if parent else None,
+        spec.platform,
+        spec.account_name,
+        spec.registered_entity,
+        spec.column_type,
+        spec.status,
+        spec.synthetic,
+    )

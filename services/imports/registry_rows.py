@@ -15,6 +15,7 @@ from services.registry import units as registry
 
 UNIT_FIELDS = [f.name for f in fields(registry.UnitSpec)]
 TARGET_FIELDS = [f.name for f in fields(registry.TargetSpec)]
+_TARGET_FIELD_SET = frozenset(TARGET_FIELDS)
 _UNIT_ATTRS = [f for f in UNIT_FIELDS if f != "parent_code"] + ["parent_id"]
 _TARGET_ATTRS = [f for f in TARGET_FIELDS if f not in ("unit_code", "parent_target_code")] + [
     "unit_id",
@@ -52,6 +53,13 @@ def _parents_first(
     ordered: list[Row] = []
     placed: set[str] = set()
     for row in rows:
+        code, up = row.values.get("code"), row.values.get(parent)
+        if code in placed:
+            continue
+        if not up or up in placed or up not in in_file:  # most rows: the parent is placed
+            placed.add(code)
+            ordered.append(row)
+            continue
         chain: list[Row] = []
         current: Row | None = row
         while current is not None and current["code"] not in placed:
@@ -75,16 +83,18 @@ def check_targets(uow: UnitOfWork, rows: list[Row], unit_rows: list[Row], proble
     session = uow.session
     units = set(session.scalars(select(Unit.code))) | {r["code"] for r in unit_rows}
     targets = set(session.scalars(select(Target.code)))
-    in_file = {row["code"]: row for row in rows if row["code"]}
+    in_file = {code: row for row in rows if (code := row.values.get("code"))}
     for row in rows:
-        if row["unit_code"] and row["unit_code"] not in units:
-            problems.add(row.at("unit_code"), f"主办单位「{row['unit_code']}」不存在")
-        parent = row["parent_target_code"]
+        values = row.values
+        unit, parent = values.get("unit_code"), values.get("parent_target_code")
+        if unit and unit not in units:
+            problems.add(row.at("unit_code"), f"主办单位「{unit}」不存在")
         if parent and parent not in in_file and parent not in targets:
             problems.add(row.at("parent_target_code"), f"所属网站「{parent}」不存在")
-        missing = [f for f in ("platform", "account_name") if row.blank(f)]
-        if row["kind"] == "new_media" and missing:
-            problems.add(row.at(missing[0]), "政务新媒体必须填写平台和账号名称")
+        if values.get("kind") == "new_media":
+            missing = [f for f in ("platform", "account_name") if row.blank(f)]
+            if missing:
+                problems.add(row.at(missing[0]), "政务新媒体必须填写平台和账号名称")
     return _parents_first(rows, in_file, problems, parent="parent_target_code")
 
 
@@ -115,11 +125,11 @@ def apply_units(uow: UnitOfWork, rows: list[Row], report: ImportReport) -> None:
 def apply_targets(uow: UnitOfWork, rows: list[Row], report: ImportReport) -> None:
     """Create the new targets many at a time, then upsert the stored ones (parents first)."""
     stored = set(uow.session.scalars(select(Target.code)))
-    new = [row for row in rows if row["code"] not in stored]
-    registry_bulk.insert_targets(uow, new, _target_spec)  # specs made a batch at a time
+    new = [row for row in rows if row.values.get("code") not in stored]
+    registry_bulk.insert_targets(uow, new, _target_spec)  # specs made one at a time
     if new:
         report.tick("targets", "created", len(new))
-    old = [row for row in rows if row["code"] in stored]
+    old = [row for row in rows if row.values.get("code") in stored]
     existing: dict[str, Target] = {}
     for start in range(0, len(old), registry_bulk.BATCH):
         chunk = [row["code"] for row in old[start : start + registry_bulk.BATCH]]
@@ -134,7 +144,8 @@ def apply_targets(uow: UnitOfWork, rows: list[Row], report: ImportReport) -> Non
 
 
 def _target_spec(row: Row) -> registry.TargetSpec:
-    return registry.TargetSpec(**{k: row[k] for k in TARGET_FIELDS if row[k] is not None})
+    """The row's spec (a row holds only the fields with a value)."""
+    return registry.TargetSpec(**{k: v for k, v in row.values.items() if k in _TARGET_FIELD_SET})
 
 
 def _snapshot(record: object | None, attrs: list[str]) -> dict | None:

@@ -37,7 +37,9 @@ def known(uow: UnitOfWork, round_rows: list[Row], target_rows: list[Row]) -> Kno
         if row["code"] and row["period_start"]:
             round_starts[row["code"]] = row["period_start"]
     kinds = dict(session.execute(select(Target.code, Target.kind)).all())
-    kinds.update({r["code"]: r["kind"] for r in target_rows if r["code"]})
+    kinds.update(
+        (code, r.values.get("kind")) for r in target_rows if (code := r.values.get("code"))
+    )
     return Known(rounds=round_starts, targets=kinds)
 
 

@@ -7,7 +7,8 @@ from collections.abc import Iterator, Set
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from services.imports.schema import CellError, TableKind
+from services.core.plaintext import invisible
+from services.imports.schema import CellError, Column, TableKind, text
 from services.imports.tables import RawRow, RawTable, cell_text
 
 
@@ -83,31 +84,60 @@ def parse_table(
             problems.add(f"{table.label}：第 1 行", f"缺少必需的列「{column.aliases[0]}」")
     if len(problems.messages) > before:
         return []
+    read = [(c, headers[c.field], c.parse is text) for c in kind.columns if c.field in headers]
+    fixed = {  # the columns the table leaves out: their defaults
+        c.field: defaults[c.field]
+        for c in kind.columns
+        if c.field not in headers and defaults.get(c.field) is not None
+    }
+    known = set(table.headers)
     rows = []
     for raw in _taken(table.rows) if release else table.rows:
-        values: dict[str, Any] = {}
-        row = Row(table=table.label, number=raw.number, values=values, headers=headers)
-        for extra in set(raw.cells) - set(table.headers):
+        row = Row(table=table.label, number=raw.number, values=dict(fixed), headers=headers)
+        for extra in raw.cells.keys() - known:
             if cell_text(raw.cells[extra]):
                 problems.add(row.at(), f"「{extra}」有数据但没有表头")
-        for column in kind.columns:
-            header = headers.get(column.field)
-            try:
-                value = column.parse(raw.cells.get(header)) if header else None
-            except CellError as exc:
-                problems.add(row.at(column.field), str(exc))
-                row = replace(row, refused=row.refused | {column.field})
-                continue
-            if isinstance(value, str) and column.max_len and len(value) > column.max_len:
-                problems.add(row.at(column.field), f"长度超过 {column.max_len} 个字符")
-            if value is None:
-                value = defaults.get(column.field)
-            if value is None and column.required:
-                problems.add(row.at(column.field), "不能为空")
-            if value is not None:
-                values[column.field] = value
+        row = _parse_cells(row, raw.cells, read, defaults, problems)
         rows.append(row)
     return rows
+
+
+def _parse_cells(
+    row: Row,
+    cells: dict[str, Any],
+    read: list[tuple[Column, str, bool]],
+    defaults: dict[str, Any],
+    problems: Problems,
+) -> Row:
+    """Each read column's value into ``row.values``; bad cells, over-long and missing values
+    into ``problems``. The row again, with the fields whose cell was refused.
+
+    A row's texts are looked at for invisible characters together first: when none has one,
+    a text column's value is its trimmed text, as ``schema.text`` would find it."""
+    values = row.values
+    refused: set[str] = set()
+    clean = invisible("\n".join(v for v in cells.values() if v.__class__ is str)) is None
+    for column, header, is_text in read:
+        cell = cells.get(header)
+        try:
+            if clean and is_text and cell.__class__ is str:
+                value = cell.strip() or None
+            else:
+                value = column.parse(cell)
+        except CellError as exc:
+            problems.add(row.at(column.field), str(exc))
+            refused.add(column.field)
+            continue
+        if isinstance(value, str) and column.max_len and len(value) > column.max_len:
+            problems.add(row.at(column.field), f"长度超过 {column.max_len} 个字符")
+        if value is None:
+            value = defaults.get(column.field)
+            if value is None:
+                if column.required:
+                    problems.add(row.at(column.field), "不能为空")
+                continue
+        values[column.field] = value
+    return replace(row, refused=frozenset(refused)) if refused else row
 
 
 def _taken(rows: list[RawRow]) -> Iterator[RawRow]:
@@ -121,8 +151,8 @@ def check_unique(rows: list[Row], key: tuple[str, ...], problems: Problems, *, w
     """Two rows of one import with the same key are an error (name both rows)."""
     seen: dict[tuple, Row] = {}
     for row in rows:
-        value = tuple(row[k] for k in key)
-        if any(v is None for v in value):
+        value = tuple(map(row.values.get, key))
+        if None in value:
             continue
         first = seen.setdefault(value, row)
         if first is not row:

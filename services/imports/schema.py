@@ -26,11 +26,13 @@ class Column:
 
 
 def text(value: Any) -> str | None:
-    raw = cell_text(value)
+    raw = value.strip() if value.__class__ is str else cell_text(value)
+    if not raw:
+        return None
     where = invisible(raw)
     if where:
         raise CellError(f"{where}，请删除后重新导入")
-    return raw or None
+    return raw
 
 
 def integer(value: Any) -> int | None:
@@ -86,7 +88,7 @@ def choice(options: dict[str, str]) -> Callable[[Any], str | None]:
     )
 
     def parse(value: Any) -> str | None:
-        raw = cell_text(value)
+        raw = value.strip() if value.__class__ is str else cell_text(value)
         if not raw:
             return None
         code = lookup.get(raw.lower())

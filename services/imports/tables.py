@@ -17,7 +17,7 @@ from services.imports.sheet_limits import CellBudget, SheetLimits
 ENCODINGS = ("utf-8-sig", "gb18030")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class RawRow:
     """One data row as the user sees it: its spreadsheet row number and its cells by header."""
 
@@ -132,45 +132,38 @@ def read_csv(data: bytes, *, label: str, limits: SheetLimits | None = None) -> R
 
 
 def read_xlsx(path: Path, *, label: str, limits: SheetLimits | None = None) -> list[RawTable]:
-    """Every non-empty sheet of a workbook, read-only, cached values rather than formulas;
-    its size checked before a cell is read, and its cells counted as they are."""
-    from openpyxl import load_workbook
-
-    from services.imports import xlsx_rows  # noqa: F401 (sizes sheets from their head)
+    """Every non-empty sheet of a workbook, cached values rather than formulas; its size
+    checked before a cell is read, and its cells counted as they are."""
+    from services.imports import xlsx_rows  # openpyxl: loaded only when a workbook is read
 
     limits = limits or sheet_limits.LIMITS
     sheet_limits.check_archive(path, label=label, limits=limits)
-    try:
-        workbook = load_workbook(path, read_only=True, data_only=True)
-    except Exception as exc:  # openpyxl raises many types for a damaged file
-        raise ValidationFailed([f"{label}：无法读取 Excel 文件（{type(exc).__name__}）"]) from exc
-    try:
-        sheets = workbook.worksheets
-        declared = [(s.title, s.max_row, s.max_column) for s in sheets]
+    with xlsx_rows.open_workbook(path, label) as book:
+        declared = [(s.title, *book.size(s)) for s in book.sheets]
         sheet_limits.check_dimensions(declared, label=label, limits=limits)
         budget = CellBudget(label=label, limits=limits)
-        tables = [t for s in sheets if (t := _read_sheet(s, label, budget)) is not None]
-    finally:
-        workbook.close()
+        tables = [t for s in book.sheets if (t := _read_sheet(book, s, budget)) is not None]
     if not tables:
         raise ValidationFailed([f"{label}：工作簿中没有数据"])
     return tables
 
 
-def _read_sheet(sheet, label: str, budget: CellBudget) -> RawTable | None:
-    """One sheet's rows as written, not padded to its declared size: the budget counts them."""
-    from services.imports import xlsx_rows  # openpyxl: loaded only when a workbook is read
-
-    sheet.reset_dimensions()  # a wrong <dimension> neither pads nor cuts the rows read
-    rows = xlsx_rows.values(sheet)
-    header_row = next(rows, None)
-    if header_row is None or not any(cell_text(v) for v in header_row):
+def _read_sheet(book, sheet, budget: CellBudget) -> RawTable | None:
+    """One sheet's rows as written, not padded to its declared size (a wrong ``<dimension>``
+    neither pads nor cuts them): the budget counts them. A sheet whose first row is blank
+    or missing is no table."""
+    rows = book.rows(sheet)
+    first = next(rows, None)
+    if first is None or first[0] != 1 or not any(cell_text(v) for v in first[1]):
         return None
+    header_row = first[1]
     budget.take(sheet.title, 1, len(header_row))
-    table = RawTable(source=label, sheet=sheet.title, headers=[cell_text(h) for h in header_row])
-    for number, values in enumerate(rows, start=2):
+    table = RawTable(
+        source=book.label, sheet=sheet.title, headers=[cell_text(h) for h in header_row]
+    )
+    for number, values in rows:
         budget.take(sheet.title, number, len(values))
-        _append(table, number, list(values))
+        _append(table, number, values)
     return table
 
 
@@ -184,8 +177,13 @@ def from_records(records: list[dict[str, Any]], *, source: str, sheet: str) -> R
 
 
 def _append(table: RawTable, number: int, values: list[Any]) -> None:
-    if not any(cell_text(v) for v in values):
+    first = values[0] if values else None
+    if not (first.__class__ is str and first.strip()) and not any(map(cell_text, values)):
         return  # blank rows are skipped but still counted, as Excel shows them
+    headers = table.headers
+    if len(values) <= len(headers) and "" not in headers:
+        table.rows.append(RawRow(number=number, cells=dict(zip(headers, values, strict=False))))
+        return
     cells = {}
     for index, value in enumerate(values):
         header = table.headers[index] if index < len(table.headers) else ""

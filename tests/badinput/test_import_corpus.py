@@ -13,7 +13,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-from openpyxl.worksheet._read_only import ReadOnlyWorksheet
 from sqlalchemy import select
 from typer.testing import CliRunner
 
@@ -21,7 +20,7 @@ from cli.main import app as cli_app
 from services import imports
 from services.core.errors import ValidationFailed
 from services.db.models import Round, Unit
-from services.imports import sheet_limits
+from services.imports import sheet_limits, xlsx_rows
 from services.imports.sheet_limits import SheetLimits
 from tests.badinput.corpus import (
     far_cell_xlsx,
@@ -306,16 +305,16 @@ def test_a_cell_at_xfd1048576_is_refused_before_a_single_row_is_read(
     registry, tmp_path, monkeypatch
 ):
     """The 5 KB workbook whose <dimension> spans A1:XFD1048576 (17 billion cells, hours of
-    work): refused from its declared size, before openpyxl yields a row."""
+    work): refused from its declared size, before the reader yields a row."""
     rows_read = []
-    original = ReadOnlyWorksheet._cells_by_row
+    original = xlsx_rows.Workbook.rows
 
     def counted(self, *args, **kwargs):
         for row in original(self, *args, **kwargs):
-            rows_read.append(len(row))
+            rows_read.append(row)
             yield row
 
-    monkeypatch.setattr(ReadOnlyWorksheet, "_cells_by_row", counted)
+    monkeypatch.setattr(xlsx_rows.Workbook, "rows", counted)
     book = far_cell_xlsx()
     before = footprint(registry)
 

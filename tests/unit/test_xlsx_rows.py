@@ -4,13 +4,14 @@ inline strings and none (openpyxl's write-only mode, the national bench's regist
 
 from __future__ import annotations
 
+import zipfile
 from datetime import date, datetime
 from pathlib import Path
 
 import pytest
 from openpyxl import Workbook, load_workbook
-from openpyxl.worksheet._reader import WorkSheetParser
 
+from services.core.errors import ValidationFailed
 from services.imports import xlsx_rows
 from services.imports.tables import read_xlsx
 
@@ -38,20 +39,33 @@ def _write(path: Path, *, write_only: bool) -> Path:
 @pytest.mark.parametrize("write_only", [True, False], ids=["inline", "shared"])
 def test_rows_are_openpyxls_rows(tmp_path, write_only):
     path = _write(tmp_path / "book.xlsx", write_only=write_only)
-    book = load_workbook(path, read_only=True, data_only=True)
-    try:
-        read = {s.title: list(xlsx_rows.values(s)) for s in book.worksheets}
-        for sheet in book.worksheets:
-            with sheet._get_source() as source, sheet._get_source() as again:
-                assert xlsx_rows.dimensions(source) == WorkSheetParser(again, []).parse_dimensions()
-    finally:
-        book.close()
+    with xlsx_rows.open_workbook(path, "book.xlsx") as book:
+        read = {s.title: dict(book.rows(s)) for s in book.sheets}
+        sizes = {s.title: book.size(s) for s in book.sheets}
     full = load_workbook(path, data_only=True)  # the normal reader, not the read-only one
-    expected = {
-        s.title: [tuple(c.value for c in row) for row in s.iter_rows()] for s in full.worksheets
-    }
-    for title, rows in read.items():
-        assert [tuple(r) + (None,) * (6 - len(r)) for r in rows] == expected[title]
+    for sheet in full.worksheets:
+        rows = read[sheet.title]
+        expected = [tuple(c.value for c in row) for row in sheet.iter_rows()]
+        assert [
+            tuple(rows.get(n, ())) + (None,) * (6 - len(rows.get(n, ()))) for n in (1, 2, 3, 4, 5)
+        ] == expected
+        assert sizes[sheet.title] == ((5, 6) if not write_only else (None, None))
+
+
+def test_a_damaged_sheet_is_refused_naming_the_file(tmp_path):
+    path = _write(tmp_path / "book.xlsx", write_only=True)
+    damaged = tmp_path / "damaged.xlsx"
+    with zipfile.ZipFile(path) as source, zipfile.ZipFile(damaged, "w") as out:
+        for info in source.infolist():
+            data = source.read(info.filename)
+            if info.filename == "xl/worksheets/sheet1.xml":
+                data = data[: len(data) // 2]  # cut off in the middle of its rows
+            out.writestr(info.filename, data)
+
+    with pytest.raises(ValidationFailed) as refused:
+        read_xlsx(damaged, label="损坏.xlsx")
+
+    assert refused.value.errors == ["损坏.xlsx：无法读取 Excel 文件（ParseError）"]
 
 
 def test_a_workbook_reads_into_the_same_tables_either_way(tmp_path):

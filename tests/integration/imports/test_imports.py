@@ -396,3 +396,25 @@ def test_a_round_names_its_issuing_office_for_its_notice_or_prints_the_placehold
     assert named.office == "普洱市人民政府办公室"
     assert named.title.startswith("普洱市人民政府办公室关于2022年一季度")
     assert unnamed.office == "XX市人民政府办公室"  # the default asks to be replaced
+
+
+def test_a_target_refused_while_the_new_targets_are_written_leaves_nothing_written(app, tmp_path):
+    """New targets are written many at a time (streamed to PostgreSQL) and checked as they
+    go: one refused late in the file undoes the units and targets written before it."""
+    units = write(
+        tmp_path / "单位.csv", "单位代码,单位名称,类型\nlincang,临沧市人民政府,city_gov\n"
+    )
+    rows = [f"site{n},lincang,政府网站,网站{n},https://site{n}.example/" for n in range(300)]
+    rows.append("bad,lincang,政府网站,坏网站,javascript:alert(1)")
+    targets = write(
+        tmp_path / "监测对象.csv", "对象代码,主办单位代码,对象类型,名称,网址\n" + "\n".join(rows)
+    )
+
+    with app.uow() as uow, pytest.raises(ValidationFailed) as refused:
+        imports.import_registry(uow, [units, targets])
+
+    assert refused.value.errors == [
+        "监测对象 bad 的 url「javascript:alert(1)」只能是 http:// 或 https:// 网址"
+    ]
+    with app.uow() as uow:
+        assert (count(uow, Unit), count(uow, Target)) == (0, 0)
