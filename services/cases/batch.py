@@ -20,14 +20,16 @@ from typing import Any, TypeVar
 from sqlalchemy.exc import DBAPIError
 
 from services.cases import effects, transitions
-from services.cases.store import FIELDS, CoreSink, Row, load_rows, write
+from services.cases.store import FIELDS, CoreSink, Row, load_rows, with_places, write
 from services.core.errors import ConcurrencyConflict, ValidationFailed
 from services.core.uow import UnitOfWork
 from services.db import counts
 from services.mail import case_mail
-from states import InvalidTransition, fire, refusal
+from states import InvalidTransition, Trigger, fire, refusal
 
 T = TypeVar("T")
+#: The triggers whose effects read the case's round and category (``effects._notify``).
+_PLACED = frozenset({Trigger.NOTIFY})
 _fields = attrgetter(*FIELDS)  # a row's FIELDS as a tuple
 
 
@@ -76,6 +78,7 @@ def transition_many(
     uow.flush()
     rows = dict(known or {})
     rows |= load_rows(uow, {m.case_id for m in moves} - set(rows))
+    with_places(uow, (rows[m.case_id] for m in moves if m.trigger in _PLACED and m.case_id in rows))
     moment = effects.Moment(now=uow.clock.now(), today=uow.clock.today(), settings=uow.settings)
     sink = CoreSink(uow, list(rows))
     result, events = BatchResult(), []

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy import func, insert, select
 from sqlalchemy.orm import selectinload
 
 from services.core.errors import ConcurrencyConflict
@@ -53,21 +53,13 @@ HASHED_EVENT_COLUMNS = (*EVENT_COLUMNS, "hash")
 NOTICE_COLUMNS = ("case_id", "level", "issuer", "notified_on", "reference")
 
 
-_REVIEW = (
-    update(SUBMISSIONS)
-    .where(SUBMISSIONS.c.id == bindparam("b_id"))
-    .values(
-        review_result=bindparam("b_result"),
-        reviewer=bindparam("b_reviewer"),
-        review_comment=bindparam("b_comment"),
-        reviewed_at=bindparam("b_at"),
-    )
-)
+REVIEW_COLUMNS = ("review_result", "reviewer", "review_comment", "reviewed_at")
 
 
-@dataclass
+@dataclass(slots=True)
 class Row:
-    """A case as the effects see it: its columns, its round and its category."""
+    """A case as the effects see it: its columns and, for the moves that read them
+    (``with_places``), its round and its category."""
 
     id: int
     version: int
@@ -143,20 +135,19 @@ class CoreSink:
         if submission_id is not None:
             self.reviews.append(
                 {
-                    "b_id": submission_id,
-                    "b_result": result,
-                    "b_reviewer": reviewer,
-                    "b_comment": comment,
-                    "b_at": at,
+                    "id": submission_id,
+                    "review_result": result,
+                    "reviewer": reviewer,
+                    "review_comment": comment,
+                    "reviewed_at": at,
                 }
             )
         return submission_id
 
     def write(self) -> None:
-        """Write the collected notices (``bulk.insert_rows``) and reviews (executemany)."""
+        """Write the collected notices and reviews (``bulk``: a statement each)."""
         bulk.insert_rows(self.uow.session, NOTICES, NOTICE_COLUMNS, self.notices)
-        if self.reviews:
-            self.uow.session.execute(_REVIEW, self.reviews)
+        bulk.update_rows(self.uow.session, SUBMISSIONS, REVIEW_COLUMNS, self.reviews)
 
 
 @dataclass(frozen=True)
@@ -181,21 +172,30 @@ ROW_COLUMNS = [CASES.c[name] for name in LOADED]
 
 
 def load_rows(uow: UnitOfWork, case_ids: Iterable[int]) -> dict[int, Row]:
-    """The given cases as plain rows (Core select), with their rounds and categories."""
+    """The given cases as plain rows (Core select), without their rounds and categories."""
     ids = list(case_ids)
     if not ids:
         return {}
     result = uow.session.execute(
         select(*ROW_COLUMNS).where(bulk.ids_in(uow.session, CASES.c.id, ids))
     )
-    return rows_from(uow, result.all())
+    return rows_from(result.all())
 
 
-def rows_from(uow: UnitOfWork, selected: list) -> dict[int, Row]:
-    """Rows from results starting with ``ROW_COLUMNS`` (more may follow), with their rounds."""
+def rows_from(selected: list) -> dict[int, Row]:
+    """Rows from results starting with ``ROW_COLUMNS`` (more may follow)."""
     width = len(LOADED)
-    rows = {r[0]: Row(*r[:width]) for r in selected}
-    round_ids = {row.round_id for row in rows.values()}
+    return {r[0]: Row(*r[:width]) for r in selected}
+
+
+def with_places(uow: UnitOfWork, rows: Iterable[Row]) -> None:
+    """Give ``rows`` their rounds (with issuers) and categories: two queries, made only for
+    the moves whose effects read them (a notice: its deadline, level and issuer); a batch of
+    verifications or escalations loads no ORM object at all."""
+    rows = [row for row in rows if row.round is None]
+    if not rows:
+        return
+    round_ids = {row.round_id for row in rows}
     rounds = {
         r.id: r
         for r in uow.session.scalars(
@@ -203,9 +203,8 @@ def rows_from(uow: UnitOfWork, selected: list) -> dict[int, Row]:
         )
     }
     categories = {c.code: c for c in uow.session.scalars(select(Category))}
-    for row in rows.values():
+    for row in rows:
         row.round, row.category = rounds[row.round_id], categories[row.category_code]
-    return rows
 
 
 def write(

@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Column, Integer, Table, any_, bindparam, insert, update
+from sqlalchemy import Column, Integer, String, Table, any_, bindparam, insert, update
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session
@@ -86,6 +86,20 @@ def update_versioned(
     return conn.exec_driver_sql(statement.sql, statement.tuples(rows)).rowcount
 
 
+def update_rows(
+    session: Session, table: Table, fields: tuple[str, ...], rows: Sequence[dict[str, Any]]
+) -> int:
+    """Set ``fields`` of each row by its ``id`` (no version: rows nobody else moves, such as a
+    case's submissions under the case's own versioned update); the rows changed."""
+    if not rows:
+        return 0
+    conn = session.connection()
+    statement = _update_by_id(table, fields, conn.dialect)
+    if conn.dialect.name == "postgresql":
+        return conn.exec_driver_sql(statement.sql, statement.arrays(rows)).rowcount
+    return conn.exec_driver_sql(statement.sql, statement.tuples(rows)).rowcount
+
+
 def insert_rows(
     session: Session, table: Table, columns: tuple[str, ...], rows: Sequence[dict[str, Any]]
 ) -> None:
@@ -123,11 +137,27 @@ def add_rows(
         conn.exec_driver_sql(statement.sql, statement.tuples(rows))
 
 
-def ids_in(session: Session, column: ColumnElement, ids: Iterable[int]) -> ColumnElement[bool]:
-    """``column IN ids``: one array parameter on PostgreSQL, expanded elsewhere."""
+def execute_over_arrays(
+    session: Session,
+    sql: str,
+    columns: tuple[tuple[str, Column], ...],
+    rows: Sequence[dict[str, Any]],
+) -> int:
+    """PostgreSQL only: run ``sql``, whose ``{rows}`` stands for ``unnest(..) AS v(..)`` over
+    one array per named column (each value through that column's bind processor); the
+    rows it changed. For a statement that reads other tables beside the rows it is given."""
+    conn = session.connection()
+    statement = _over_arrays(sql, columns, conn.dialect)
+    return conn.exec_driver_sql(statement.sql, statement.arrays(rows)).rowcount
+
+
+def ids_in(session: Session, column: ColumnElement, ids: Iterable[Any]) -> ColumnElement[bool]:
+    """``column IN ids`` (integers, or keys of the column's own type): one array parameter on
+    PostgreSQL, expanded elsewhere."""
     values = list(ids)
     if session.get_bind().dialect.name == "postgresql":
-        return column == any_(bindparam(None, values, type_=ARRAY(Integer)))
+        element = column.type if isinstance(column.type, String) else Integer()
+        return column == any_(bindparam(None, values, type_=ARRAY(element)))
     return column.in_(values)
 
 
@@ -156,6 +186,26 @@ def _update(table: Table, fields: tuple[str, ...], dialect: Dialect) -> _Stateme
     return _compiled(statement.compile(dialect=dialect), dialect, prefix="b_")
 
 
+@functools.lru_cache(maxsize=64)
+def _update_by_id(table: Table, fields: tuple[str, ...], dialect: Dialect) -> _Statement:
+    columns = table.c
+    if dialect.name == "postgresql":
+        names = (ID, *fields)
+        types = (columns.id, *(columns[f] for f in fields))
+        q = dialect.identifier_preparer.quote
+        sql = (
+            f"UPDATE {q(table.name)} SET {', '.join(f'{q(f)} = v.{q(f)}' for f in fields)} "
+            f"FROM {_unnest(names, types, dialect)} WHERE {q(table.name)}.{q(ID)} = v.{ID}"
+        )
+        return _Statement(sql, names, _processors(types, dialect))
+    statement = (
+        update(table)
+        .where(columns.id == bindparam(f"b_{ID}"))
+        .values({f: bindparam(f"b_{f}") for f in fields})
+    )
+    return _compiled(statement.compile(dialect=dialect), dialect, prefix="b_")
+
+
 @functools.lru_cache(maxsize=256)
 def _insert(table: Table, columns: tuple[str, ...], dialect: Dialect) -> _Statement:
     types = tuple(table.c[name] for name in columns)
@@ -178,6 +228,15 @@ def _add(table: Table, keys: tuple[str, ...], added: str, dialect: Dialect) -> _
         f"{q(added)} = {q(table.name)}.{q(added)} + excluded.{q(added)}"
     )
     return _Statement(inserted.sql + on_conflict, inserted.names, inserted.processors)
+
+
+@functools.lru_cache(maxsize=64)
+def _over_arrays(sql: str, columns: tuple[tuple[str, Column], ...], dialect: Dialect) -> _Statement:
+    names = tuple(name for name, _ in columns)
+    types = tuple(column for _, column in columns)
+    return _Statement(
+        sql.format(rows=_unnest(names, types, dialect)), names, _processors(types, dialect)
+    )
 
 
 def _unnest(names: tuple[str, ...], columns: tuple[Column, ...], dialect: Dialect) -> str:

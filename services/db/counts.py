@@ -3,10 +3,10 @@ case, so a tree's dashboard reads a few hundred rows, never a million cases.
 
 One row per root of the unit tree (a unit without a parent, by its path: ``/p/``), round,
 category, state and escalated-or-not (``escalation_level > 0``). A write hands ``apply`` the
-cases it changed as deltas keyed by the case's own unit; the unit's root is looked up here
-(one query for the roots; with several trees, a second for the units' paths), the deltas
-summed per key and upserted in one statement of constant text (``bulk.add_rows``: arrays on
-PostgreSQL, the driver's executemany on SQLite). Every path that writes cases calls it:
+cases it changed as deltas keyed by the case's own unit; on PostgreSQL one statement over
+arrays looks up the units' roots, sums the deltas per key and upserts them; on SQLite the
+roots are looked up first (one query; with several trees, a second for the units' paths) and
+the summed deltas upserted by the driver's executemany (``bulk.add_rows``). Every path that writes cases calls it:
 ``open_case``, ``transition``, the batched ``transition_many`` (recheck, sweep,
 publication, imports), and a unit moved to another root (``move_subtree``). Bulk loaders
 that bypass them (the benchmark generator, an archive restore) call ``recount``.
@@ -35,6 +35,18 @@ _NAMES = ("root_path", "round_id", "category_code", "state", "escalated")
 #: The roots' paths (two at most: is there only one tree?); built once, run at each write.
 _UNITS = Unit.__table__.c
 _TREES = select(_UNITS.path).where(_UNITS.parent_id.is_(None)).limit(2)
+#: PostgreSQL: the deltas' roots looked up, summed per counter and upserted in one statement
+#: (keys in order: no lock-order deadlock). ``root_of`` in SQL: ``/p/c2/`` → ``/p/``.
+_DELTA_NAMES = ("unit_id", *_NAMES[1:])
+_DELTA_COLUMNS = (("unit_id", _UNITS.id), *((n, COUNTS.c[n]) for n in (*_NAMES[1:], "n")))
+_ROOTED_UPSERT = (
+    "INSERT INTO case_counts (root_path, round_id, category_code, state, escalated, n) "
+    "SELECT '/' || split_part(units.path, '/', 2) || '/', v.round_id, v.category_code, "
+    "v.state, v.escalated, sum(v.n) FROM {rows} JOIN units ON units.id = v.unit_id "
+    "GROUP BY 1, 2, 3, 4, 5 HAVING sum(v.n) <> 0 ORDER BY 1, 2, 3, 4, 5 "
+    "ON CONFLICT (root_path, round_id, category_code, state, escalated) "
+    "DO UPDATE SET n = case_counts.n + excluded.n"
+)
 
 
 @dataclass(frozen=True)
@@ -74,6 +86,10 @@ def apply(session: Session, deltas: Mapping[Key, int]) -> None:
     """Add the deltas to the counters, in the caller's transaction."""
     units = {k[0] for k, n in deltas.items() if n}
     if not units:
+        return
+    if session.get_bind().dialect.name == "postgresql":
+        rows = [dict(zip(_DELTA_NAMES, k, strict=True), n=n) for k, n in deltas.items() if n]
+        bulk.execute_over_arrays(session, _ROOTED_UPSERT, _DELTA_COLUMNS, rows)
         return
     roots = _roots(session, units)
     summed: dict[RootKey, int] = {}

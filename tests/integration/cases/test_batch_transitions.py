@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from services.cases import batch, transitions
-from services.db.models import Case, CaseEvent, CaseNotice, OutboxMessage
+from services.db.models import Case, CaseEvent, CaseNotice, OutboxMessage, Submission
 from tests.builders import a_case, a_round
 
 ACTOR = "测试流程"
@@ -100,3 +100,37 @@ def test_a_case_changed_by_someone_else_mid_batch_is_reported_not_moved_twice(ap
             select(CaseEvent.case_id).where(CaseEvent.trigger == "notify")
         ).all()
     assert sorted(notifies) == sorted(ids)
+
+
+def test_a_batch_review_settles_each_case_own_latest_submission(app):
+    with app.uow() as uow:
+        a_round(uow, "2021Q2", deadline_days=10)
+        accepted, rejected = a_case(uow).id, a_case(uow).id
+        both = (accepted, rejected)
+        batch.transition_many(uow, [batch.Move(i, "notify") for i in both], actor=ACTOR)
+        submit = {"text": "已整改", "responsible_person": "张三"}
+        batch.transition_many(
+            uow, [batch.Move(i, "submit", data=submit) for i in both], actor=ACTOR
+        )
+        moves = [
+            batch.Move(accepted, "verify"),
+            batch.Move(rejected, "reject", note="截图不清晰"),
+        ]
+        assert len(batch.transition_many(uow, moves, actor="审核员").moved) == 2
+        uow.commit()
+    with app.uow() as uow:
+        reviews = {
+            s.case_id: (s.review_result, s.reviewer, s.review_comment, s.reviewed_at is not None)
+            for s in uow.session.scalars(select(Submission).where(Submission.case_id.in_(both)))
+        }
+        verified = uow.session.scalar(
+            select(CaseEvent.data).where(
+                CaseEvent.case_id == accepted, CaseEvent.trigger == "verify"
+            )
+        )
+        submission = uow.session.scalar(select(Submission.id).where(Submission.case_id == accepted))
+    assert reviews == {
+        accepted: ("accepted", "审核员", None, True),
+        rejected: ("rejected", "审核员", "截图不清晰", True),
+    }
+    assert verified["submission_id"] == submission
