@@ -10,9 +10,11 @@ from prefect.cache_policies import NO_CACHE
 from prefect.task_runners import ThreadPoolTaskRunner
 from prefect.utilities.annotations import quote
 
-from flows.common import BATCH_SIZE, concurrency, in_waves, run_actor, run_app, transient
+from flows.common import BATCH_SIZE, in_waves, run_actor, run_app, transient
+from flows.distributed import BatchTaskRunner, worker_app
 from services.bootstrap import App
 from services.cases import batch
+from services.core import progress
 from services.rounds import publication
 
 #: The tasks the flow runs itself (in its main thread, where Prefect's timeout interrupts).
@@ -99,10 +101,12 @@ ROUNDS_PER_TASK = 50
     retries=2,
     retry_delay_seconds=5,
     retry_condition_fn=transient,
+    timeout_seconds=TASK_TIMEOUT_SECONDS,
 )
-def publish_group(app: App, round_codes: list[str], actor: str) -> list[dict]:
-    """Publish each round of the group in turn (each its own commits); a rerun is harmless.
-    In the task runner's threads like ``notify_batch``: no timeout, the flow's bounds it."""
+def publish_group(round_codes: list[str], actor: str, as_of: date | None = None) -> list[dict]:
+    """Publish each round of the group in turn (each its own commits), in whichever batch
+    worker runs it, with that process's App; a rerun is harmless."""
+    app = worker_app(as_of)
     summaries = []
     for code in round_codes:
         with app.uow() as uow:
@@ -111,34 +115,27 @@ def publish_group(app: App, round_codes: list[str], actor: str) -> list[dict]:
     return summaries
 
 
-@flow(
-    name="publish-rounds",
-    task_runner=ThreadPoolTaskRunner(max_workers=4),
-    timeout_seconds=FLOW_TIMEOUT_SECONDS,
-)
+@flow(name="publish-rounds", task_runner=BatchTaskRunner(), timeout_seconds=FLOW_TIMEOUT_SECONDS)
 def publish_rounds(round_codes: list[str], as_of: date | None = None) -> dict:
     """Publish many rounds in one run (every county office's round of a quarter): each round
-    as ``publish-round`` would, ``ROUNDS_PER_TASK`` rounds per task."""
+    as ``publish-round`` would, ``ROUNDS_PER_TASK`` rounds per task, the tasks on the batch
+    workers (``flows/distributed.py``: every core, or every machine given)."""
     log = get_run_logger()
     actor = run_actor("publish-rounds")
     groups = [
         round_codes[i : i + ROUNDS_PER_TASK] for i in range(0, len(round_codes), ROUNDS_PER_TASK)
     ]
     totals = {"rounds": 0, "notified": 0, "units_mailed": 0, "refused": 0}
-    with run_app(as_of) as app:
-        width = concurrency(app)
-        for start in range(0, len(groups), width):
-            futures = [
-                publish_group.submit(quote(app), group, actor)
-                for group in groups[start : start + width]
-            ]
-            for future in futures:
-                for summary in future.result():
-                    totals["rounds"] += 1
-                    totals["notified"] += summary["notified"]
-                    totals["units_mailed"] += summary["units_mailed"]
-                    totals["refused"] += len(summary["refused"])
-            log.info("已发布 %d/%d 个检查轮次", totals["rounds"], len(round_codes))
+    progress.report(0, len(round_codes))
+    futures = [publish_group.submit(group, actor, as_of) for group in groups]
+    for future in futures:
+        for summary in future.result():
+            totals["rounds"] += 1
+            totals["notified"] += summary["notified"]
+            totals["units_mailed"] += summary["units_mailed"]
+            totals["refused"] += len(summary["refused"])
+        progress.report(totals["rounds"], len(round_codes))
+        log.info("已发布 %d/%d 个检查轮次", totals["rounds"], len(round_codes))
     log.info(
         "%d 个检查轮次已发布：通知 %d 件，%d 封单位通知邮件",
         totals["rounds"],
