@@ -1,9 +1,10 @@
 """Stage: every office's quarterly notice (Markdown and DOCX) and its ledger, written to files.
 
-What ``rectify notice ROUND --format md|docx -o …`` and ``rectify ledger ROUND -o ….csv`` do,
-through the same services (``services.reports.exports``), in this process or a pool of
-worker processes (each with its own App) over the rounds. The limit: the same rendering from
-notice data read once beforehand, no database reads while timed.
+What ``rectify notice ROUND --format md|docx -o …`` and ``rectify ledger ROUND -o ….csv`` write,
+through the same services (``services.reports``), the data of a group of rounds read together
+(``build_notices``, ``ledger_downloads``), in this process or a pool of worker processes (each
+with its own App) over the rounds. The limit: the same rendering from notice data read once
+beforehand, no database reads while timed.
 """
 
 from __future__ import annotations
@@ -17,21 +18,25 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from io import BytesIO
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bench.national.measure import timed
 from bench.national.plan import NOTICE_DAY, Plan
-from bench.national.quarter import Done, Quarter
 from services.bootstrap import App, build_app
 from services.core.settings import Settings
 from services.reports.docx import render_docx
-from services.reports.exports import ledger_download
-from services.reports.notice import Notice, build_notice
+from services.reports.exports import ledger_downloads
+from services.reports.notice import build_notice, build_notices
 from services.reports.render import render_markdown
+
+if TYPE_CHECKING:  # the quarter module imports Prefect: not in the worker processes
+    from bench.national.quarter import Done, Quarter
 
 KINDS = ("md", "docx", "ledger")
 #: Worker processes over the rounds (one per core measured best); 1 renders in this process.
 WORKERS = int(os.environ.get("BENCH_NOTICE_WORKERS", "2"))
+#: Rounds whose notices and ledgers a worker reads together (one query per kind of data).
+GROUP = 50
 
 
 @dataclass(frozen=True)
@@ -56,6 +61,8 @@ def notices(q: Quarter) -> Done:
 
 def render_all(settings: Settings, jobs: Sequence[Job], *, workers: int = 1) -> Done:
     """Write ``<round>通报.md``, ``<round>通报.docx``, ``<round>整改台账.csv`` per job."""
+    from bench.national.quarter import Done  # here: a spawned worker imports this module
+
     for outdir in {job.outdir for job in jobs}:
         outdir.mkdir(parents=True, exist_ok=True)
     if workers <= 1 or len(jobs) < 2 * workers:
@@ -86,36 +93,43 @@ def _render_chunk(settings: Settings, jobs: list[Job]) -> dict[str, Any]:
     seconds = dict.fromkeys(KINDS, 0.0)
     problems: list[str] = []
     try:
-        for job in jobs:
-            for kind, (path, content, spent) in _render_one(app, job).items():
-                path.write_bytes(content)
-                counts[kind] += 1
-                seconds[kind] += spent
-                problems += _problems(path, content, job.office, kind)
+        for start in range(0, len(jobs), GROUP):
+            group = jobs[start : start + GROUP]
+            files, spent = _render_group(app, group)
+            for job, written in zip(group, files, strict=True):
+                for kind, (path, content) in written.items():
+                    path.write_bytes(content)
+                    counts[kind] += 1
+                    problems += _problems(path, content, job.office, kind)
+            for kind in KINDS:
+                seconds[kind] += spent[kind]
     finally:
         app.close()
     return {"counts": counts, "seconds": seconds, "problems": problems}
 
 
-def _render_one(app: App, job: Job) -> dict[str, tuple[Path, bytes, float]]:
-    """The notice built once (as ``notice_download`` builds it) and rendered as MD and DOCX;
-    the ledger as ``ledger_download`` writes it; wall seconds of each (the build is counted
-    with the Markdown)."""
-    out = job.outdir
+def _render_group(
+    app: App, jobs: list[Job]
+) -> tuple[list[dict[str, tuple[Path, bytes]]], dict[str, float]]:
+    """A group's notices built together (as ``build_notices`` builds them) and rendered as MD
+    and DOCX; their ledgers as ``ledger_downloads`` writes them. The files of each job, and
+    the wall seconds of each kind (the notices' build counted with the Markdown)."""
+    codes = [job.round_code for job in jobs]
     with app.uow() as uow:
-        (notice, md), md_s, _ = timed(lambda: _markdown(uow, job.round_code))
-        docx, docx_s, _ = timed(render_docx, notice)
-        ledger, ledger_s, _ = timed(lambda: ledger_download(uow, job.round_code, fmt="csv"))
-    return {
-        "md": (out / f"{job.round_code}通报.md", md, md_s),
-        "docx": (out / f"{job.round_code}通报.docx", docx, docx_s),
-        "ledger": (out / ledger.filename, ledger.content, ledger_s),
-    }
-
-
-def _markdown(uow, round_code: str) -> tuple[Notice, bytes]:
-    notice = build_notice(uow, round_code)
-    return notice, render_markdown(notice).encode("utf-8")
+        built, build_s, _ = timed(build_notices, uow, codes)
+        md, md_s, _ = timed(lambda: [render_markdown(n).encode("utf-8") for n in built])
+        docx, docx_s, _ = timed(lambda: [render_docx(n) for n in built])
+        ledgers, ledger_s, _ = timed(lambda: ledger_downloads(uow, codes, fmt="csv"))
+    spent = {"md": build_s + md_s, "docx": docx_s, "ledger": ledger_s}
+    files = [
+        {
+            "md": (job.outdir / f"{job.round_code}通报.md", md[i]),
+            "docx": (job.outdir / f"{job.round_code}通报.docx", docx[i]),
+            "ledger": (job.outdir / ledgers[i].filename, ledgers[i].content),
+        }
+        for i, job in enumerate(jobs)
+    ]
+    return files, spent
 
 
 def _problems(path: Path, content: bytes, office: str, kind: str) -> list[str]:

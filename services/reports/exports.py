@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from services.core.errors import ValidationFailed
 from services.core.uow import UnitOfWork
 from services.reports.docx import render_docx
-from services.reports.ledger import ledger_csv, ledger_rows, ledger_xlsx
+from services.reports.ledger import LedgerRow, ledger_csv, ledger_xlsx, ledgers
 from services.reports.notice import build_notice
+from services.reports.notice_reads import rounds_named
 from services.reports.render import render_html, render_markdown
 from services.reports.tables import CSV_TYPE, XLSX_TYPE
 from services.reports.trends import trend_rows
@@ -50,8 +52,20 @@ def ledger_download(
     uow: UnitOfWork, round_code: str, *, fmt: str, scope_path: str | None = None
 ) -> Download:
     """The round's rectification ledger (整改台账) as csv or xlsx, of a unit subtree if given."""
+    return ledger_downloads(uow, [round_code], fmt=fmt, scope_path=scope_path)[0]
+
+
+def ledger_downloads(
+    uow: UnitOfWork, round_codes: Sequence[str], *, fmt: str, scope_path: str | None = None
+) -> list[Download]:
+    """The ledgers of several rounds, in the order given, their rows read together."""
     _check(fmt, LEDGER_FORMATS)
-    rows = ledger_rows(uow, round_code, scope_path=scope_path)
+    round_list = rounds_named(uow, round_codes)
+    rows = ledgers(uow, round_list, scope_path=scope_path)
+    return [_ledger(uow, round_.code, rows[round_.id], fmt) for round_ in round_list]
+
+
+def _ledger(uow: UnitOfWork, round_code: str, rows: list[LedgerRow], fmt: str) -> Download:
     if fmt == "csv":
         content = ledger_csv(rows, tz=uow.clock.tz)
     else:

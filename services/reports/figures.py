@@ -14,11 +14,10 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, select
-
 from services.core.errors import ValidationFailed
 from services.core.uow import UnitOfWork
-from services.db.models import Case, Round, Target, Unit, Verdict
+from services.db.models import Round
+from services.reports.notice_reads import NoticeReads
 from services.rounds import notice_settings, rounds
 
 RATED_KINDS = rounds.RATED_KINDS
@@ -228,13 +227,16 @@ def kind_stats(
     *,
     rates: RateSettings,
     options: dict[str, Any] | None = None,
+    reads: NoticeReads | None = None,
 ) -> dict[str, KindStats]:
-    """Every figure per kind, with the printed pass rate in the office's format."""
+    """Every figure per kind, with the printed pass rate in the office's format (``reads``:
+    the rows of the round's group of rounds)."""
+    reads = reads or NoticeReads(uow, [round_])
     options = notice_options(round_) if options is None else options
-    tallies = rounds.tally(uow, round_.code, kinds=RATED_KINDS)
-    registered = operating_counts(uow, round_)
-    problems = problem_counts(uow, round_, tallies)
-    groups = group_stats(uow, round_, options=options, rates=rates, tallies=tallies)
+    tallies = reads.tally(round_, RATED_KINDS)
+    registered = reads.operating(round_)
+    problems = problem_counts(reads, round_, tallies)
+    groups = group_stats(reads, round_, options=options, rates=rates, tallies=tallies)
     result = {}
     for kind, t in tallies.items():
         fmt = rates.for_kind(kind)
@@ -262,44 +264,21 @@ def kind_stats(
     return result
 
 
-def operating_counts(uow: UnitOfWork, round_: Round) -> dict[str, int]:
-    """Registered operating targets per kind in the round's scope: its issuer's subtree."""
-    query = (
-        select(Target.kind, func.count())
-        .where(Target.status == "operating", Target.kind.in_(RATED_KINDS))
-        .group_by(Target.kind)
-    )
-    issuer = getattr(round_, "issuer", None)
-    if issuer is not None:
-        query = query.join(Unit, Unit.id == Target.unit_id).where(
-            Unit.path.startswith(issuer.unit.path, autoescape=True)
-        )
-    return dict(uow.session.execute(query).all())
-
-
 def problem_counts(
-    uow: UnitOfWork, round_: Round, tallies: dict[str, rounds.KindTally]
+    reads: NoticeReads, round_: Round, tallies: dict[str, rounds.KindTally]
 ) -> dict[str, int]:
     """Inspected targets per kind with a problem: a case in the round (a deduction too, not
     only a veto), or unqualified by the office's own verdict."""
-    rows = uow.session.execute(
-        select(Target.kind, Case.target_id)
-        .distinct()
-        .join(Target, Target.id == Case.target_id)
-        .join(
-            Verdict,
-            (Verdict.target_id == Case.target_id) & (Verdict.round_id == round_.id),
-        )
-        .where(Case.round_id == round_.id, Verdict.inspected.is_(True))
-    ).all()
+    inspected = {target_id for target_id, _, _ in reads.inspected(round_)}
     found: dict[str, set[int]] = {k: set(t.unqualified_target_ids) for k, t in tallies.items()}
-    for kind, target_id in rows:
-        found.setdefault(kind, set()).add(target_id)
+    for case, target, _, _ in reads.cases(round_):
+        if case.target_id in inspected:
+            found.setdefault(target.kind, set()).add(case.target_id)
     return {kind: len(ids) for kind, ids in found.items()}
 
 
 def group_stats(
-    uow: UnitOfWork,
+    reads: NoticeReads,
     round_: Round,
     *,
     options: dict[str, Any],
@@ -312,12 +291,7 @@ def group_stats(
     wanted = {kind: config[kind] for kind in RATED_KINDS if isinstance(config.get(kind), list)}
     if not wanted:
         return {}
-    rows = uow.session.execute(
-        select(Verdict.target_id, Target.kind, Unit.kind, Unit.path)
-        .join(Target, Target.id == Verdict.target_id)
-        .join(Unit, Unit.id == Target.unit_id)
-        .where(Verdict.round_id == round_.id, Verdict.inspected.is_(True))
-    ).all()
+    rows = reads.units_inspected(round_)
     result = {}
     for kind, groups in wanted.items():
         failed = set(tallies[kind].unqualified_target_ids)

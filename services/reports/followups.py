@@ -6,11 +6,10 @@ from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import select
-from sqlalchemy.orm import aliased
 
-from services.core.uow import UnitOfWork
-from services.db.models import Case, Category, Round, Submission, Target, Unit, Verdict
-from services.rounds import notice_settings, rounds
+from services.db.models import Case, Round, Submission, Unit
+from services.reports.notice_reads import NoticeReads
+from services.rounds import notice_settings
 from states import CaseState
 
 
@@ -39,26 +38,22 @@ class Followups:
     still_unfixed: tuple[StillUnfixed, ...]
 
 
-def praised(uow: UnitOfWork, round_: Round) -> tuple[Praise, ...]:
+def praised(reads: NoticeReads, round_: Round) -> tuple[Praise, ...]:
     """Targets the round praises (通报表扬), with the reason recorded on the verdict."""
-    rows = uow.session.execute(
-        select(Target.name, Unit.name, Verdict.praise, Target.code)
-        .join(Target, Target.id == Verdict.target_id)
-        .join(Unit, Unit.id == Target.unit_id)
-        .where(Verdict.round_id == round_.id, Verdict.praise.is_not(None))
-        .order_by(Target.id)
-    ).all()
     return tuple(
-        Praise(t, u, reason.strip(), code) for t, u, reason, code in rows if reason.strip()
+        Praise(target, unit, reason.strip(), code)
+        for target, unit, reason, code in reads.praised(round_)
+        if reason.strip()
     )
 
 
-def unreported_units(uow: UnitOfWork, round_: Round, *, as_of: date) -> tuple[str, ...]:
+def unreported_units(reads: NoticeReads, round_: Round, *, as_of: date) -> tuple[str, ...]:
     """Units with a previous-round case past its deadline, unverified, and no report in time.
 
     A case a recheck proved fixed (verified) needs no report, so it is not counted.
     """
-    previous = rounds.previous_round(uow, round_)
+    uow = reads.uow
+    previous = reads.previous(round_)
     if previous is None:
         return ()
     cases = uow.session.execute(
@@ -72,6 +67,8 @@ def unreported_units(uow: UnitOfWork, round_: Round, *, as_of: date) -> tuple[st
         )
         .order_by(Unit.path, Case.id)
     ).all()
+    if not cases:
+        return ()
     first_report: dict[int, date] = {}
     for case_id, at in uow.session.execute(
         select(Submission.case_id, Submission.submitted_at).where(
@@ -87,20 +84,16 @@ def unreported_units(uow: UnitOfWork, round_: Round, *, as_of: date) -> tuple[st
     return tuple(dict.fromkeys(late))
 
 
-def still_unfixed(uow: UnitOfWork, round_: Round) -> tuple[StillUnfixed, ...]:
+def still_unfixed(reads: NoticeReads, round_: Round) -> tuple[StillUnfixed, ...]:
     """Problems a recheck found again: this round's cases continuing an earlier case."""
-    earlier = aliased(Case)
-    rows = uow.session.execute(
-        select(Case.id, earlier.id, Target.name, Unit.name, Category.name, Round.code)
-        .join(earlier, earlier.id == Case.previous_case_id)
-        .join(Round, Round.id == earlier.round_id)
-        .join(Target, Target.id == Case.target_id)
-        .join(Unit, Unit.id == Case.unit_id)
-        .join(Category, Category.code == Case.category_code)
-        .where(Case.round_id == round_.id)
-        .order_by(Category.sort_order, Case.id)
-    ).all()
-    return tuple(StillUnfixed(*row) for row in rows)
+    earlier = reads.earlier_rounds(round_)
+    return tuple(
+        StillUnfixed(
+            case.id, case.previous_case_id, target.name, unit.name, category.name, earlier[pid]
+        )
+        for case, target, unit, category in reads.cases(round_)
+        if (pid := case.previous_case_id) is not None and pid in earlier
+    )
 
 
 #: The paragraphs a notice prints unless its round says otherwise (Round.notice_texts).
@@ -120,13 +113,18 @@ def printed(round_: Round) -> frozenset[str]:
 
 
 def followups(
-    uow: UnitOfWork, round_: Round, *, as_of: date, printed: frozenset[str] = frozenset(PARAGRAPHS)
+    reads: NoticeReads,
+    round_: Round,
+    *,
+    as_of: date,
+    printed: frozenset[str] = frozenset(PARAGRAPHS),
 ) -> Followups:
-    """The beyond-the-seed lists of a round's notice, those the round prints."""
+    """The beyond-the-seed lists of a round's notice, those the round prints (``reads``: the
+    rows of its group of rounds)."""
     return Followups(
-        praised=praised(uow, round_) if "praised" in printed else (),
+        praised=praised(reads, round_) if "praised" in printed else (),
         unreported_units=(
-            unreported_units(uow, round_, as_of=as_of) if "unreported" in printed else ()
+            unreported_units(reads, round_, as_of=as_of) if "unreported" in printed else ()
         ),
-        still_unfixed=still_unfixed(uow, round_) if "still_unfixed" in printed else (),
+        still_unfixed=still_unfixed(reads, round_) if "still_unfixed" in printed else (),
     )

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, fields
 from datetime import date
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import defer
 
 from services.core.clock import SHANGHAI, zone_label
 from services.core.uow import UnitOfWork
-from services.db.models import Case, CaseEvent, Category, Submission, Target, Unit
+from services.db.models import Case, CaseEvent, Category, Round, Submission, Target, Unit
 from services.registry.units import TARGET_KINDS
 from services.reports.tables import csv_bytes, xlsx_bytes
 from services.rounds import rounds
@@ -76,12 +78,21 @@ def ledger_rows(
 ) -> list[LedgerRow]:
     """One row per case of the round (in the unit subtree ``scope_path``), by unit then case."""
     round_ = rounds.get_round(uow, round_code)
+    return ledgers(uow, [round_], scope_path=scope_path)[round_.id]
+
+
+def ledgers(
+    uow: UnitOfWork, round_list: Sequence[Round], *, scope_path: str | None = None
+) -> dict[int, list[LedgerRow]]:
+    """The ledger rows of several rounds by round id, read together (a query per kind of
+    data for them all)."""
+    ids = [r.id for r in round_list]
     session = uow.session
     first_submission = dict(
         session.execute(
             select(Submission.case_id, func.min(Submission.submitted_at))
             .join(Case, Case.id == Submission.case_id)
-            .where(Case.round_id == round_.id)
+            .where(Case.round_id.in_(ids))
             .group_by(Submission.case_id)
         ).all()
     )
@@ -89,7 +100,7 @@ def ledger_rows(
         session.execute(
             select(CaseEvent.case_id, func.max(CaseEvent.at))
             .join(Case, Case.id == CaseEvent.case_id)
-            .where(Case.round_id == round_.id, CaseEvent.trigger == Trigger.VERIFY)
+            .where(Case.round_id.in_(ids), CaseEvent.trigger == Trigger.VERIFY)
             .group_by(CaseEvent.case_id)
         ).all()
     )
@@ -97,7 +108,7 @@ def ledger_rows(
         session.execute(
             select(CaseEvent.case_id, func.count())
             .join(Case, Case.id == CaseEvent.case_id)
-            .where(Case.round_id == round_.id, CaseEvent.trigger == Trigger.ESCALATE)
+            .where(Case.round_id.in_(ids), CaseEvent.trigger == Trigger.ESCALATE)
             .group_by(CaseEvent.case_id)
         ).all()
     )
@@ -106,30 +117,33 @@ def ledger_rows(
         .join(Unit, Unit.id == Case.unit_id)
         .join(Target, Target.id == Case.target_id)
         .join(Category, Category.code == Case.category_code)
-        .where(Case.round_id == round_.id)
+        .where(Case.round_id.in_(ids))
         .where(Unit.path.startswith(scope_path) if scope_path else True)
         .order_by(Unit.path, Case.id)
+        .options(defer(Case.evidence))  # what a check saw: not in the ledger
     ).all()
     tz = uow.clock.now().tzinfo
-    return [
-        LedgerRow(
-            case_id=case.id,
-            unit=unit,
-            target=target,
-            target_kind=TARGET_KINDS.get(kind, kind),
-            category=category,
-            description=case.description,
-            state=STATE_LABELS.get(CaseState(case.state), case.state),
-            deadline=case.deadline,
-            submitted_on=_day(first_submission.get(case.id), tz),
-            verified_on=_day(last_verified.get(case.id), tz),
-            escalations=escalations.get(case.id, 0),
-            notices_city=case.notices_city,
-            notices_province=case.notices_province,
-            notices_county=case.notices_county,
+    per_round: dict[int, list[LedgerRow]] = {round_id: [] for round_id in ids}
+    for case, unit, target, kind, category in result:
+        per_round[case.round_id].append(
+            LedgerRow(
+                case_id=case.id,
+                unit=unit,
+                target=target,
+                target_kind=TARGET_KINDS.get(kind, kind),
+                category=category,
+                description=case.description,
+                state=STATE_LABELS.get(CaseState(case.state), case.state),
+                deadline=case.deadline,
+                submitted_on=_day(first_submission.get(case.id), tz),
+                verified_on=_day(last_verified.get(case.id), tz),
+                escalations=escalations.get(case.id, 0),
+                notices_city=case.notices_city,
+                notices_province=case.notices_province,
+                notices_county=case.notices_county,
+            )
         )
-        for case, unit, target, kind, category in result
-    ]
+    return per_round
 
 
 def _day(moment, tz) -> date | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 from functools import cache
@@ -18,6 +19,7 @@ from services.db.models import Round
 from services.reports import followups as followups_service
 from services.reports.files import TEMPLATES, load_yaml
 from services.reports.notice_blocks import BlockViews, block_views
+from services.reports.notice_reads import NoticeReads, rounds_named
 from services.reports.problems import ProblemSection, problem_sections
 from services.reports.sections import section_order
 from services.reports.stats import RateSettings, RoundStats, round_stats
@@ -55,6 +57,9 @@ _PARAGRAPHS = (
     "issued",
     "column_noun",
 )
+
+#: What starts a Jinja expression, statement or comment in an editable text.
+_TEMPLATE_MARKS = ("{{", "{%", "{#")
 
 #: A block marker inside a line: a template tag swallowed the line break before it.
 _RUN_ON = re.compile(rf"(?:{'|'.join(BLOCK_KINDS)})\|")
@@ -164,12 +169,36 @@ def build_notice(
     template_dir: Path | None = None,
 ) -> Notice:
     """Assemble a round's notice from the database; works whatever state its cases are in."""
-    round_ = rounds.get_round(uow, round_code)
-    rounds.check_stored(round_)  # a round stored with bad settings is named, not a crash
+    return build_notices(uow, [round_code], rates=rates, template_dir=template_dir)[0]
+
+
+def build_notices(
+    uow: UnitOfWork,
+    round_codes: Sequence[str],
+    *,
+    rates: RateSettings | None = None,
+    template_dir: Path | None = None,
+) -> list[Notice]:
+    """The notices of several rounds, in the order given, their data read for all of them
+    at once (``notice_reads``: one query per kind of data, not some twenty per round)."""
+    chosen = rounds_named(uow, round_codes)
+    for round_ in chosen:  # a round stored with bad settings is named, not a crash
+        rounds.check_stored(round_)
+    reads = NoticeReads(uow, list(dict.fromkeys(chosen)))
+    return [_notice(uow, round_, reads, rates, template_dir) for round_ in chosen]
+
+
+def _notice(
+    uow: UnitOfWork,
+    round_: Round,
+    reads: NoticeReads,
+    rates: RateSettings | None,
+    template_dir: Path | None,
+) -> Notice:
     notice_day = round_.notice_date or uow.clock.today()
     deadline = notice_deadline(uow, round_, notice_day=notice_day)
-    stats = round_stats(uow, round_code, rates=rates, round_=round_)
-    settings, sections, follow, views = _composed(uow, round_, notice_day, template_dir)
+    stats = round_stats(uow, round_.code, rates=rates, round_=round_, reads=reads)
+    settings, sections, follow, views = _composed(reads, round_, notice_day, template_dir)
     template_dir = template_dir or TEMPLATES
     env = _environment(template_dir)
     words = {
@@ -225,13 +254,13 @@ def build_notice(
     )
 
 
-def _composed(uow: UnitOfWork, round_: Round, notice_day: date, template_dir: Path | None):
+def _composed(reads: NoticeReads, round_: Round, notice_day: date, template_dir: Path | None):
     """The round's options, its problem sections, follow-ups and data blocks."""
     settings = notice_settings.settings_of(
         round_.notice_texts, round_.issuer.options if round_.issuer is not None else None
     )
     sections = problem_sections(
-        uow,
+        reads,
         round_,
         notice_day=notice_day,
         quarter=quarter_name(round_.period_start),
@@ -239,17 +268,22 @@ def _composed(uow: UnitOfWork, round_: Round, notice_day: date, template_dir: Pa
         template_dir=template_dir,  # none: problems' own default (tests point it elsewhere)
     )
     follow = followups_service.followups(
-        uow, round_, as_of=notice_day, printed=followups_service.printed(round_)
+        reads, round_, as_of=notice_day, printed=followups_service.printed(round_)
     )
     praised = [(p.code, p.reason) for p in follow.praised]
-    views = block_views(uow, round_, settings=settings, as_of=notice_day, praised=praised)
+    views = block_views(
+        reads.uow, round_, settings=settings, as_of=notice_day, praised=praised, reads=reads
+    )
     if views.commendations is not None:  # praise is printed once: in the 通报表扬 block
         follow = replace(follow, praised=())
     return settings, sections, follow, views
 
 
 def _render(text: str, words: dict[str, str], *, key: str) -> str:
-    """One editable text, rendered with the notice's words; a mistake in it is named."""
+    """One editable text, rendered with the notice's words; a mistake in it is named. A text
+    without a template mark (an office's name) is itself: not compiled for every office."""
+    if not any(mark in str(text) for mark in _TEMPLATE_MARKS):
+        return " ".join(str(text).split())
     try:
         rendered = render_text(text, words)
     except Exception as exc:  # noqa: BLE001 - a text stored before a rule is named, not a crash

@@ -14,8 +14,9 @@ from sqlalchemy import select
 
 from services.core import deadlines
 from services.core.uow import UnitOfWork
-from services.db.models import Case, Category, Round, Target, Unit
+from services.db.models import Round, Target, Unit
 from services.reports.lists import Summary, kinds_noun, listed, quoted
+from services.reports.notice_reads import NoticeReads
 from services.reports.wording import cn_date
 from services.rounds import blocks, rounds
 
@@ -119,10 +120,12 @@ def block_views(
     settings: dict[str, Any],
     as_of: date,
     praised: Sequence[tuple[str, str]] = (),
+    reads: NoticeReads,
 ) -> BlockViews:
     """The views of every block the round holds. ``praised`` (target code, reason: the praise
     recorded on the round's verdicts) joins the 通报表扬 block's targets when the round has
-    that block, after them and without a target the block names already."""
+    that block, after them and without a target the block names already. ``reads``: the rows
+    of the round's group of rounds."""
     stored = {kind: blocks.block_of(round_, kind) for kind in blocks.KINDS}
     if stored["commendations"] and praised:
         stored["commendations"] = _with_praise(stored["commendations"], praised)
@@ -130,7 +133,7 @@ def block_views(
     names = _Names(uow, stored)
     views: dict[str, Any] = {}
     if stored["recheck"]:
-        views["recheck"] = _recheck(uow, round_, stored["recheck"], summary)
+        views["recheck"] = _recheck(reads, round_, stored["recheck"], summary)
     if stored["commendations"]:
         views["commendations"] = _commendations(stored["commendations"], names, summary)
     if stored["consultation"]:
@@ -151,23 +154,27 @@ def _with_praise(data: dict, praised: Sequence[tuple[str, str]]) -> dict:
 
 
 class _Names:
-    """The registry names of every target and unit the blocks refer to, in one query each."""
+    """The registry names of every target and unit the blocks refer to, in one query each
+    (none when the blocks name none)."""
 
     def __init__(self, uow: UnitOfWork, stored: dict[str, Any]):
         items = [i for data in stored.values() if data for i in blocks.items_of(data)]
         codes = {i["target"] for i in items if "target" in i}
         units = {i["unit"] for i in items if i.get("unit")}
-        self.targets = {
-            code: Named(quoted(account or name, kind), unit, kind)
-            for code, name, account, kind, unit in uow.session.execute(
-                select(Target.code, Target.name, Target.account_name, Target.kind, Unit.name)
-                .join(Unit, Unit.id == Target.unit_id)
-                .where(Target.code.in_(codes))
-            )
-        }
-        self.units = dict(
-            uow.session.execute(select(Unit.code, Unit.name).where(Unit.code.in_(units))).all()
-        )
+        self.targets: dict[str, Named] = {}
+        self.units: dict[str, str] = {}
+        if codes:
+            self.targets = {
+                code: Named(quoted(account or name, kind), unit, kind)
+                for code, name, account, kind, unit in uow.session.execute(
+                    select(Target.code, Target.name, Target.account_name, Target.kind, Unit.name)
+                    .join(Unit, Unit.id == Target.unit_id)
+                    .where(Target.code.in_(codes))
+                )
+            }
+        if units:
+            found = uow.session.execute(select(Unit.code, Unit.name).where(Unit.code.in_(units)))
+            self.units = dict(found.all())
 
     def target(self, code: str) -> Named:
         return self.targets.get(code) or Named(code, "", None)
@@ -180,19 +187,14 @@ def _list(named: list[Named], summary: Summary) -> str:
     return listed([n.name for n in named], summary=summary, noun=kinds_noun(n.kind for n in named))
 
 
-def _recheck(uow: UnitOfWork, round_: Round, data: dict, summary: Summary) -> RecheckView:
-    rows = uow.session.execute(
-        select(Case.id, Case.severity, Target.id, Target.name, Target.account_name, Target.kind)
-        .add_columns(Unit.name, Category.name)
-        .join(Target, Target.id == Case.target_id)
-        .join(Unit, Unit.id == Case.unit_id)
-        .join(Category, Category.code == Case.category_code)
-        .where(Case.round_id == round_.id)
-        .order_by(Category.sort_order, Case.id)
-    ).all()
-    fixed = blocks.fixed_at_recheck(uow, round_)
+def _recheck(reads: NoticeReads, round_: Round, data: dict, summary: Summary) -> RecheckView:
+    rows = [
+        (c.id, c.severity, t.id, t.name, t.account_name, t.kind, u.name, category.name)
+        for c, t, u, category in reads.cases(round_)
+    ]
+    fixed = reads.fixed_at_recheck(round_)
     failing_ids = {
-        t for tally in rounds.tally(uow, round_.code).values() for t in tally.unqualified_target_ids
+        t for tally in reads.tally(round_).values() for t in tally.unqualified_target_ids
     }
     named: dict[int, Named] = {}
     veto_open: dict[int, bool] = {}

@@ -16,12 +16,11 @@ from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, StrictUndefined, Template
-from sqlalchemy import select
 
-from services.core.uow import UnitOfWork
-from services.db.models import Case, CaseNotice, Category, Round, Target, Unit
+from services.db.models import Case, Category, Round, Target, Unit
 from services.reports.files import TEMPLATES
 from services.reports.lists import kinds_noun, listed, quoted
+from services.reports.notice_reads import NoticeReads
 from services.reports.problem_wording import (
     Composition,
     category_theme,
@@ -95,18 +94,6 @@ def notice_history(city: int, province: int, county: int = 0) -> str:
     return f"已{'，'.join(parts)}" if parts else ""
 
 
-def later_notices(uow: UnitOfWork, round_: Round, *, notice_day: date) -> Counter:
-    """Notices on this round's cases dated on or after its notice day: (case id, level) → n."""
-    return Counter(
-        (case_id, level)
-        for case_id, level in uow.session.execute(
-            select(CaseNotice.case_id, CaseNotice.level)
-            .join(Case, Case.id == CaseNotice.case_id)
-            .where(Case.round_id == round_.id, CaseNotice.notified_on >= notice_day)
-        )
-    )
-
-
 def prior_notices(case: Case, later: Counter) -> tuple[int, int, int]:
     """(city, province, county) notices along the case's chain before this round's notice."""
     return tuple(  # type: ignore[return-value]
@@ -115,18 +102,10 @@ def prior_notices(case: Case, later: Counter) -> tuple[int, int, int]:
     )
 
 
-def _rows(uow: UnitOfWork, round_: Round, config: dict[str, Any]) -> list[_Row]:
-    result = uow.session.execute(
-        select(Case, Target, Unit, Category)
-        .join(Target, Target.id == Case.target_id)
-        .join(Unit, Unit.id == Case.unit_id)
-        .join(Category, Category.code == Case.category_code)
-        .where(Case.round_id == round_.id)
-        .order_by(Category.sort_order, Case.id)
-    ).all()
+def _rows(reads: NoticeReads, round_: Round, config: dict[str, Any]) -> list[_Row]:
     rows = [
         _Row(case, target, unit, category, wording(config, category, target.kind))
-        for case, target, unit, category in result
+        for case, target, unit, category in reads.cases(round_)
     ]
     return [r for r in rows if r.words["in_problems"]]
 
@@ -153,7 +132,7 @@ def _headings(rows: list[_Row], composition: Composition) -> dict[int, tuple[int
 
 
 def problem_sections(
-    uow: UnitOfWork,
+    reads: NoticeReads,
     round_: Round,
     *,
     notice_day: date,
@@ -162,12 +141,12 @@ def problem_sections(
     template_dir: Path | None = None,
 ) -> list[ProblemSection]:
     """Subsections, one per heading that occurred in the round: the round's themes in their
-    order, then the others in catalogue order."""
+    order, then the others in catalogue order (``reads``: the rows of its group of rounds)."""
     config = load_config((template_dir or TEMPLATES) / "notice_categories.yaml")
     composition = Composition.of(settings or {})
-    rows = _rows(uow, round_, config)
+    rows = _rows(reads, round_, config)
     headings = _headings(rows, composition)
-    later = later_notices(uow, round_, notice_day=notice_day)
+    later = reads.notices_since(round_, notice_day)
     grouped: dict[tuple[int, str], dict[int, list[_Row]]] = {}
     for r in rows:
         grouped.setdefault(headings[r.case.id], {}).setdefault(r.target.id, []).append(r)

@@ -5,10 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
-
 from services.core.uow import UnitOfWork
-from services.db.models import BoardFigure, Case, Round, Target, Unit
+from services.db.models import Round
 from services.reports.figures import (
     GroupStats,
     KindStats,
@@ -21,6 +19,7 @@ from services.reports.figures import (
     rate_settings,
     scope_of,
 )
+from services.reports.notice_reads import NoticeReads
 from services.rounds import rounds
 from states import CaseState
 
@@ -107,17 +106,9 @@ class RoundStats:
     scope: Scope = field(default_factory=Scope)
 
 
-def board_stats(uow: UnitOfWork, round_: Round) -> BoardStats:
+def board_stats(reads: NoticeReads, round_: Round) -> BoardStats:
     """Message platforms with figures in the round, messages and overdue replies per unit."""
-    rows = uow.session.execute(
-        select(
-            Unit.short_name, Unit.name, BoardFigure.messages_received, BoardFigure.replies_overdue
-        )
-        .join(Target, Target.id == BoardFigure.target_id)
-        .join(Unit, Unit.id == Target.unit_id)
-        .where(BoardFigure.round_id == round_.id)
-        .order_by(Target.id)
-    ).all()
+    rows = reads.boards(round_)
     per_unit: dict[str, list[int]] = {}
     for short_name, name, messages, overdue in rows:
         line = per_unit.setdefault(short_name or name, [0, 0])
@@ -132,19 +123,16 @@ def board_stats(uow: UnitOfWork, round_: Round) -> BoardStats:
     )
 
 
-def previous_stats(uow: UnitOfWork, round_: Round) -> PreviousStats | None:
+def previous_stats(reads: NoticeReads, round_: Round) -> PreviousStats | None:
     """The previous round's problem targets per kind, and how many have every case verified."""
-    previous = rounds.previous_round(uow, round_)
+    previous = reads.previous(round_)
     if previous is None:
         return None
-    tallies = rounds.tally(uow, previous.code, kinds=RATED_KINDS)
-    open_targets = set(
-        uow.session.scalars(
-            select(Case.target_id).where(
-                Case.round_id == previous.id, Case.state != CaseState.VERIFIED
-            )
-        )
-    )
+    before = reads.before()
+    tallies = before.tally(previous, RATED_KINDS)
+    open_targets = {
+        case.target_id for case, *_ in before.cases(previous) if case.state != CaseState.VERIFIED
+    }
     per_kind = tuple(
         PreviousKind(
             kind=kind,
@@ -167,11 +155,14 @@ def round_stats(
     *,
     rates: RateSettings | None = None,
     round_: Round | None = None,
+    reads: NoticeReads | None = None,
 ) -> RoundStats:
     """Every figure of a round's notice, computed from the database (``rates`` replaces the
-    pass-rate options the round and its issuer hold; ``round_``: the round, already read)."""
+    pass-rate options the round and its issuer hold; ``round_``: the round, already read;
+    ``reads``: the rows of its group of rounds)."""
     if round_ is None or round_.code != round_code:
         round_ = rounds.get_round(uow, round_code)
+    reads = reads or NoticeReads(uow, [round_])
     options = notice_options(round_)
     check_options(options)
     return RoundStats(
@@ -181,13 +172,14 @@ def round_stats(
             round_,
             rates=rates or rate_settings(uow, round_, options=options),
             options=options,
+            reads=reads,
         ),
         inventory=InventoryStats(
             registered=round_.nm_registered,
             wechat_closed=round_.nm_wechat_closed,
             other_deregistered=round_.nm_other_deregistered,
         ),
-        boards=board_stats(uow, round_),
-        previous=previous_stats(uow, round_),
+        boards=board_stats(reads, round_),
+        previous=previous_stats(reads, round_),
         scope=scope_of(round_),
     )

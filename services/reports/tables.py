@@ -10,13 +10,12 @@ import csv
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from io import BytesIO, StringIO
-
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Alignment, Font
-from openpyxl.utils import get_column_letter
+from typing import TYPE_CHECKING
 
 from services.core.plaintext import inert_for_spreadsheet
+
+if TYPE_CHECKING:
+    from openpyxl.cell import WriteOnlyCell
 
 CSV_TYPE = "text/csv; charset=utf-8"
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -42,6 +41,11 @@ def xlsx_bytes(header: Sequence[str], rows: Iterable[Sequence[object]], *, sheet
     The workbook is written as it goes (openpyxl's write-only mode): the rows are held as plain
     values (to measure them first), never as a sheet of cell objects.
     """
+    # openpyxl takes a fifth of a second to import: only when a workbook is written (a CSV
+    # download, a worker writing notices and CSV ledgers, does without it).
+    from openpyxl import Workbook
+    from openpyxl.utils import get_column_letter
+
     values = [[inert_for_spreadsheet(value) for value in row] for row in rows]
     workbook = Workbook(write_only=True)
     table = workbook.create_sheet(sheet[:31])
@@ -86,6 +90,9 @@ def text_width(value: object) -> int:
 
 
 def _header_cell(table, name: str) -> WriteOnlyCell:
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Alignment, Font
+
     cell = WriteOnlyCell(table, value=name)
     cell.font = Font(bold=True)
     cell.alignment = Alignment(horizontal="center")
