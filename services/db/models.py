@@ -52,7 +52,7 @@ class Unit(Base):
     kind: Mapped[str] = mapped_column(String(40))  # county_gov, city_dept, park_committee, ...
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
     #: Materialised path of codes, "/city/county/": a subtree is ``path LIKE '/city/%'``.
-    path: Mapped[str] = mapped_column(String(1000), index=True)
+    path: Mapped[str] = mapped_column(String(1000))
     contact_name: Mapped[str | None] = mapped_column(String(100))
     contact_email: Mapped[str | None] = mapped_column(String(200))
     leader_name: Mapped[str | None] = mapped_column(String(100))
@@ -60,6 +60,12 @@ class Unit(Base):
     synthetic: Mapped[bool] = mapped_column(Boolean, default=False)
 
     parent: Mapped[Unit | None] = relationship(remote_side=[id])
+
+    # On PostgreSQL in pattern order: a subtree's ``LIKE 'prefix%'`` then reads the index
+    # whatever the database's collation (under any but "C" a plain index cannot serve LIKE).
+    __table_args__ = (
+        Index("ix_units_path", "path", postgresql_ops={"path": "varchar_pattern_ops"}),
+    )
 
 
 class Target(Base):
