@@ -9,6 +9,7 @@ beforehand, no database reads while timed.
 
 from __future__ import annotations
 
+import csv
 import multiprocessing
 import os
 import re
@@ -16,14 +17,17 @@ import zipfile
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
-from io import BytesIO
+from io import BytesIO, StringIO
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import func, select
 
 from bench.national.measure import timed
 from bench.national.plan import NOTICE_DAY, Plan
 from services.bootstrap import App, build_app
 from services.core.settings import Settings
+from services.db.models import Case, Round
 from services.reports.docx import render_docx
 from services.reports.exports import ledger_downloads
 from services.reports.notice import build_notice, build_notices
@@ -46,11 +50,23 @@ class Job:
     round_code: str
     office: str
     outdir: Path
+    cases: int  # the ledger's rows: the round's cases (an office may have none)
 
 
 def jobs_of(q: Quarter) -> list[Job]:
     outdir = q.workdir / "notices"
-    return [Job(Plan.round_code(o.code), o.name, outdir) for o in q.plan.offices]
+    app = q.app()
+    try:
+        with app.uow() as uow:
+            query = select(Round.code, func.count(Case.id)).join(Case).group_by(Round.code)
+            cases = dict(uow.session.execute(query).all())
+    finally:
+        app.close()
+    return [
+        Job(code, o.name, outdir, cases.get(code, 0))
+        for o in q.plan.offices
+        if (code := Plan.round_code(o.code))
+    ]
 
 
 def notices(q: Quarter) -> Done:
@@ -100,7 +116,7 @@ def _render_chunk(settings: Settings, jobs: list[Job]) -> dict[str, Any]:
                 for kind, (path, content) in written.items():
                     path.write_bytes(content)
                     counts[kind] += 1
-                    problems += _problems(path, content, job.office, kind)
+                    problems += _problems(path, content, job, kind)
             for kind in KINDS:
                 seconds[kind] += spent[kind]
     finally:
@@ -132,14 +148,22 @@ def _render_group(
     return files, spent
 
 
-def _problems(path: Path, content: bytes, office: str, kind: str) -> list[str]:
+def _problems(path: Path, content: bytes, job: Job, kind: str) -> list[str]:
+    """What is wrong with a file: empty; a notice not naming its office; a ledger without one
+    row per case of the round, or (with rows) not naming the office's units."""
     if not content:
         return [f"{path.name}: empty"]
     if kind == "docx":
         text = docx_text(content)
     else:
         text = content.decode("utf-8-sig")
-    return [] if office in text else [f"{path.name}: does not name {office}"]
+    if kind == "ledger":
+        rows = sum(1 for _ in csv.reader(StringIO(text))) - 1  # below the header
+        if rows != job.cases:
+            return [f"{path.name}: {rows} rows for {job.cases} cases"]
+        if not rows:
+            return []  # an office without a case: the header alone
+    return [] if job.office in text else [f"{path.name}: does not name {job.office}"]
 
 
 def docx_text(content: bytes) -> str:

@@ -145,28 +145,11 @@ class NoticeReads:
         return ((round_id, tuple(rest)) for round_id, *rest in result)
 
     def tally(self, round_: Round, kinds: tuple[str, ...] = ()) -> dict[str, rounds.KindTally]:
-        """``rounds.tally`` from the group's rows: inspected and unqualified targets per kind,
-        a target failing for a veto case (one its recheck did not find fixed) unless
-        overridden; every kind in ``kinds`` present."""
-        fixed = self.fixed_at_recheck(round_)
-        vetoed = {
-            case.target_id
-            for case, *_ in self.cases(round_)
-            if case.severity == "veto" and case.id not in fixed
-        }
-        per_kind: dict[str, list[tuple[int, bool]]] = {kind: [] for kind in kinds}
-        for target_id, override, kind in self.inspected(round_):
-            qualified = override if override is not None else target_id not in vetoed
-            per_kind.setdefault(kind, []).append((target_id, qualified))
-        return {
-            kind: rounds.KindTally(
-                kind=kind,
-                inspected=len(items),
-                unqualified=sum(1 for _, ok in items if not ok),
-                unqualified_target_ids=tuple(sorted(t for t, ok in items if not ok)),
-            )
-            for kind, items in per_kind.items()
-        }
+        """``rounds.tally`` from the group's rows (the same rule: ``rounds.tally_of``)."""
+        veto_cases = [(c.id, c.target_id) for c, *_ in self.cases(round_) if c.severity == "veto"]
+        return rounds.tally_of(
+            self.inspected(round_), veto_cases, self.fixed_at_recheck(round_), kinds=kinds
+        )
 
     def fixed_at_recheck(self, round_: Round) -> set[int]:
         """``blocks.fixed_at_recheck``, read once a round."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, fields
 from datetime import date
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
@@ -315,30 +316,37 @@ class KindTally:
 
 
 def tally(uow: UnitOfWork, round_code: str, *, kinds: tuple[str, ...] = ()) -> dict[str, KindTally]:
-    """Inspected and unqualified targets per kind: veto cases fail a target unless overridden.
+    """Inspected and unqualified targets per kind of the round (``tally_of``).
 
     Every kind in ``kinds`` is present in the result, with zeros if nothing was inspected.
     """
     round_ = get_round(uow, round_code)
     session = uow.session
-    # A round with its own recheck (复查) fails a target only for what was still unfixed then.
-    fixed = blocks.fixed_at_recheck(uow, round_)
-    vetoed = {
-        target_id
-        for case_id, target_id in session.execute(
-            select(Case.id, Case.target_id).where(
-                Case.round_id == round_.id, Case.severity == "veto"
-            )
-        )
-        if case_id not in fixed
-    }
-    rows = session.execute(
+    veto_cases = session.execute(
+        select(Case.id, Case.target_id).where(Case.round_id == round_.id, Case.severity == "veto")
+    ).all()
+    verdicts = session.execute(
         select(Verdict.target_id, Verdict.qualified_override, Target.kind)
         .join(Target, Target.id == Verdict.target_id)
         .where(Verdict.round_id == round_.id, Verdict.inspected.is_(True))
     ).all()
+    return tally_of(verdicts, veto_cases, blocks.fixed_at_recheck(uow, round_), kinds=kinds)
+
+
+def tally_of(
+    verdicts: Iterable[tuple[int, bool | None, str]],
+    veto_cases: Iterable[tuple[int, int]],
+    fixed: set[int],
+    *,
+    kinds: tuple[str, ...] = (),
+) -> dict[str, KindTally]:
+    """The rule of a round's pass rate, from its rows: each inspected target (its verdict:
+    target id, override, kind) is qualified unless it has a veto case (case id, target id)
+    still there — a round with its own recheck (复查) fails a target only for what was not
+    ``fixed`` then — and an override (either way) decides over the cases."""
+    vetoed = {target_id for case_id, target_id in veto_cases if case_id not in fixed}
     per_kind: dict[str, list[tuple[int, bool]]] = {kind: [] for kind in kinds}
-    for target_id, override, kind in rows:
+    for target_id, override, kind in verdicts:
         qualified = override if override is not None else target_id not in vetoed
         per_kind.setdefault(kind, []).append((target_id, qualified))
     return {

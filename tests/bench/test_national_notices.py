@@ -3,7 +3,10 @@ round, each naming its own office and printing its own round's figures."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
+
+import pytest
 
 from bench.national import notices
 from bench.national.plan import Plan
@@ -40,8 +43,8 @@ def test_each_round_gets_its_own_markdown_docx_and_ledger(app, tmp_path):
                 a_case(uow, state="notified", round_code=round_code, target_code=column.code)
         uow.commit()
     jobs = [
-        notices.Job(Plan.round_code(code), name, tmp_path / "notices")
-        for code, (name, _) in OFFICES.items()
+        notices.Job(Plan.round_code(code), name, tmp_path / "notices", cases=columns)
+        for code, (name, columns) in OFFICES.items()
     ]
 
     done = notices.render_all(app.settings, jobs, workers=1)
@@ -64,6 +67,10 @@ def test_each_round_gets_its_own_markdown_docx_and_ledger(app, tmp_path):
             assert other not in text
         assert ledger.count(f"{name}栏目") == columns
         assert other not in ledger
+
+    miscounted = [replace(jobs[0], cases=jobs[0].cases + 1)]
+    with pytest.raises(RuntimeError, match="rows for"):  # a ledger missing a case is caught
+        notices.render_all(app.settings, miscounted, workers=1)
 
     limit = notices.limit_of(app.settings, jobs)  # the same rendering, no database while timed
     assert limit["items"] == 2 and limit["per_second"] > 0
