@@ -51,6 +51,13 @@ def inspect_chunk(chunk: inspection.Chunk, actor: str, as_of: date | None = None
         return inspection.inspect_chunk(uow, chunk, actor=actor).as_dict()
 
 
+@task(cache_policy=NO_CACHE, timeout_seconds=TASK_TIMEOUT_SECONDS)
+def refresh_statistics(app: App) -> None:
+    """The planner's statistics of what the inspection filed, read again (PostgreSQL)."""
+    with app.uow() as uow:
+        inspection.refresh_statistics(uow)
+
+
 @flow(
     name="quarterly-inspection", task_runner=BatchTaskRunner(), timeout_seconds=FLOW_TIMEOUT_SECONDS
 )
@@ -83,6 +90,8 @@ def quarterly_inspection(
             done.findings,
             done.unknown,
         )
+    with run_app(as_of) as app:
+        refresh_statistics(quote(app))
     summary = total.as_dict() | {"round_codes": list(dict.fromkeys(codes)), "chunks": len(chunks)}
     log.info(
         "检查完成：页面 %d 个，立案 %d 件（更新 %d 件），无法判断 %d 项",

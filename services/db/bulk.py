@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Column, Integer, String, Table, any_, bindparam, insert, update
+from sqlalchemy import Column, Integer, String, Table, any_, bindparam, insert, text, update
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session
@@ -149,6 +149,22 @@ def execute_over_arrays(
     conn = session.connection()
     statement = _over_arrays(sql, columns, conn.dialect)
     return conn.exec_driver_sql(statement.sql, statement.arrays(rows)).rowcount
+
+
+#: Rows a bulk load writes into a table before its planner statistics are refreshed at once.
+ANALYZE_AFTER = 10_000
+
+
+def refresh_statistics(session: Session, *tables: Table) -> None:
+    """The planner's statistics of ``tables`` read again now (PostgreSQL ``ANALYZE``, in the
+    caller's transaction: its own new rows count), after a bulk load changed them wholesale.
+    The autovacuum daemon does it in its own time, or never where it is switched off; until
+    then the planner plans for the tables as they were (with no statistics at all after a
+    national registry import: a hash join over every target instead of an index lookup)."""
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    for table in tables:
+        session.execute(text(f'ANALYZE "{table.name}"'))
 
 
 def ids_in(session: Session, column: ColumnElement, ids: Iterable[Any]) -> ColumnElement[bool]:

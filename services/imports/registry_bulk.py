@@ -147,6 +147,8 @@ def insert_units(uow: UnitOfWork, specs: list[registry.UnitSpec]) -> None:
             for s in group
         ]
         _insert(uow, Unit.__table__, ["id", *UNIT_COLUMNS], rows)
+    if len(specs) >= bulk.ANALYZE_AFTER:
+        bulk.refresh_statistics(uow.session, Unit.__table__)
 
 
 def insert_targets(uow: UnitOfWork, rows: list, spec_of: Callable[[Any], registry.TargetSpec]):
@@ -169,6 +171,8 @@ def insert_targets(uow: UnitOfWork, rows: list, spec_of: Callable[[Any], registr
                 registry.upsert_target(uow, spec_of(row))  # raises its own error
         made = (_target_row(spec_of(row), unit_ids, ids) for row in group)
         _insert(uow, Target.__table__, ["id", *TARGET_COLUMNS], made)
+    if len(rows) >= bulk.ANALYZE_AFTER:
+        bulk.refresh_statistics(uow.session, Target.__table__)
 
 
 def _target_row(spec, unit_ids: dict[str, int], ids: dict[str, int]) -> tuple:

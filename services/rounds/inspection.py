@@ -44,7 +44,7 @@ from services.core.errors import ValidationFailed
 from services.core.uow import UnitOfWork
 from services.db import bulk
 from services.db.issuer_models import Issuer
-from services.db.models import Category, Round, Target, Unit, Verdict
+from services.db.models import Case, Category, CheckResult, Round, Target, Unit, Verdict
 from services.registry.catalogue import applies_to
 from services.rounds.rounds import get_round
 
@@ -259,6 +259,14 @@ def inspect_chunk(uow: UnitOfWork, chunk: Chunk, *, actor: str) -> Tally:
     tally.pages = sum(t.status not in CLOSED_STATUSES for t in checked.values())
     uow.commit()
     return tally
+
+
+def refresh_statistics(uow: UnitOfWork) -> None:
+    """After a whole inspection: the planner's statistics of what it filed (a verdict for
+    every page, a case and a check result for each finding) read again, in one commit."""
+    tables = (Verdict.__table__, Case.__table__, CheckResult.__table__)
+    bulk.refresh_statistics(uow.session, *tables)
+    uow.commit()
 
 
 def _run(requests: list[CheckRequest], settings, uow: UnitOfWork) -> list[CheckOutcome]:
