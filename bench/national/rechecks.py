@@ -32,7 +32,7 @@ from sqlalchemy.engine import make_url
 from bench.national import measure
 from bench.national.plan import RECHECK_DAY, SWEEP_DAY
 from bench.national.quarter import Done, Quarter
-from services.db.models import Case, CaseEvent, OutboxMessage, Target
+from services.db.models import Case, CaseEvent, CheckResult, OutboxMessage, Target
 from services.rounds import rechecks
 from services.rounds.effects import last_event_id
 
@@ -104,6 +104,32 @@ def _planted(q: Quarter, case_ids: list[int]) -> dict[str, int]:
     return out
 
 
+UNKNOWN_EXAMPLES = 10
+
+
+def _unknown_pages(q: Quarter, case_ids: list[int]) -> list[str]:
+    """Website and column candidates whose latest check result says it cannot tell: target,
+    check and the result's summary."""
+    engine = create_engine(q.database_url)
+    latest = (
+        select(func.max(CheckResult.id))
+        .where(CheckResult.case_id.in_(case_ids))
+        .group_by(CheckResult.case_id)
+    )
+    try:
+        with engine.connect() as conn:
+            rows = conn.execute(
+                select(Target.code, CheckResult.check, CheckResult.summary)
+                .join(Target, Target.id == CheckResult.target_id)
+                .where(CheckResult.id.in_(latest), CheckResult.outcome == "unknown")
+                .where(Target.kind.in_(("website", "column")))
+                .order_by(Target.code)
+            ).all()
+    finally:
+        engine.dispose()
+    return [f"{code}（{check}）：{summary}" for code, check, summary in rows]
+
+
 def recheck(q: Quarter, *, outcomes: str = "checks") -> Done:
     """Fixtures fixed for most problems, then every office's round rechecked in one flow run."""
     from flows.recheck import quarterly_recheck
@@ -121,6 +147,7 @@ def recheck(q: Quarter, *, outcomes: str = "checks") -> Done:
         summary = quarterly_recheck(as_of=RECHECK_DAY, outcomes=outcomes, every_office=True)
     verify_events = _events_after(q, before, "verify")
     done = summary["outcomes"]
+    cannot_tell = _unknown_pages(q, candidates)
     return Done(
         sum(done.values()),
         "cases rechecked",
@@ -136,6 +163,9 @@ def recheck(q: Quarter, *, outcomes: str = "checks") -> Done:
             "counts_equal_events": verify_events == summary["verified"],
             "planted": planted,
             "verified_equals_planted_fixed": summary["verified"] == planted["fixed"],
+            # Website and column cases the recheck could not tell (the first few, and why).
+            "unknown_pages": len(cannot_tell),
+            "unknown_page_examples": cannot_tell[:UNKNOWN_EXAMPLES],
             **taken,
         },
     )

@@ -87,6 +87,7 @@ def test_a_small_national_quarter_finds_notifies_prints_and_verifies(tmp_path):
                 select(func.count()).select_from(CaseEvent).where(CaseEvent.trigger == "verify")
             )
             assert verifies == sum(1 for s in states.values() if s == "verified")
+            assert stages["recheck"]["unknown_pages"] == 0, stages["recheck"]
         app.close()
 
         # Every notice prints its own office's figures and names its own accounts only.
