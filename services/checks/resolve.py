@@ -35,14 +35,20 @@ class Lookup:
 def make_resolver(
     *, nameservers: list[str], port: int, timeout: float
 ) -> dns.asyncresolver.Resolver:
-    """A resolver on the given servers (the system's when the list is empty)."""
+    """A resolver on the given servers (the system's when the list is empty) that gives up
+    after ``timeout`` seconds, asking again (``TRIES`` times in all) when an answer is late: a
+    query or answer lost on the way (UDP) costs a try, not the verdict."""
     resolver = dns.asyncresolver.Resolver(configure=not nameservers)
     if nameservers:
         resolver.nameservers = list(nameservers)
         resolver.port = port
-    resolver.timeout = timeout
+    resolver.timeout = timeout / TRIES
     resolver.lifetime = timeout
     return resolver
+
+
+#: Tries of a query within the DNS timeout (as stub resolvers retransmit).
+TRIES = 3
 
 
 def is_ip(host: str) -> bool:
