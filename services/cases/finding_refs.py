@@ -17,6 +17,7 @@ from sqlalchemy.orm import joinedload
 
 from services.core.errors import ValidationFailed
 from services.core.uow import UnitOfWork
+from services.db import bulk
 from services.db.issuer_models import Issuer
 from services.db.models import Case, Category, Round, Target
 from services.registry import catalogue
@@ -24,8 +25,6 @@ from services.registry import catalogue
 if TYPE_CHECKING:
     from services.cases.transitions import Finding
 
-#: Names per IN list when a batch is loaded (well inside every driver's parameter limit).
-CHUNK = 1000
 CaseKey = tuple[int, int, str]  # round id, target id, category code
 
 
@@ -44,14 +43,14 @@ class Known:
         findings = list(findings)
         session = uow.session
         known = cls(loaded=True)
-        for codes in _chunks({f.round_code for f in findings}):
+        for codes in bulk.chunked({f.round_code for f in findings}):
             for round_ in session.scalars(
                 select(Round)
                 .where(Round.code.in_(codes))
                 .options(joinedload(Round.issuer).joinedload(Issuer.unit))
             ):
                 known.rounds[round_.code] = round_
-        for codes in _chunks({f.target_code for f in findings}):
+        for codes in bulk.chunked({f.target_code for f in findings}):
             for target in session.scalars(
                 select(Target).where(Target.code.in_(codes)).options(joinedload(Target.unit))
             ):
@@ -61,7 +60,7 @@ class Known:
             for f in findings
             if f.round_code in known.rounds and f.target_code in known.targets
         }
-        for chunk in _chunks(pairs):
+        for chunk in bulk.chunked(pairs):
             for case in session.scalars(
                 select(Case).where(tuple_(Case.round_id, Case.target_id).in_(chunk))
             ):
@@ -94,11 +93,6 @@ class Known:
         """A case opened in the batch: a later finding of the same problem updates it."""
         if self.loaded:
             self.cases[(case.round_id, case.target_id, case.category_code)] = case
-
-
-def _chunks(items: set) -> list[list]:
-    ordered = sorted(items)
-    return [ordered[i : i + CHUNK] for i in range(0, len(ordered), CHUNK)]
 
 
 def outside(round_: Round, target: Target) -> str | None:

@@ -77,13 +77,7 @@ def update_versioned(
     A row id may appear once per call. Fewer rows changed than given means someone else
     moved one of them first: the caller rolls back.
     """
-    if not rows:
-        return 0
-    conn = session.connection()
-    statement = _update(table, fields, conn.dialect)
-    if conn.dialect.name == "postgresql":
-        return conn.exec_driver_sql(statement.sql, statement.arrays(rows)).rowcount
-    return conn.exec_driver_sql(statement.sql, statement.tuples(rows)).rowcount
+    return _executed(session, _update, table, fields, rows)
 
 
 def update_rows(
@@ -91,13 +85,26 @@ def update_rows(
 ) -> int:
     """Set ``fields`` of each row by its ``id`` (no version: rows nobody else moves, such as a
     case's submissions under the case's own versioned update); the rows changed."""
+    return _executed(session, _update_by_id, table, fields, rows)
+
+
+def _executed(session: Session, build, table: Table, fields: tuple[str, ...], rows) -> int:
+    """Run the statement ``build`` makes for the dialect over ``rows`` (arrays on PostgreSQL,
+    one tuple per row elsewhere); the rows changed."""
     if not rows:
         return 0
     conn = session.connection()
-    statement = _update_by_id(table, fields, conn.dialect)
+    statement = build(table, fields, conn.dialect)
     if conn.dialect.name == "postgresql":
         return conn.exec_driver_sql(statement.sql, statement.arrays(rows)).rowcount
     return conn.exec_driver_sql(statement.sql, statement.tuples(rows)).rowcount
+
+
+def chunked(items: Iterable[Any], size: int = 1000) -> list[list[Any]]:
+    """``items`` (sorted, for a stable order of statements) in lists of at most ``size``: one
+    IN list each, well inside every driver's parameter limit."""
+    ordered = sorted(items)
+    return [ordered[i : i + size] for i in range(0, len(ordered), size)]
 
 
 def insert_rows(

@@ -28,6 +28,7 @@ from services.access import unit_links
 from services.access.users import UserView
 from services.core.errors import NotFound, ValidationFailed
 from services.core.uow import UnitOfWork
+from services.db import bulk
 from services.db.models import Case, OutboxMessage, Round, Unit
 from services.mail.links import LINK_KEY, portal_contexts
 from services.mail.robots import EMAIL, robot_keys, with_robots
@@ -36,8 +37,6 @@ from services.registry.units import EMAIL_FIELDS
 from states import SUBMITTABLE_STATES
 
 REMINDER_KINDS = ("before", "due", "after")
-#: Keys or units per IN list when a round's notices are queued together.
-CHUNK = 1000
 NO_PARENT = "没有上级单位，无法确定督办邮件的收件人"
 #: The columns ``outbox_row`` fills (the rest keep their defaults).
 OUTBOX_COLUMNS = (
@@ -98,7 +97,7 @@ def queue_round_notices(
     units = _units(uow, [n.unit_id for n in notices])
     keys = {n.unit_id: f"round-notice:{round_.code}:{units[n.unit_id].code}" for n in notices}
     queued = set()
-    for chunk in _chunks(list(keys.values())):
+    for chunk in bulk.chunked(keys.values()):
         found = select(OutboxMessage.key).where(OutboxMessage.key.in_(chunk))
         queued.update(uow.session.scalars(found))
     todo = [
@@ -354,16 +353,12 @@ def _listed(
 def _units(uow: UnitOfWork, unit_ids: list[int]) -> dict[int, Unit]:
     """The units by id, in a query per thousand; NotFound naming the first missing one."""
     units: dict[int, Unit] = {}
-    for chunk in _chunks(sorted(set(unit_ids))):
+    for chunk in bulk.chunked(set(unit_ids)):
         units.update((u.id, u) for u in uow.session.scalars(select(Unit).where(Unit.id.in_(chunk))))
     for unit_id in unit_ids:
         if unit_id not in units:
             raise NotFound(f"单位 {unit_id} 不存在")
     return units
-
-
-def _chunks(items: list) -> list[list]:
-    return [items[i : i + CHUNK] for i in range(0, len(items), CHUNK)]
 
 
 def _portal(uow: UnitOfWork, unit: Unit, *, round_id: int | None) -> dict[str, Any]:
