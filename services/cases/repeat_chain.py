@@ -10,11 +10,15 @@ from states import OPEN_STATES
 
 
 def open_before(uow: UnitOfWork, named: Case | None, *, round_: Round) -> list[Case]:
-    """When a finding names an open case: the open cases of the same problem in rounds
-    before ``round_`` (the named one among them), oldest first. The new case continues the
-    latest and takes its notice counts; every one of them is carried over to it, so that
-    whichever a recheck's batches reach first, the outcome is the same."""
-    if named is None or named.state not in OPEN_STATES:
+    """When a finding names an earlier case: the open cases of the same problem in rounds
+    before ``round_`` (an open named one among them), oldest first.
+
+    The new case continues the latest of them (the named case only when none is open) and
+    takes its notice counts; every one of them is carried over to it. An open case comes
+    before a verified one found present again: a recheck that meets both — an earlier
+    round's case still open and the round before's verified case — continues the open one
+    whichever of the two its batches reach first."""
+    if named is None:
         return []
     found = list(
         uow.session.scalars(
@@ -30,4 +34,6 @@ def open_before(uow: UnitOfWork, named: Case | None, *, round_: Round) -> list[C
             .order_by(Round.period_start, Case.id)
         )
     )
-    return found if named in found else [*found, named]
+    if named.state in OPEN_STATES and named not in found:
+        found.append(named)
+    return found

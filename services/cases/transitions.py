@@ -86,10 +86,17 @@ def open_case(
     existing = known.case(uow, (round_.id, target.id, category.code))
     now = uow.clock.now()
     if existing is not None:
-        existing.description = finding.description or existing.description
-        existing.evidence = finding.evidence or existing.evidence
-        existing.severity = severity
-        existing.updated_at = now
+        found_again = (
+            finding.description or existing.description,
+            finding.evidence or existing.evidence,
+            severity,
+        )
+        if found_again != (existing.description, existing.evidence, existing.severity):
+            # Only a change is written: the same finding again (a re-import, a recheck
+            # meeting the problem twice) leaves the case's version alone, so nobody's open
+            # form turns stale over nothing.
+            existing.description, existing.evidence, existing.severity = found_again
+            existing.updated_at = now
         # An open predecessor still left (see open_before) is carried over to it.
         _carry_over(uow, finding.previous_case_id, successor=existing)
         return existing, False

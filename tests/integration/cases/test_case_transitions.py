@@ -1,11 +1,13 @@
 """Transitions on a real database: state, history and side fields change together or not at all."""
 
+import dataclasses
 from datetime import date
 
 import pytest
 from sqlalchemy import func, select
 
 from services.cases import transitions
+from services.core.clock import Clock
 from services.core.errors import ConcurrencyConflict, ValidationFailed
 from services.db.models import Case, CaseEvent, CaseNotice, Submission
 from states import InvalidTransition
@@ -174,3 +176,33 @@ def test_timestamps_come_back_time_zone_aware(app):
         stored = uow.session.get(Case, case_id)
         assert stored.notified_at.tzinfo is not None
         assert stored.notified_at.utcoffset() is not None
+
+
+def test_the_same_finding_again_leaves_the_case_and_its_version_alone(app):
+    """A re-import (or a recheck meeting one problem twice) of what the case already says does
+    not write it, so a supervisor's open form does not turn stale; a new description does."""
+    with app.uow() as uow:
+        case = a_case(uow, state="notified", description="栏目三个月未更新")
+        uow.commit()
+        finding = transitions.Finding(
+            round_code=case.round.code,
+            target_code=case.target.code,
+            category_code=case.category_code,
+            description="栏目三个月未更新",
+        )
+        case_id, version = case.id, case.version
+    with app.uow() as uow:
+        uow.clock = Clock(date(2021, 9, 1), tz=uow.clock.tz)  # found again a quarter later
+        again, created = transitions.open_case(uow, finding, actor="测试员")
+        uow.commit()
+        assert (again.id, created, again.version) == (case_id, False, version)
+    with app.uow() as uow:
+        changed, _ = transitions.open_case(
+            uow, dataclasses.replace(finding, description="栏目半年未更新"), actor="测试员"
+        )
+        uow.commit()
+        assert (changed.id, changed.description, changed.version) == (
+            case_id,
+            "栏目半年未更新",
+            version + 1,
+        )

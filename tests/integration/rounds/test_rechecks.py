@@ -194,3 +194,30 @@ def test_the_new_case_continues_the_latest_open_case_whichever_batch_runs_first(
         assert successor.previous_case_id == newer
         assert successor.notices_city >= 2
         assert {uow.session.get(Case, c).state for c in (older, newer)} == {"continued"}
+
+
+@pytest.mark.parametrize("order", ["open case first", "verified case first"])
+def test_a_problem_open_since_an_earlier_round_and_verified_in_the_last_is_continued_from_the_open_case(
+    app, order
+):
+    """An escalated case of 2021Q2 was never fixed; 2021Q3's case of the same problem was
+    verified; the 2021Q4 recheck finds both present. The new case continues the open one (its
+    escalation and notices are what the unit has been told), whichever batch runs first."""
+    with app.uow() as uow:
+        a_unit(uow, "hill")
+        a_target(uow, "hill-site", unit_code="hill")
+        open_ = a_case(uow, state="escalated", target_code="hill-site", round_code="2021Q2")
+        verified = a_case(uow, state="verified", target_code="hill-site", round_code="2021Q3")
+        mark(uow, open_, "present")
+        mark(uow, verified, "present")
+        a_round(uow, "2021Q4")
+        uow.commit()
+        open_level = open_.escalation_level
+        ids = [open_.id, verified.id]
+    _recheck_batches(app, ids if order == "open case first" else ids[::-1])
+    with app.uow() as uow:
+        [successor] = uow.session.scalars(select(Case).where(Case.round.has(code="2021Q4")))
+        assert successor.previous_case_id == ids[0]
+        assert successor.escalation_level >= open_level >= 1
+        states = [uow.session.get(Case, case_id).state for case_id in ids]
+        assert states == ["continued", "verified"]
