@@ -1,6 +1,7 @@
-"""The demo scenarios: YAML files of import tables (``scenarios/<name>.yaml``), loaded by the
-import services. Which scenario loads by default is the scenarios' own data: the file with a
-``# 默认场景`` line (else the first by name); nothing here names an office."""
+"""The demo scenarios: YAML files of import tables (``demo/<name>.yaml``, a data package of
+its own), loaded by the import services. Which scenario loads by default is the scenarios'
+own data: the file with a ``# 默认场景`` line (else the first by name); nothing here names an
+office."""
 
 from __future__ import annotations
 
@@ -26,7 +27,7 @@ _DEFAULT_MARK = "# 默认场景"
 
 
 def _folder():
-    return resources.files("services.ops.scenarios")
+    return resources.files("demo")
 
 
 def _stems() -> list[str]:

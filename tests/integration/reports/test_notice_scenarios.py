@@ -1,7 +1,7 @@
 """The demo scenarios' notices, word for word: Lincang 2021 (the seed), a county and a city.
 
 Each golden file (tests/fixtures/notices/<scenario>.md) was checked line by line against its
-scenario's data (services/ops/scenarios/<scenario>.yaml); the figures it prints are worked out
+scenario's data (demo/<scenario>.yaml); the figures it prints are worked out
 in the comments of that file. A change that alters a notice shows here as a text difference.
 """
 

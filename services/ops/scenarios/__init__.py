@@ -1,1 +1,0 @@
-"""Demo scenarios, as YAML read through the ordinary import (``rectify demo``)."""
