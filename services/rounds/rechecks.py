@@ -202,7 +202,12 @@ def recheck_range(
 
     def work() -> RecheckSummary:
         rounds = rounds_named(uow, round_code)
-        query = _candidates(uow, rounds).where(Case.id.between(first_id, last_id))
+        query = (
+            _candidates(uow, rounds)
+            .add_columns(Unit.code.label("unit_code"))
+            .join(Unit, Unit.id == Case.unit_id)
+            .where(Case.id.between(first_id, last_id))
+        )
         rows = uow.session.execute(query).all()
         outcomes = provider(uow, [row.id for row in rows])
         summary = _act(uow, rounds, rows, outcomes, actor=actor)
@@ -221,17 +226,16 @@ def _act(
     threshold = uow.settings.repeat_offender_threshold
     moves: list[batch.Move] = []
     unit_of: dict[int, str] = {}
-    unit_codes = codes_by_id(uow, Unit, {row.unit_id for row in rows})
+    outcome_of = {
+        row.id: outcome if (outcome := outcomes.get(row.id)) in OUTCOMES else "unknown"
+        for row in rows
+    }
+    present = {row.target_id for row in rows if outcome_of[row.id] == "present"}
+    target_codes = codes_by_id(uow, Target, present)
     for row in rows:
         round_ = rounds[row.rechecked_id]
-        case_id, state, round_id, unit_code = (
-            row.id,
-            row.state,
-            row.round_id,
-            unit_codes[row.unit_id],
-        )
-        outcome = outcomes.get(case_id, "unknown")
-        outcome = outcome if outcome in OUTCOMES else "unknown"
+        case_id, state, round_id, unit_code = row.id, row.state, row.round_id, row.unit_code
+        outcome = outcome_of[case_id]
         summary.outcomes[outcome] += 1
         _count(summary, unit_code, outcome)
         if outcome == "unknown":
@@ -242,7 +246,7 @@ def _act(
         elif outcome == "present" and round_id != round_.id:
             finding = transitions.Finding(
                 round_code=round_.code,
-                target_code=codes_by_id(uow, Target, {row.target_id})[row.target_id],
+                target_code=target_codes[row.target_id],
                 category_code=row.category_code,
                 source=RECHECK_SOURCE,
                 previous_case_id=case_id,
