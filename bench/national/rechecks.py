@@ -219,11 +219,17 @@ def snapshot(q: Quarter, stage: str) -> float:
     return seconds
 
 
+#: ``BENCH_KEEP_SNAPSHOTS=1`` keeps the stages' snapshots after the run (their names are
+#: printed) for profiling a stage's batches on the full-size data; drop them by hand after.
+KEEP_SNAPSHOTS = os.environ.get("BENCH_KEEP_SNAPSHOTS") == "1"
+
+
 def _keep(q: Quarter, stage: str) -> None:
     if old := q.facts.pop(f"{stage}_snapshot", None):
         _drop(q, old)
     url = q.facts[f"{stage}_snapshot"] = _copy(q, make_url(q.database_url).database)
-    atexit.register(_drop, q, url)  # a run stopped before its limit leaves no copy behind
+    if not KEEP_SNAPSHOTS:
+        atexit.register(_drop, q, url)  # a run stopped before its limit leaves no copy behind
 
 
 def _snapshot_in_stage(q: Quarter, stage: str) -> dict[str, float]:
@@ -237,7 +243,10 @@ def _snapshot_in_stage(q: Quarter, stage: str) -> dict[str, float]:
 def drop_snapshots(q: Quarter) -> None:
     for stage in ("sweep", "recheck"):
         if url := q.facts.pop(f"{stage}_snapshot", None):
-            _drop(q, url)
+            if KEEP_SNAPSHOTS:
+                print(f"-- kept the {stage} snapshot: {make_url(url).database}", flush=True)
+            else:
+                _drop(q, url)
 
 
 def _on_copy(q: Quarter, stage: str, work: Callable[[Quarter], dict]) -> dict:
