@@ -59,6 +59,8 @@ def recheck_batches(
     provider = provider_named(outcomes, run_ref=str(flow_run.get_id() or actor))
     app = worker_app(as_of)
     summary = rechecks.RecheckSummary(round_code="")
+    with app.uow() as uow:
+        scope = rechecks.scope_of(uow, round_code)  # the group's batches share its rounds
     for first_id, last_id in ranges:
         with app.uow() as uow:
             summary.merge(
@@ -69,6 +71,7 @@ def recheck_batches(
                     last_id=last_id,
                     provider=provider,
                     actor=actor,
+                    scope=scope,
                 )
             )
     return summary

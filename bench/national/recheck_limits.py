@@ -15,6 +15,7 @@ from bench.national import measure
 from bench.national.plan import RECHECK_DAY, SWEEP_DAY
 from bench.national.quarter import Quarter
 from bench.national.rechecks import BATCH, _drop, _on_copy, drop_snapshots
+from flows.common import task_groups
 from services.cases import batch
 from services.core.clock import SHANGHAI
 from services.db.models import Case
@@ -187,17 +188,22 @@ def _recheck_batches(copy: Quarter, ids: list[int]) -> tuple[int, float, float]:
 
     def work() -> int:
         verified = 0
-        for first, last in batch.id_ranges(ids, size=BATCH):
+        # As the flow's tasks do: the rounds read once per group of batches (task_groups).
+        for group in task_groups(batch.id_ranges(ids, size=BATCH)):
             with app.uow() as uow:
-                part = rechecks.recheck_range(
-                    uow,
-                    round_code=codes,
-                    first_id=first,
-                    last_id=last,
-                    provider=rechecks.all_fixed,
-                    actor="bench-product",
-                )
-            verified += part.verified
+                scope = rechecks.scope_of(uow, codes)
+            for first, last in group:
+                with app.uow() as uow:
+                    part = rechecks.recheck_range(
+                        uow,
+                        round_code=codes,
+                        first_id=first,
+                        last_id=last,
+                        provider=rechecks.all_fixed,
+                        actor="bench-product",
+                        scope=scope,
+                    )
+                verified += part.verified
         return verified
 
     try:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime
+from decimal import Decimal
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event
@@ -41,15 +43,27 @@ def _refuse_nul(_conn, _cursor, _statement, parameters, _context, executemany) -
         raise ValidationFailed(["输入内容含有空字符（U+0000），请删除后重试"])
 
 
+#: Parameter values that hold no text: passed over without a call each (a batch's arrays hold
+#: thousands of them).
+_NO_TEXT = frozenset({int, float, bool, type(None), date, datetime, Decimal})
+
+
 def _contains_nul(value) -> bool:
     """Whether any text among statement parameters (a dict, a sequence, nested) has a NUL."""
-    if isinstance(value, str):
+    if value.__class__ is str or isinstance(value, str):
         return "\x00" in value
     if isinstance(value, dict):
         value = value.values()
     elif not isinstance(value, list | tuple):
         return False
-    return any(map(_contains_nul, value))
+    texts = []
+    for item in value:
+        kind = item.__class__
+        if kind is str:
+            texts.append(item)
+        elif kind not in _NO_TEXT and _contains_nul(item):
+            return True
+    return "\x00" in "".join(texts)
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:

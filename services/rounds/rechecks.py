@@ -102,18 +102,14 @@ class RecheckSummary:
 _CURRENT, _OWN = aliased(Round, name="rechecked"), aliased(Round, name="own")
 
 
-def _office(round_) -> object:
-    """A round's office for finding the round before it: rounds without one form an office
-    of their own (``rounds.previous_round``)."""
-    return func.coalesce(round_.issuer_id, 0)
-
-
 def rounds_named(uow: UnitOfWork, codes: str | Sequence[str]) -> dict[int, Any]:
     """The rounds a recheck runs for (id, code, issuer_id, period_start), by id: one per
     issuing office (else a case would be rechecked for two of them)."""
     codes = [codes] if isinstance(codes, str) else list(dict.fromkeys(codes))
     columns = (Round.id, Round.code, Round.issuer_id, Round.period_start)
-    rounds = uow.session.execute(select(*columns).where(Round.code.in_(codes))).all()
+    rounds = uow.session.execute(
+        select(*columns).where(bulk.ids_in(uow.session, Round.code, codes))
+    ).all()
     missing = set(codes) - {r.code for r in rounds}
     if missing:
         raise NotFound(f"检查轮次 {'、'.join(sorted(missing)[:5])} 不存在")
@@ -128,28 +124,46 @@ def rounds_named(uow: UnitOfWork, codes: str | Sequence[str]) -> dict[int, Any]:
 
 
 def _previous_ids(uow: UnitOfWork, rounds: dict[int, Any]) -> list[int]:
-    """Each round's office's round before it (``rounds.previous_round`` for all at once)."""
-    offices = {r.issuer_id or 0 for r in rounds.values()}
-    rows = uow.session.execute(
-        select(Round.id, _office(Round), Round.period_start).where(
-            bulk.ids_in(uow.session, _office(Round), offices)
-        )
-    ).all()
-    starts: dict[int, list[tuple]] = {}
-    for round_id, office, start in rows:
-        starts.setdefault(office, []).append((start, round_id))
-    best: dict[int, tuple] = {}
-    for current in rounds.values():
-        earlier = [s for s in starts.get(current.issuer_id or 0, []) if s[0] < current.period_start]
-        if earlier:
-            best[current.id] = max(earlier)
-    return [round_id for _, round_id in best.values()]
+    """Each round's office's round before it (``rounds.previous_round`` for all at once: the
+    latest period started earlier, the later made of two that start together)."""
+    earlier = aliased(Round, name="earlier")
+    # A round without an office is rechecked alone (``rounds_named``): its office is theirs.
+    office_less = any(r.issuer_id is None for r in rounds.values())
+    same_office = (
+        earlier.issuer_id.is_(None) if office_less else earlier.issuer_id == Round.issuer_id
+    )
+    before = (
+        select(earlier.id)
+        .where(same_office, earlier.period_start < Round.period_start)
+        .order_by(earlier.period_start.desc(), earlier.id.desc())
+        .limit(1)
+        .correlate(Round)
+        .scalar_subquery()
+    )
+    found = uow.session.scalars(select(before).where(bulk.ids_in(uow.session, Round.id, rounds)))
+    return [round_id for round_id in found if round_id is not None]
 
 
-def _candidates(uow: UnitOfWork, rounds: dict[int, Any]):
+@dataclass(frozen=True)
+class Scope:
+    """What every batch of one recheck reads alike: its rounds by id (``rounds_named``) and
+    each one's office's round before it. Read once for a group of batches, not per batch
+    (at 3,000 offices' rounds, a third of a batch's time)."""
+
+    rounds: dict[int, Any]
+    previous: list[int]
+
+
+def scope_of(uow: UnitOfWork, round_code: str | Sequence[str]) -> Scope:
+    rounds = rounds_named(uow, round_code)
+    return Scope(rounds, _previous_ids(uow, rounds))
+
+
+def _candidates(uow: UnitOfWork, scope: Scope):
     """Candidates with the id of the round each is rechecked for (``rechecked_id``): the cases
     of its office's rounds; a round without an office (the only one rechecked then) looks at
     the cases of every round up to it."""
+    rounds, previous = scope.rounds, scope.previous
     office_less = any(r.issuer_id is None for r in rounds.values())
     same_office = true() if office_less else _CURRENT.issuer_id == _OWN.issuer_id
     open_here = and_(
@@ -158,7 +172,6 @@ def _candidates(uow: UnitOfWork, rounds: dict[int, Any]):
         not_(and_(Case.round_id == _CURRENT.id, Case.source == RECHECK_SOURCE)),
     )
     condition = open_here
-    previous = _previous_ids(uow, rounds)
     if previous:
         verified_before = and_(
             bulk.ids_in(uow.session, Case.round_id, previous), Case.state == CaseState.VERIFIED
@@ -175,8 +188,9 @@ def _candidates(uow: UnitOfWork, rounds: dict[int, Any]):
 
 def candidate_ids(uow: UnitOfWork, *, round_code: str | Sequence[str]) -> list[int]:
     """Ids of the cases this round's (or these rounds') recheck looks at, ascending."""
-    rounds = rounds_named(uow, round_code)
-    query = _candidates(uow, rounds).with_only_columns(Case.id, maintain_column_froms=True)
+    query = _candidates(uow, scope_of(uow, round_code)).with_only_columns(
+        Case.id, maintain_column_froms=True
+    )
     return list(uow.session.scalars(query))
 
 
@@ -194,23 +208,27 @@ def recheck_range(
     provider: OutcomeProvider,
     actor: str,
     seal: Callable[[UnitOfWork], None] | None = None,
+    scope: Scope | None = None,
 ) -> RecheckSummary:
     """Recheck the candidates with ids in [first_id, last_id] and act on them; one commit.
 
     ``seal(uow)`` runs just before the commit (a shared batch marks itself done there).
+    ``scope``: the recheck's rounds as read for an earlier batch of the same group (read
+    here when not given).
     """
 
     def work() -> RecheckSummary:
-        rounds = rounds_named(uow, round_code)
+        nonlocal scope
+        scope = scope or scope_of(uow, round_code)
         query = (
-            _candidates(uow, rounds)
+            _candidates(uow, scope)
             .add_columns(Unit.code.label("unit_code"))
             .join(Unit, Unit.id == Case.unit_id)
             .where(Case.id.between(first_id, last_id))
         )
         rows = uow.session.execute(query).all()
         outcomes = provider(uow, [row.id for row in rows])
-        summary = _act(uow, rounds, rows, outcomes, actor=actor)
+        summary = _act(uow, scope.rounds, rows, outcomes, actor=actor)
         summary.round_code = round_label(round_code)
         if seal is not None:
             seal(uow)
@@ -293,6 +311,7 @@ def recheck(
     """The whole recheck in one call (what the flow does, without Prefect)."""
     summary = RecheckSummary(round_code=round_label(round_code))
     ids = candidate_ids(uow, round_code=round_code)
+    scope = scope_of(uow, round_code)
     for first_id, last_id in batch.id_ranges(ids, size=batch_size):
         part = recheck_range(
             uow,
@@ -301,6 +320,7 @@ def recheck(
             last_id=last_id,
             provider=provider,
             actor=actor,
+            scope=scope,
         )
         summary.merge(part)
         if after_batch is not None:
