@@ -234,7 +234,9 @@ def get_round(uow: UnitOfWork, code: str, *, required: bool = True) -> Round | N
 
 
 def previous_round(uow: UnitOfWork, round_: Round) -> Round | None:
-    """The same office's round before this one (rounds without an office: among themselves)."""
+    """The same office's round before this one (rounds without an office: among themselves):
+    the latest to start earlier, of two starting the same day the later made (as the
+    recheck finds it for many rounds at once, ``rechecks._previous_ids``)."""
     same_office = (
         Round.issuer_id.is_(None)
         if round_.issuer_id is None
@@ -243,7 +245,7 @@ def previous_round(uow: UnitOfWork, round_: Round) -> Round | None:
     return uow.session.scalar(
         select(Round)
         .where(Round.period_start < round_.period_start, same_office)
-        .order_by(Round.period_start.desc())
+        .order_by(Round.period_start.desc(), Round.id.desc())
         .limit(1)
     )
 
