@@ -19,6 +19,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from itertools import islice
 from typing import Any
 
 from sqlalchemy import Column, Integer, String, Table, any_, bindparam, insert, text, update
@@ -77,7 +78,7 @@ def update_versioned(
     A row id may appear once per call. Fewer rows changed than given means someone else
     moved one of them first: the caller rolls back.
     """
-    return _executed(session, _update, table, fields, rows)
+    return _executed(session, table, fields, rows, versioned=True)
 
 
 def update_rows(
@@ -85,16 +86,18 @@ def update_rows(
 ) -> int:
     """Set ``fields`` of each row by its ``id`` (no version: rows nobody else moves, such as a
     case's submissions under the case's own versioned update); the rows changed."""
-    return _executed(session, _update_by_id, table, fields, rows)
+    return _executed(session, table, fields, rows, versioned=False)
 
 
-def _executed(session: Session, build, table: Table, fields: tuple[str, ...], rows) -> int:
-    """Run the statement ``build`` makes for the dialect over ``rows`` (arrays on PostgreSQL,
-    one tuple per row elsewhere); the rows changed."""
+def _executed(
+    session: Session, table: Table, fields: tuple[str, ...], rows, *, versioned: bool
+) -> int:
+    """Run the dialect's UPDATE (``_update``) over ``rows`` (arrays on PostgreSQL, one tuple
+    per row elsewhere); the rows changed."""
     if not rows:
         return 0
     conn = session.connection()
-    statement = build(table, fields, conn.dialect)
+    statement = _update(table, fields, conn.dialect, versioned)
     if conn.dialect.name == "postgresql":
         return conn.exec_driver_sql(statement.sql, statement.arrays(rows)).rowcount
     return conn.exec_driver_sql(statement.sql, statement.tuples(rows)).rowcount
@@ -105,6 +108,30 @@ def chunked(items: Iterable[Any], size: int = 1000) -> list[list[Any]]:
     IN list each, well inside every driver's parameter limit."""
     ordered = sorted(items)
     return [ordered[i : i + size] for i in range(0, len(ordered), size)]
+
+
+def stream_rows(
+    session: Session, table: Table, columns: tuple[str, ...], rows: Iterable[tuple]
+) -> None:
+    """Insert ``rows``, tuples of the ``columns``' values, in their order: on PostgreSQL a
+    ``COPY`` the rows stream into as they are made (the server stores some while the caller
+    checks the next: a registry import's half a million rows), elsewhere ``insert_rows`` per
+    ``STREAM_BATCH``. No NUL check here: the caller's values are checked texts."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.flush()  # the rows the session holds come first, as their ids do
+        driver = session.connection().connection.driver_connection
+        statement = f"COPY {table.name} ({', '.join(columns)}) FROM STDIN"
+        with driver.cursor() as cursor, cursor.copy(statement) as copy:
+            for row in rows:
+                copy.write_row(row)
+        return
+    rows = iter(rows)
+    while batch := [dict(zip(columns, row, strict=True)) for row in islice(rows, STREAM_BATCH)]:
+        insert_rows(session, table, columns, batch)
+
+
+#: Rows per INSERT where ``stream_rows`` cannot COPY.
+STREAM_BATCH = 5_000
 
 
 def insert_rows(
@@ -185,48 +212,32 @@ def ids_in(session: Session, column: ColumnElement, ids: Iterable[Any]) -> Colum
 
 
 @functools.lru_cache(maxsize=256)
-def _update(table: Table, fields: tuple[str, ...], dialect: Dialect) -> _Statement:
+def _update(table: Table, fields: tuple[str, ...], dialect: Dialect, versioned: bool) -> _Statement:
+    """``fields`` set by ``id``; ``versioned``: only where ``version`` is the expected one,
+    which becomes ``new_version``."""
     columns = table.c
+    keys = (ID, VERSION, NEW_VERSION) if versioned else (ID,)
     if dialect.name == "postgresql":
-        names = (ID, VERSION, NEW_VERSION, *fields)
-        types = (columns.id, columns.version, columns.version, *(columns[f] for f in fields))
+        names = (*keys, *fields)
+        types = (columns.id, *(columns.version for _ in keys[1:]), *(columns[f] for f in fields))
         q = dialect.identifier_preparer.quote
-        sets = ", ".join(f"{q(f)} = v.{q(f)}" for f in fields)
+        sets = [f"{q(f)} = v.{q(f)}" for f in fields]
+        where = f"{q(table.name)}.{q(ID)} = v.{ID}"
+        if versioned:
+            sets.append(f"{q(VERSION)} = v.{NEW_VERSION}")
+            where += f" AND {q(table.name)}.{q(VERSION)} = v.{VERSION}"
         sql = (
-            f"UPDATE {q(table.name)} SET {sets}, {q(VERSION)} = v.{NEW_VERSION} "
-            f"FROM {_unnest(names, types, dialect)} "
-            f"WHERE {q(table.name)}.{q(ID)} = v.{ID} AND {q(table.name)}.{q(VERSION)} = v.{VERSION}"
+            f"UPDATE {q(table.name)} SET {', '.join(sets)} "
+            f"FROM {_unnest(names, types, dialect)} WHERE {where}"
         )
         return _Statement(sql, names, _processors(types, dialect))
     # Bound names may not be column names in a SET clause: prefixed here, not in the rows.
-    statement = (
-        update(table)
-        .where(columns.id == bindparam(f"b_{ID}"), columns.version == bindparam(f"b_{VERSION}"))
-        .values(
-            {**{f: bindparam(f"b_{f}") for f in fields}, VERSION: bindparam(f"b_{NEW_VERSION}")}
-        )
-    )
-    return _compiled(statement.compile(dialect=dialect), dialect, prefix="b_")
-
-
-@functools.lru_cache(maxsize=64)
-def _update_by_id(table: Table, fields: tuple[str, ...], dialect: Dialect) -> _Statement:
-    columns = table.c
-    if dialect.name == "postgresql":
-        names = (ID, *fields)
-        types = (columns.id, *(columns[f] for f in fields))
-        q = dialect.identifier_preparer.quote
-        sql = (
-            f"UPDATE {q(table.name)} SET {', '.join(f'{q(f)} = v.{q(f)}' for f in fields)} "
-            f"FROM {_unnest(names, types, dialect)} WHERE {q(table.name)}.{q(ID)} = v.{ID}"
-        )
-        return _Statement(sql, names, _processors(types, dialect))
-    statement = (
-        update(table)
-        .where(columns.id == bindparam(f"b_{ID}"))
-        .values({f: bindparam(f"b_{f}") for f in fields})
-    )
-    return _compiled(statement.compile(dialect=dialect), dialect, prefix="b_")
+    values = {f: bindparam(f"b_{f}") for f in fields}
+    statement = update(table).where(columns.id == bindparam(f"b_{ID}"))
+    if versioned:
+        statement = statement.where(columns.version == bindparam(f"b_{VERSION}"))
+        values[VERSION] = bindparam(f"b_{NEW_VERSION}")
+    return _compiled(statement.values(values).compile(dialect=dialect), dialect, prefix="b_")
 
 
 @functools.lru_cache(maxsize=256)

@@ -5,7 +5,7 @@ few queries and a flush each) would take hours of round trips. The rows an impor
 already checked, are inserted here in waves — every row whose parent is stored or in an
 earlier wave — each wave one ``COPY`` on PostgreSQL (the server's own bulk load: no
 statement to parse, no arrays to build), ``executemany`` per thousands of rows elsewhere
-(``services.db.bulk``), with each row's values checked as the per-row upsert checks them
+(``bulk.stream_rows``), with each row's values checked as the per-row upsert checks them
 (``registry.check_text``). Rows that update a stored record still go through the upserts.
 A NUL character, which PostgreSQL cannot store, never reaches a ``COPY``: every text cell
 of an import is refused with one (``schema.text``), and so is every value here.
@@ -18,11 +18,9 @@ keep the order of the import file), whatever wave a row is written in.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from itertools import islice
 from typing import Any
 
-from sqlalchemy import String, any_, bindparam, func, select, text
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy import func, select, text
 
 from services.core.errors import ValidationFailed
 from services.core.uow import UnitOfWork
@@ -30,7 +28,7 @@ from services.db import bulk
 from services.db.models import Target, Unit
 from services.registry import units as registry
 
-BATCH = 5_000  # rows per INSERT statement
+BATCH = 5_000  # codes per lookup
 UNIT_COLUMNS = (
     "code name kind parent_id path short_name contact_name contact_email leader_name "
     "leader_email synthetic"
@@ -61,35 +59,12 @@ def waves(
     return grouped
 
 
-def _insert(uow: UnitOfWork, table, columns: list[str], rows: Iterable[tuple]) -> None:
-    """Insert ``rows``, tuples of the ``columns``' values, in their order. On PostgreSQL they
-    stream to the server as they are made: it stores some while the next are checked."""
-    session = uow.session
-    if session.get_bind().dialect.name == "postgresql":
-        session.flush()  # the records upserted so far come first, as their ids do
-        driver = session.connection().connection.driver_connection
-        statement = f"COPY {table.name} ({', '.join(columns)}) FROM STDIN"
-        with driver.cursor() as cursor, cursor.copy(statement) as copy:
-            for row in rows:
-                copy.write_row(row)
-        return
-    rows = iter(rows)
-    while batch := [dict(zip(columns, row, strict=True)) for row in islice(rows, BATCH)]:
-        bulk.insert_rows(session, table, tuple(columns), batch)
-
-
 def _by_code(uow: UnitOfWork, model, codes: Iterable[str], *columns) -> list[tuple]:
     """(code, *columns) of the stored records with these codes."""
     wanted = sorted(set(codes))
     found: list[tuple] = []
-    postgresql = uow.session.get_bind().dialect.name == "postgresql"
     for start in range(0, len(wanted), BATCH):
-        chunk = wanted[start : start + BATCH]
-        named = (  # one array parameter, not thousands of bound ones
-            model.code == any_(bindparam(None, chunk, type_=ARRAY(String)))
-            if postgresql
-            else model.code.in_(chunk)
-        )
+        named = bulk.ids_in(uow.session, model.code, wanted[start : start + BATCH])
         found.extend(
             tuple(row) for row in uow.session.execute(select(model.code, *columns).where(named))
         )
@@ -146,7 +121,7 @@ def insert_units(uow: UnitOfWork, specs: list[registry.UnitSpec]) -> None:
             )
             for s in group
         ]
-        _insert(uow, Unit.__table__, ["id", *UNIT_COLUMNS], rows)
+        bulk.stream_rows(uow.session, Unit.__table__, ("id", *UNIT_COLUMNS), rows)
     if len(specs) >= bulk.ANALYZE_AFTER:
         bulk.refresh_statistics(uow.session, Unit.__table__)
 
@@ -170,7 +145,7 @@ def insert_targets(uow: UnitOfWork, rows: list, spec_of: Callable[[Any], registr
             ):
                 registry.upsert_target(uow, spec_of(row))  # raises its own error
         made = (_target_row(spec_of(row), unit_ids, ids) for row in group)
-        _insert(uow, Target.__table__, ["id", *TARGET_COLUMNS], made)
+        bulk.stream_rows(uow.session, Target.__table__, ("id", *TARGET_COLUMNS), made)
     if len(rows) >= bulk.ANALYZE_AFTER:
         bulk.refresh_statistics(uow.session, Target.__table__)
 
