@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Sequence
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Integer, func, literal, or_, select, union_all
+from sqlalchemy import Integer, func, literal, select, union_all
 from sqlalchemy.orm import defer, joinedload
 
 from services.core.uow import UnitOfWork
@@ -121,14 +121,8 @@ class NoticeReads:
         return self._per_round("praised", self._praised)[round_.id]
 
     def _praised(self, ids: list[int]):
-        result = self._column_rows(
-            select(Verdict.round_id, Target.name, Unit.name, Verdict.praise, Target.code)
-            .join(Target, Target.id == Verdict.target_id)
-            .join(Unit, Unit.id == Target.unit_id)
-            .where(Verdict.round_id.in_(ids), Verdict.praise.is_not(None))
-            .order_by(Target.id)
-        )
-        return ((round_id, tuple(rest)) for round_id, *rest in result)
+        columns = (Target.name, Unit.name, Verdict.praise, Target.code)
+        return self._verdict_rows(ids, columns, Verdict.praise.is_not(None), Target.id)
 
     def units_inspected(self, round_: Round) -> list[tuple[int, str, str, str]]:
         """The round's inspected targets with their units: target id and kind, unit kind and
@@ -136,11 +130,18 @@ class NoticeReads:
         return self._per_round("units_inspected", self._units_inspected)[round_.id]
 
     def _units_inspected(self, ids: list[int]):
+        columns = (Verdict.target_id, Target.kind, Unit.kind, Unit.path)
+        return self._verdict_rows(ids, columns, Verdict.inspected.is_(True))
+
+    def _verdict_rows(self, ids: list[int], columns: tuple, condition: Any, *order_by: Any):
+        """``columns`` of the group's verdicts meeting ``condition``, with their targets and
+        the targets' units: (round id, row) each."""
         result = self._column_rows(
-            select(Verdict.round_id, Verdict.target_id, Target.kind, Unit.kind, Unit.path)
+            select(Verdict.round_id, *columns)
             .join(Target, Target.id == Verdict.target_id)
             .join(Unit, Unit.id == Target.unit_id)
-            .where(Verdict.round_id.in_(ids), Verdict.inspected.is_(True))
+            .where(Verdict.round_id.in_(ids), condition)
+            .order_by(*order_by)
         )
         return ((round_id, tuple(rest)) for round_id, *rest in result)
 
@@ -239,35 +240,14 @@ class NoticeReads:
         return ((round_id, found) for round_id, found in codes.items())
 
     def previous(self, round_: Round) -> Round | None:
-        """The same office's round before this one, as ``rounds.previous_round`` finds it:
-        the office's earlier rounds read once for the group; a round whose latest earlier
-        period two rounds share asks ``previous_round`` itself."""
+        """The same office's round before this one (``rounds.previous_round_ids``), read once
+        for the group."""
         if not self._previous:
-            self._previous = self._previous_rounds()
-        found = self._previous[round_.id]
-        return rounds.previous_round(self.uow, round_) if found is _TIED else found
-
-    def _previous_rounds(self) -> dict[int, Any]:
-        group = list(self._rounds.values())
-        offices = {r.issuer_id for r in group}
-        same_office = [Round.issuer_id.in_([i for i in offices if i is not None])]
-        if None in offices:
-            same_office.append(Round.issuer_id.is_(None))
-        earlier: dict[int | None, list[Round]] = {}
-        for candidate in self.uow.session.scalars(
-            select(Round)
-            .where(Round.period_start < max(r.period_start for r in group), or_(*same_office))
-            .order_by(Round.period_start.desc())
-        ):
-            earlier.setdefault(candidate.issuer_id, []).append(candidate)
-        found: dict[int, Any] = {}
-        for round_ in group:
-            before = [
-                e for e in earlier.get(round_.issuer_id, []) if e.period_start < round_.period_start
-            ]
-            tied = len(before) > 1 and before[1].period_start == before[0].period_start
-            found[round_.id] = _TIED if tied else (before[0] if before else None)
-        return found
+            ids = rounds.previous_round_ids(self.uow, self._rounds)
+            found = self.uow.session.scalars(select(Round).where(Round.id.in_(set(ids.values()))))
+            by_id = {r.id: r for r in found}
+            self._previous = {round_id: by_id.get(ids.get(round_id)) for round_id in self._rounds}
+        return self._previous[round_.id]
 
     def before(self) -> NoticeReads:
         """The rows of the group's previous rounds (their follow-up figures), one group."""
@@ -275,7 +255,3 @@ class NoticeReads:
             previous = {self.previous(r) for r in self._rounds.values()}
             self._before = NoticeReads(self.uow, [r for r in previous if r is not None])
         return self._before
-
-
-#: A round whose office has two rounds in the latest earlier period: ``previous_round`` picks.
-_TIED = object()

@@ -28,6 +28,7 @@ from services.core.errors import NotFound, ValidationFailed
 from services.core.uow import UnitOfWork
 from services.db import bulk
 from services.db.models import Case, CheckResult, Round, Target, Unit
+from services.rounds.rounds import previous_round_ids
 from states import (
     OPEN_STATES,
     CaseState,
@@ -123,27 +124,6 @@ def rounds_named(uow: UnitOfWork, codes: str | Sequence[str]) -> dict[int, Any]:
     return {r.id: r for r in rounds}
 
 
-def _previous_ids(uow: UnitOfWork, rounds: dict[int, Any]) -> list[int]:
-    """Each round's office's round before it (``rounds.previous_round`` for all at once: the
-    latest period started earlier, the later made of two that start together)."""
-    earlier = aliased(Round, name="earlier")
-    # A round without an office is rechecked alone (``rounds_named``): its office is theirs.
-    office_less = any(r.issuer_id is None for r in rounds.values())
-    same_office = (
-        earlier.issuer_id.is_(None) if office_less else earlier.issuer_id == Round.issuer_id
-    )
-    before = (
-        select(earlier.id)
-        .where(same_office, earlier.period_start < Round.period_start)
-        .order_by(earlier.period_start.desc(), earlier.id.desc())
-        .limit(1)
-        .correlate(Round)
-        .scalar_subquery()
-    )
-    found = uow.session.scalars(select(before).where(bulk.ids_in(uow.session, Round.id, rounds)))
-    return [round_id for round_id in found if round_id is not None]
-
-
 @dataclass(frozen=True)
 class Scope:
     """What every batch of one recheck reads alike: its rounds by id (``rounds_named``) and
@@ -156,7 +136,7 @@ class Scope:
 
 def scope_of(uow: UnitOfWork, round_code: str | Sequence[str]) -> Scope:
     rounds = rounds_named(uow, round_code)
-    return Scope(rounds, _previous_ids(uow, rounds))
+    return Scope(rounds, list(previous_round_ids(uow, rounds).values()))
 
 
 def _candidates(uow: UnitOfWork, scope: Scope):
