@@ -58,9 +58,6 @@ _PARAGRAPHS = (
     "column_noun",
 )
 
-#: What starts a Jinja expression, statement or comment in an editable text.
-_TEMPLATE_MARKS = ("{{", "{%", "{#")
-
 #: A block marker inside a line: a template tag swallowed the line break before it.
 _RUN_ON = re.compile(rf"(?:{'|'.join(BLOCK_KINDS)})\|")
 
@@ -280,10 +277,7 @@ def _composed(reads: NoticeReads, round_: Round, notice_day: date, template_dir:
 
 
 def _render(text: str, words: dict[str, str], *, key: str) -> str:
-    """One editable text, rendered with the notice's words; a mistake in it is named. A text
-    without a template mark (an office's name) is itself: not compiled for every office."""
-    if not any(mark in str(text) for mark in _TEMPLATE_MARKS):
-        return " ".join(str(text).split())
+    """One editable text, rendered with the notice's words; a mistake in it is named."""
     try:
         rendered = render_text(text, words)
     except Exception as exc:  # noqa: BLE001 - a text stored before a rule is named, not a crash

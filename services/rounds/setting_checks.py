@@ -32,10 +32,21 @@ TEXT_WORDS = {
 _TEXTS = SandboxedEnvironment(undefined=StrictUndefined, autoescape=False)
 
 
+#: What starts a Jinja expression, statement or comment.
+_TEMPLATE_MARKS = ("{{", "{%", "{#")
+
+
 def render_text(text: str, words: dict[str, str]) -> str:
     """An editable text with its words filled in: the one way a notice and a check render it
-    (sandboxed: a text is data an office typed). Raises what Jinja raises; see template_error."""
-    return _compiled(str(text)).render(**words)
+    (sandboxed: a text is data an office typed). Raises what Jinja raises; see template_error.
+
+    A text without a template mark (most: an office's name) comes out as Jinja would print
+    it, without being compiled: 3,000 offices' names would crowd the compiled texts out."""
+    text = str(text)
+    if not any(mark in text for mark in _TEMPLATE_MARKS):
+        # Jinja's output of plain text: newlines as "\n", one trailing newline dropped.
+        return text.replace("\r\n", "\n").replace("\r", "\n").removesuffix("\n")
+    return _compiled(text).render(**words)
 
 
 @lru_cache(maxsize=4096)
