@@ -50,10 +50,11 @@ def _all_or_nothing() -> Iterator[None]:
 
 
 @contextmanager
-def _cycles_collected_at_the_end() -> Iterator[None]:
+def _cycle_collector_paused() -> Iterator[None]:
     """An import holds every row it reads until it has written them all: hundreds of
     thousands of objects that Python's cycle collector would walk again and again, a fifth
-    of the command's CPU on a national registry. Paused for the import, run once after it."""
+    of the command's CPU on a national registry. Paused for the import (the command ends
+    after it)."""
     gc.disable()
     try:
         yield
@@ -130,7 +131,7 @@ def import_registry(
     """Import units, targets, categories and issuers; any invalid row and nothing is written."""
     with handled_errors(), _all_or_nothing(), open_app() as application:
         with (
-            _cycles_collected_at_the_end(),
+            _cycle_collector_paused(),
             application.uow() as uow,
             progress_bar("导入登记数据") as advance,
         ):
@@ -151,7 +152,7 @@ def import_findings(
     """Import findings (cases) and round data; any invalid row and nothing is written."""
     with handled_errors(), _all_or_nothing(), open_app() as application:
         with (
-            _cycles_collected_at_the_end(),
+            _cycle_collector_paused(),
             application.uow() as uow,
             progress_bar("导入检查数据") as advance,
         ):

@@ -286,30 +286,30 @@ def _write(uow: UnitOfWork, emails: list[dict[str, Any]]) -> dict[int, OutboxMes
     a concurrent run of the same cause wrote some meanwhile (the key's unique constraint),
     unit by unit, skipping those. The first row written for each unit (the email, or a unit
     without an address its first robot's), by unit."""
-    rows = with_robots(uow, emails, unaddressed=unaddressed)
-    by_unit: dict[int, list[OutboxMessage]] = {}
-    for row in rows:
-        by_unit.setdefault(row["unit_id"], []).append(OutboxMessage(**row))
+    by_unit: dict[int, list[dict[str, Any]]] = {}
+    for row in with_robots(uow, emails, unaddressed=unaddressed):
+        by_unit.setdefault(row["unit_id"], []).append(row)
+    written = _added(uow, [row for rows in by_unit.values() for row in rows])
+    if written is not None:
+        return {unit_id: written[rows[0]["key"]] for unit_id, rows in by_unit.items()}
+    if len(by_unit) == 1:
+        return {}  # written meanwhile by a concurrent run of the same cause
+    firsts = {}
+    for unit_id, rows in by_unit.items():
+        if (added := _added(uow, rows)) is not None:
+            firsts[unit_id] = added[rows[0]["key"]]
+    return firsts
+
+
+def _added(uow: UnitOfWork, rows: list[dict[str, Any]]) -> dict[str, OutboxMessage] | None:
+    """``rows`` added in one savepoint, by key; None when one's key was taken meanwhile."""
+    messages = [OutboxMessage(**row) for row in rows]
     try:
         with uow.session.begin_nested():
-            uow.session.add_all([m for messages in by_unit.values() for m in messages])
+            uow.session.add_all(messages)
     except IntegrityError:
-        if len(by_unit) == 1:
-            return {}  # written meanwhile by a concurrent run of the same cause
-        written = {}
-        for unit_id, messages in by_unit.items():
-            try:
-                with uow.session.begin_nested():
-                    uow.session.add_all([OutboxMessage(**_values(m)) for m in messages])
-            except IntegrityError:
-                continue
-            written[unit_id] = messages[0]
-        return written
-    return {unit_id: messages[0] for unit_id, messages in by_unit.items()}
-
-
-def _values(message: OutboxMessage) -> dict[str, Any]:
-    return {column: getattr(message, column) for column in OUTBOX_COLUMNS}
+        return None
+    return {m.key: m for m in messages}
 
 
 def _exists(uow: UnitOfWork, key: str) -> bool:
